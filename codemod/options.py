@@ -1,0 +1,27 @@
+"""What a run was asked to do. The CLI builds it from flags and config; every scanner reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shim.registry import DEFAULT_CODEMOD_TARGET, BY_CODE, Version
+
+
+@dataclass(frozen=True)
+class Options:
+    target_version: Version = DEFAULT_CODEMOD_TARGET
+    fix: bool = False  # compute and apply fixes (fix mode / --diff)
+    unsafe_fixes: bool = False
+    select: tuple[str, ...] = ("POOL",)  # codes or prefixes
+    ignore: tuple[str, ...] = ()
+    ignore_noqa: bool = False
+
+    def enabled(self, code: str) -> bool:
+        def matches(patterns: tuple[str, ...]) -> int:
+            # The longest matching prefix wins, as in ruff: --select POOL --ignore POOL01 keeps POOL020.
+            return max((len(p) for p in patterns if code.startswith(p) or p == "ALL"), default=-1)
+
+        return matches(self.select) > matches(self.ignore)
+
+    def enabled_codes(self) -> list[str]:
+        return [code for code in BY_CODE if self.enabled(code)]
