@@ -1,0 +1,42 @@
+"""Where vLLM's own arguments begin inside a command line or an argv list."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from codemod.argv.tokens import ArgToken
+
+_API_SERVER_MODULES = frozenset({"vllm.entrypoints.openai.api_server", "vllm.entrypoints.api_server"})
+_VLLM_IMAGE = re.compile(r"^(?:[\w.:-]+/)*vllm/vllm-openai(?:[:@][\w.:-]+)?$")
+
+
+def is_vllm_image(value: str | None) -> bool:
+    """``vllm/vllm-openai``, with or without a registry prefix, tag or digest."""
+    return bool(value) and bool(_VLLM_IMAGE.match(value))
+
+
+def vllm_args_start(values: Sequence[str | None]) -> int | None:
+    """Index of the first argument vLLM parses, or None when ``values`` starts no vLLM server.
+
+    Recognised: ``vllm serve ...`` (any path to the ``vllm`` executable), ``python -m
+    vllm.entrypoints.openai.api_server ...`` and ``docker run [options] vllm/vllm-openai[:tag] ...``.
+    Environment assignments, ``exec``, ``nohup`` and the like in front are skipped naturally, because
+    the markers are searched for anywhere in the command.
+    """
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if value.rsplit("/", 1)[-1] == "vllm" and i + 1 < len(values) and values[i + 1] == "serve":
+            return i + 2
+        if value == "-m" and i + 1 < len(values) and values[i + 1] in _API_SERVER_MODULES:
+            return i + 2
+        if value == "run" and i > 0 and (values[i - 1] or "").rsplit("/", 1)[-1] in ("docker", "podman"):
+            for j in range(i + 1, len(values)):
+                if is_vllm_image(values[j]):
+                    return j + 1
+    return None
+
+
+def token_values(tokens: Sequence[ArgToken]) -> list[str | None]:
+    return [t.value for t in tokens]

@@ -1,0 +1,41 @@
+"""Renderers: turn replacement argv elements back into source text, keeping the replaced token's quoting."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Sequence
+
+from codemod.argv.tokens import ArgToken
+
+_SHELL_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
+def shell_word(value: str, quote: str = "") -> str:
+    """``value`` as one shell word, in the quote style given when that style can hold it."""
+    if quote == "'" and "'" not in value:
+        return f"'{value}'"
+    if quote == '"':
+        return '"' + re.sub(r'([\\"$`])', r"\\\1", value) + '"'
+    if _SHELL_SAFE.fullmatch(value):
+        return value
+    return shlex.quote(value)
+
+
+def render_shell_words(args: Sequence[str], like: ArgToken) -> str:
+    """Shell scripts, Dockerfile shell form, Markdown and notebook ``!`` lines: words joined by spaces."""
+    return " ".join(shell_word(arg, like.quote) for arg in args)
+
+
+def string_literal(value: str, quote: str = '"') -> str:
+    """A Python (or, with double quotes, JSON) string literal holding ``value``."""
+    if quote == "'":
+        body = value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
+        return f"'{body}'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_string_list(args: Sequence[str], like: ArgToken) -> str:
+    """Python argv lists and Dockerfile exec form: literals joined by ``", "``."""
+    return ", ".join(string_literal(arg, like.quote or '"') for arg in args)

@@ -1,0 +1,73 @@
+"""POOL013: ``--task X`` was removed in vLLM 0.13.0; pooling models now take ``--runner``/``--convert``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from codemod.argv.scan import ArgvScan
+from codemod.examples import Invalid, Valid
+from codemod.finding import Finding
+from shim.registry import BY_CODE, FixClass, is_deprecated_at
+
+CODE = "POOL013"
+MESSAGE = "`--task` was removed in vLLM 0.13.0; use `--runner pooling --convert embed|classify`"
+
+#: The task values whose replacement does not depend on the model (spec §8, M60 task -> convert).
+CONVERT_FOR_TASK = {"embed": "embed", "embedding": "embed", "classify": "classify"}
+#: What to write instead for the values that need model knowledge.
+ADVICE = {
+    "score": "cross-encoders: `--runner pooling --convert classify`, or `--runner pooling` alone",
+    "reward": "per-token reward models: `--runner pooling --pooler-config.task token_classify`",
+    "generate": "`--runner generate`, or drop it",
+    "transcription": "`--runner generate`, or drop it",
+    "auto": "drop it",
+}
+
+VALID = [
+    Valid("vllm serve BAAI/bge-m3 --runner pooling --convert embed"),
+    Valid("vllm serve M --pooler-config.task embed"),
+    Valid("grep --task embed notes.txt"),
+    Valid("vllm serve M --task embed", target="0.10"),
+]
+INVALID = [
+    Invalid("vllm serve M --task embed", "vllm serve M --runner pooling --convert embed", unsafe=True),
+    Invalid("vllm serve M --task=embedding", "vllm serve M --runner=pooling --convert=embed", unsafe=True),
+    Invalid(
+        "python -m vllm.entrypoints.openai.api_server --model M \\\n    --task classify\n",
+        "python -m vllm.entrypoints.openai.api_server --model M \\\n    --runner pooling --convert classify\n",
+        unsafe=True,
+        line=2,
+    ),
+    Invalid("docker run --gpus all vllm/vllm-openai:v0.12.0 --model M --task reward"),
+    Invalid("vllm serve M --task score"),
+    Invalid("vllm serve M --runner pooling --task embed"),
+]
+
+
+def check(scan: ArgvScan) -> Iterator[Finding]:
+    if not is_deprecated_at(BY_CODE[CODE], scan.options.target_version):
+        return
+    for flag in scan.flags:
+        if not flag.is_("task"):
+            continue
+        task = flag.value
+        convert = CONVERT_FOR_TASK.get(task or "")
+        message = f"`--task {task}` was removed in vLLM 0.13.0"
+        if convert is None:
+            advice = ADVICE.get(task or "", "`--runner`/`--convert` for the model at hand")
+            yield scan.finding(CODE, f"{message}; use {advice}", flag, reason="the replacement depends on the model")
+            continue
+        replacement = f"--runner pooling --convert {convert}"
+        message = f"{message}; use `{replacement}`"
+        if scan.has_flag("runner", "convert"):
+            yield scan.finding(CODE, message, flag, reason="`--runner`/`--convert` are already given: drop `--task`")
+            continue
+        if flag.inline:
+            edits = [scan.replace(flag.token, ["--runner=pooling", f"--convert={convert}"])]
+        else:
+            edits = [scan.replace(flag.token, ["--runner", "pooling", "--convert"])]
+            if task != convert:
+                edits.append(scan.replace(flag.value_token, [convert]))
+        yield scan.finding(
+            CODE, message, flag, fix_class=FixClass.UNSAFE, fix_message=f"Replace with `{replacement}`", edits=edits
+        )

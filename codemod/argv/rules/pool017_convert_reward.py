@@ -1,0 +1,32 @@
+"""POOL017: ``--convert reward`` was replaced by ``--convert embed`` (removed in vLLM 0.16.0)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from codemod.argv.scan import ArgvScan
+from codemod.examples import Invalid, Valid
+from codemod.finding import Finding
+from shim.registry import BY_CODE, is_deprecated_at
+
+CODE = "POOL017"
+MESSAGE = "`--convert reward` was replaced by `--convert embed` (removed in vLLM 0.16.0)"
+
+VALID = [
+    Valid("vllm serve M --convert embed"),
+    Valid("vllm serve M --convert reward", target="0.12"),
+]
+INVALID = [
+    Invalid("vllm serve M --runner pooling --convert reward", "vllm serve M --runner pooling --convert embed"),
+    Invalid("vllm serve M --convert=reward", "vllm serve M --convert=embed"),
+]
+
+
+def check(scan: ArgvScan) -> Iterator[Finding]:
+    if not is_deprecated_at(BY_CODE[CODE], scan.options.target_version):
+        return
+    for flag in scan.flags:
+        if not flag.is_("convert") or flag.value != "reward":
+            continue
+        edit = scan.replace_value(flag, "embed")
+        yield scan.finding(CODE, MESSAGE, flag, fix_message="Replace with `--convert embed`", edits=[edit])
