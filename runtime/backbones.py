@@ -1,0 +1,137 @@
+"""Run the transformer over a packed batch and return one hidden state per real token, flat ``[T, hidden]``.
+
+Two implementations over the same loaded weights:
+
+* ``PackedBertEncoder`` — BERT, RoBERTa and XLM-R with absolute positions. The linear layers run on the flat
+  token matrix (no padding rows), Q/K/V are one fused GEMM, and attention runs on a padded view of each
+  length-sorted batch (the padding there is small) through ``scaled_dot_product_attention``.
+* ``PaddedBackbone`` — any other transformers model: a right-padded batch through the model's own forward.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from runtime.batching import PackedBatch
+from runtime.model_info import OFFSET_POSITION_MODEL_TYPES
+
+_PACKED_MODEL_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
+
+
+class PaddedBackbone:
+    def __init__(self, base_model: nn.Module, pad_token_id: int):
+        self.model = base_model
+        self.pad_token_id = pad_token_id
+        self._takes_token_types = getattr(base_model.config, "type_vocab_size", 0) > 1
+
+    def __call__(self, batch: PackedBatch) -> torch.Tensor:
+        shape = (len(batch.seq_lens), batch.max_len)
+        flat_ids = batch.input_ids.new_full((shape[0] * shape[1],), self.pad_token_id)
+        input_ids = flat_ids.index_copy_(0, batch.padded_rows, batch.input_ids).view(shape)
+        mask = torch.zeros_like(flat_ids).index_fill_(0, batch.padded_rows, 1).view(shape)
+        kwargs = {"input_ids": input_ids, "attention_mask": mask}
+        if self._takes_token_types and batch.token_type_ids is not None:
+            flat_types = torch.zeros_like(flat_ids).index_copy_(0, batch.padded_rows, batch.token_type_ids)
+            kwargs["token_type_ids"] = flat_types.view(shape)
+        hidden = self.model(**kwargs).last_hidden_state
+        return hidden.reshape(shape[0] * shape[1], -1)[batch.padded_rows]
+
+
+class PackedBertEncoder:
+    """BERT-family encoder over the flat layout. It reads the transformers module's parameters; fusing Q/K/V
+    re-points the three projections at slices of one tensor, so no weight is held twice."""
+
+    def __init__(self, base_model: nn.Module):
+        config = base_model.config
+        self.embeddings = base_model.embeddings
+        self.layers = list(base_model.encoder.layer)
+        self.num_heads = config.num_attention_heads
+        self.position_offset = config.pad_token_id + 1 if config.model_type in OFFSET_POSITION_MODEL_TYPES else 0
+        self.fused_qkv = [_fuse_qkv(layer.attention.self) for layer in self.layers]
+
+    @staticmethod
+    def supports(base_model: nn.Module) -> bool:
+        config = base_model.config
+        return (
+            config.model_type in _PACKED_MODEL_TYPES
+            and getattr(config, "position_embedding_type", "absolute") == "absolute"
+            and not getattr(config, "is_decoder", False)
+            and hasattr(base_model, "embeddings")
+            and hasattr(base_model, "encoder")
+        )
+
+    def __call__(self, batch: PackedBatch) -> torch.Tensor:
+        emb = self.embeddings
+        x = emb.word_embeddings(batch.input_ids) + emb.position_embeddings(batch.position_ids + self.position_offset)
+        token_types = batch.token_type_ids if batch.token_type_ids is not None else torch.zeros_like(batch.input_ids)
+        x = x + emb.token_type_embeddings(token_types)
+        x = emb.LayerNorm(x)
+        attention = _PaddedAttention(batch, self.num_heads)
+        for layer, (qkv_weight, qkv_bias) in zip(self.layers, self.fused_qkv):
+            context = attention(F.linear(x, qkv_weight, qkv_bias))
+            out = layer.attention.output
+            x = F.layer_norm(
+                out.dense(context).add_(x),
+                out.LayerNorm.normalized_shape,
+                out.LayerNorm.weight,
+                out.LayerNorm.bias,
+                out.LayerNorm.eps,
+            )
+            ffn = layer.output
+            hidden = ffn.dense(layer.intermediate.intermediate_act_fn(layer.intermediate.dense(x)))
+            x = F.layer_norm(
+                hidden.add_(x),
+                ffn.LayerNorm.normalized_shape,
+                ffn.LayerNorm.weight,
+                ffn.LayerNorm.bias,
+                ffn.LayerNorm.eps,
+            )
+        return x
+
+
+def _fuse_qkv(self_attention: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    projections = (self_attention.query, self_attention.key, self_attention.value)
+    weight = torch.cat([p.weight.data for p in projections])
+    bias = torch.cat([p.bias.data for p in projections])
+    rows = projections[0].weight.shape[0]
+    for i, projection in enumerate(projections):
+        projection.weight.data = weight[i * rows : (i + 1) * rows]
+        projection.bias.data = bias[i * rows : (i + 1) * rows]
+    return weight, bias
+
+
+class _PaddedAttention:
+    """Self-attention for a flat batch: scatter Q/K/V into ``[B, heads, L, d]``, run SDPA with a key-padding mask,
+    gather the real rows back. When every sequence has the same length the scatter is a free reshape."""
+
+    def __init__(self, batch: PackedBatch, num_heads: int):
+        self.batch_size = len(batch.seq_lens)
+        self.max_len = batch.max_len
+        self.num_heads = num_heads
+        self.uniform = batch.uniform
+        self.rows = batch.padded_rows
+        if not self.uniform:
+            positions = torch.arange(self.max_len, device=batch.lens.device)
+            self.mask = (positions[None, :] < batch.lens[:, None])[:, None, None, :]
+
+    def __call__(self, qkv: torch.Tensor) -> torch.Tensor:
+        width = qkv.shape[1]
+        hidden = width // 3
+        if not self.uniform:
+            padded = qkv.new_zeros(self.batch_size * self.max_len, width)
+            padded[self.rows] = qkv
+            qkv = padded
+        q, k, v = qkv.view(self.batch_size, self.max_len, 3, self.num_heads, hidden // self.num_heads).permute(
+            2, 0, 3, 1, 4
+        )
+        context = F.scaled_dot_product_attention(q, k, v, attn_mask=None if self.uniform else self.mask)
+        context = context.transpose(1, 2).reshape(self.batch_size * self.max_len, hidden)
+        return context if self.uniform else context[self.rows]
+
+
+def build_backbone(base_model: nn.Module, pad_token_id: int):
+    if PackedBertEncoder.supports(base_model):
+        return PackedBertEncoder(base_model)
+    return PaddedBackbone(base_model, pad_token_id)

@@ -1,0 +1,378 @@
+"""The pooling engine: one loaded backbone, light poolers and heads per task, batched execution."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from runtime.backbones import build_backbone
+from runtime.batching import (
+    PackedBatch,
+    Prompt,
+    TokenizedPrompt,
+    pack,
+    plan_batches,
+    tokenize_prompts,
+    truncation_length,
+)
+from runtime.devices import configure_threads, resolve_device, resolve_dtype, run_splitting_on_oom
+from runtime.heads import ClassifierActivation, ClassifierHead, EmbeddingHead, classifiers_of
+from runtime.loading import (
+    load_config,
+    load_dense_projector,
+    load_model,
+    load_tokenizer,
+    read_st_folder,
+    resolve_model_dir,
+    st_activation_name,
+)
+from runtime.model_info import (
+    OFFSET_POSITION_MODEL_TYPES,
+    ModelInfo,
+    architecture_score_type,
+    default_pooling_types,
+    runner_and_convert,
+    supported_tasks,
+)
+from runtime.poolers import pool_sequences, pool_tokens
+from runtime.scoring import SCORE_TYPES, cosine_scores, maxsim
+from runtime.settings import PoolerSettings, resolve_settings
+
+RUNNABLE_TASKS = ("embed", "token_embed", "classify", "token_classify")
+# Token budgets per forward pass. CPU: small batches stay in cache (2k–4k tokens measured best); GPU: large
+# batches keep the tensor cores busy.
+_DEFAULT_BATCH_LIMITS = {"cpu": (4096, 128), "cuda": (32768, 1024)}
+
+
+@dataclass
+class TaskParams:
+    """Per-request overrides; None takes the engine's pooler setting, then True (spec §9.2)."""
+
+    use_activation: bool | None = None
+    dimensions: int | None = None
+
+
+@dataclass
+class PoolingResult:
+    data: torch.Tensor  # float32, on the CPU
+    prompt_token_ids: list[int]
+
+
+class PoolingEngine:
+    def __init__(
+        self,
+        *,
+        model: nn.Module,
+        tokenizer,
+        info: ModelInfo,
+        settings: PoolerSettings,
+        embedding_head: EmbeddingHead,
+        classifier_head: ClassifierHead | None,
+        device: torch.device,
+        dtype: torch.dtype,
+        max_num_batched_tokens: int,
+        max_num_seqs: int,
+    ):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.info = info
+        self.settings = settings
+        self.device = device
+        self.dtype = dtype
+        self.max_num_batched_tokens = max_num_batched_tokens
+        self.max_num_seqs = max_num_seqs
+        self._embedding_head = embedding_head
+        self._classifier_head = classifier_head
+        base_model = model if classifier_head is None else model.base_model
+        self._backbone = build_backbone(base_model, _pad_token_id(model.config, tokenizer))
+
+    def run(
+        self,
+        task: str,
+        prompts: Sequence[Prompt],
+        params: TaskParams | Sequence[TaskParams] | None = None,
+        *,
+        use_tqdm: bool = False,
+        truncate_prompt_tokens: int | None = None,
+    ) -> list[PoolingResult]:
+        if task not in self.info.supported_tasks or task not in RUNNABLE_TASKS:
+            raise ValueError(f"Unsupported task: {task!r} Supported tasks: {list(self.info.supported_tasks)}")
+        prompts = list(prompts)
+        request_params = _expand_params(params, len(prompts))
+        tokenized = tokenize_prompts(
+            self.tokenizer,
+            prompts,
+            max_model_len=self.info.max_model_len,
+            truncate_to=truncation_length(truncate_prompt_tokens, self.info.max_model_len),
+        )
+        outputs = self._execute(task, tokenized, request_params, use_tqdm)
+        return [PoolingResult(data, prompt.token_ids) for data, prompt in zip(outputs, tokenized)]
+
+    def score(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        score_type: str,
+        *,
+        use_activation: bool | None = None,
+        use_tqdm: bool = False,
+        truncate_prompt_tokens: int | None = None,
+    ) -> list[float]:
+        if score_type not in SCORE_TYPES:
+            raise ValueError(f"Unknown score type {score_type!r}; expected one of {list(SCORE_TYPES)}")
+        pairs = [tuple(pair) for pair in pairs]
+        params = TaskParams(use_activation=use_activation)
+        options = dict(use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
+        if score_type == "cross-encoder":
+            return [r.data[0].item() for r in self.run("classify", pairs, params, **options)]
+        texts = [a for a, _ in pairs] + [b for _, b in pairs]
+        task = "embed" if score_type == "bi-encoder" else "token_embed"
+        outputs = [r.data for r in self.run(task, texts, params, **options)]
+        left, right = outputs[: len(pairs)], outputs[len(pairs) :]
+        if score_type == "bi-encoder":
+            return cosine_scores(left, right)
+        return [maxsim(query, document) for query, document in zip(left, right)]
+
+    # -- execution -------------------------------------------------------------------------------------------
+
+    def _execute(
+        self, task: str, prompts: list[TokenizedPrompt], params: list[TaskParams], use_tqdm: bool
+    ) -> list[torch.Tensor]:
+        batches = plan_batches(
+            [len(p.token_ids) for p in prompts], max_tokens=self.max_num_batched_tokens, max_seqs=self.max_num_seqs
+        )
+        outputs: list[torch.Tensor | None] = [None] * len(prompts)
+        progress = _progress_bar(len(prompts), use_tqdm)
+        pending: _Download | None = None
+
+        def run_batch(indices: Sequence[int]) -> list[torch.Tensor]:
+            return self._run_batch(task, pack(prompts, list(indices)).to(self.device), params)
+
+        with torch.inference_mode():
+            for indices in batches:
+                for piece, results in run_splitting_on_oom(run_batch, indices):
+                    # Start this batch's copy to the host, then collect the previous one: on CUDA the GPU is
+                    # already working on the next batch while the host waits.
+                    download = _Download(piece, results)
+                    if pending is not None:
+                        pending.finish_into(outputs)
+                    pending = download
+                if progress is not None:
+                    progress.update(len(indices))
+            if pending is not None:
+                pending.finish_into(outputs)
+        if progress is not None:
+            progress.close()
+        return outputs
+
+    def _run_batch(self, task: str, batch: PackedBatch, params: list[TaskParams]) -> list[torch.Tensor]:
+        hidden = self._backbone(batch)
+        requests = [params[i] for i in batch.indices]
+        settings = self.settings
+        if task in ("embed", "token_embed"):
+            keys = [(self._dimensions(p), self._use_activation(p)) for p in requests]
+            if task == "embed":
+                pooled: torch.Tensor | list[torch.Tensor] = pool_sequences(settings.seq_pooling_type, hidden, batch)
+            else:
+                pooled = pool_tokens(settings.tok_pooling_type, hidden, batch, settings.step_tag_id)
+            return _apply_grouped(pooled, keys, lambda x, key: self._embedding_head(x, *key))
+        head = self._classifier_head
+        keys = [self._use_activation(p) for p in requests]
+        if task == "classify":
+            pooled = pool_sequences(settings.seq_pooling_type, hidden, batch)
+            return _apply_grouped(pooled, keys, head.sequences)
+        rows = pool_tokens(settings.tok_pooling_type, hidden, batch, settings.step_tag_id)
+        return _apply_grouped(rows, keys, lambda x, act: head.tokens(x, act, settings.returned_token_ids))
+
+    def _use_activation(self, params: TaskParams) -> bool:
+        for value in (params.use_activation, self.settings.use_activation):
+            if value is not None:
+                return value
+        return True
+
+    def _dimensions(self, params: TaskParams) -> int | None:
+        return params.dimensions if params.dimensions is not None else self.settings.dimensions
+
+
+class _Download:
+    """Device→host copy of one batch's outputs as a single flat transfer into pinned memory, finished later."""
+
+    def __init__(self, indices: Sequence[int], results: list[torch.Tensor]):
+        self.indices = indices
+        self.shapes = [r.shape for r in results]
+        self.event = None
+        if results and results[0].device.type == "cuda":
+            flat = torch.cat([r.reshape(-1) for r in results])
+            self.host = torch.empty(flat.shape, dtype=flat.dtype, pin_memory=True)
+            self.host.copy_(flat, non_blocking=True)
+            self.event = torch.cuda.Event()
+            self.event.record()
+        else:
+            self.results = results
+
+    def finish_into(self, outputs: list) -> None:
+        if self.event is not None:
+            self.event.synchronize()
+            sizes = [shape.numel() for shape in self.shapes]
+            self.results = [t.view(s) for t, s in zip(torch.split(self.host, sizes), self.shapes)]
+        for index, result in zip(self.indices, self.results):
+            outputs[index] = result
+
+
+def _apply_grouped(
+    items: torch.Tensor | list[torch.Tensor], keys: list[Hashable], head: Callable[[torch.Tensor, Any], torch.Tensor]
+) -> list[torch.Tensor]:
+    """Apply ``head`` once per distinct request setting. ``items`` are pooled rows ``[B, H]`` (sequence tasks) or
+    one ``[n_i, H]`` tensor per sequence (token tasks); the result has one tensor per sequence."""
+    groups: dict[Hashable, list[int]] = defaultdict(list)
+    for position, key in enumerate(keys):
+        groups[key].append(position)
+    token_task = isinstance(items, list)
+    out: list[torch.Tensor | None] = [None] * len(keys)
+    for key, positions in groups.items():
+        if token_task:
+            sizes = [items[p].shape[0] for p in positions]
+            pieces = torch.split(head(torch.cat([items[p] for p in positions]), key), sizes)
+        else:
+            rows = items if len(groups) == 1 else items[positions]
+            pieces = head(rows, key).unbind(0)
+        for position, piece in zip(positions, pieces):
+            out[position] = piece
+    return out
+
+
+def _expand_params(params: TaskParams | Sequence[TaskParams] | None, count: int) -> list[TaskParams]:
+    if params is None:
+        return [TaskParams()] * count
+    if isinstance(params, TaskParams):
+        return [params] * count
+    params = list(params)
+    if len(params) != count:
+        raise ValueError(f"Got {len(params)} params for {count} prompts; pass one, or one per prompt")
+    return params
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="Processed prompts", unit="prompt")
+
+
+def _pad_token_id(config, tokenizer) -> int:
+    for value in (getattr(config, "pad_token_id", None), tokenizer.pad_token_id, tokenizer.eos_token_id):
+        if value is not None:
+            return value
+    return 0
+
+
+def load_engine(
+    model: str | os.PathLike[str],
+    *,
+    device: str | torch.device | None = None,
+    dtype: str | torch.dtype = "auto",
+    max_model_len: int | None = None,
+    trust_remote_code: bool = False,
+    hf_overrides: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    convert: str = "auto",
+    pooler_overrides: Mapping[str, Any] | None = None,
+    max_num_batched_tokens: int | None = None,
+    max_num_seqs: int | None = None,
+    num_threads: int | None = None,
+) -> PoolingEngine:
+    if convert not in ("auto", "embed", "classify"):
+        raise ValueError(f"convert must be 'auto', 'embed' or 'classify', got {convert!r}")
+    path = resolve_model_dir(model)
+    config = load_config(path, hf_overrides, trust_remote_code)
+    st_folder = read_st_folder(path)
+    architectures = tuple(getattr(config, "architectures", None) or ())
+    model_type = config.model_type
+    runner, model_convert = runner_and_convert(
+        architectures, model_type, has_st_pooling=st_folder.pooling is not None, convert=convert
+    )
+    torch_device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, torch_device, config)
+    configure_threads(num_threads)
+    if seed is not None:
+        torch.manual_seed(seed)  # heads the checkpoint lacks are initialised randomly
+    load_as = model_convert if runner == "pooling" else "embed"
+    hf_model = load_model(path, config, load_as, torch_dtype, trust_remote_code).to(torch_device)
+    tokenizer = load_tokenizer(path, trust_remote_code)
+    settings = resolve_settings(pooler_overrides, st_folder.pooling, default_pooling_types(model_type))
+    projector = load_dense_projector(st_folder.dense_dirs)
+    if projector is not None:
+        projector.to(torch_device)
+
+    is_classifier = load_as == "classify"
+    st_activation = st_activation_name(config)
+    classifier_head = None
+    if is_classifier:
+        sequence_classifier, token_classifier = classifiers_of(hf_model)
+        classifier_head = ClassifierHead(
+            sequence_classifier,
+            token_classifier,
+            ClassifierActivation(getattr(config, "problem_type", None), st_activation, config.num_labels),
+            settings.logit_mean,
+            settings.logit_sigma,
+        )
+    matryoshka = getattr(config, "matryoshka_dimensions", None)
+    info = ModelInfo(
+        architectures=architectures,
+        model_type=model_type,
+        served_model_name=str(model),
+        supported_tasks=supported_tasks(architectures, runner, model_convert),
+        num_labels=config.num_labels if is_classifier else None,
+        problem_type=getattr(config, "problem_type", None),
+        id2label={int(k): v for k, v in config.id2label.items()} if is_classifier else {},
+        max_model_len=_max_model_len(config, st_folder.max_seq_length, max_model_len),
+        hidden_size=config.hidden_size,
+        embedding_size=_output_width(projector) or config.hidden_size,
+        is_matryoshka=bool(matryoshka) or bool(getattr(config, "is_matryoshka", False)),
+        matryoshka_dimensions=tuple(matryoshka) if matryoshka else None,
+        architecture_score_type=architecture_score_type(model_convert),
+        runner=runner,
+        convert=model_convert,
+        st_activation_fn=st_activation,
+    )
+    default_tokens, default_seqs = _DEFAULT_BATCH_LIMITS["cuda" if torch_device.type == "cuda" else "cpu"]
+    return PoolingEngine(
+        model=hf_model,
+        tokenizer=tokenizer,
+        info=info,
+        settings=settings,
+        embedding_head=EmbeddingHead(projector),
+        classifier_head=classifier_head,
+        device=torch_device,
+        dtype=torch_dtype,
+        max_num_batched_tokens=max_num_batched_tokens or default_tokens,
+        max_num_seqs=max_num_seqs or default_seqs,
+    )
+
+
+def _max_model_len(config, st_max_seq_length: int | None, requested: int | None) -> int:
+    """The model's position limit (RoBERTa-style models lose ``pad_token_id + 1`` positions to their offset),
+    lowered to sentence-transformers' max_seq_length as vLLM does; a requested length may only shrink it."""
+    limit = getattr(config, "max_position_embeddings", None) or 2048
+    if config.model_type in OFFSET_POSITION_MODEL_TYPES:
+        limit -= (config.pad_token_id or 0) + 1
+    if st_max_seq_length:
+        limit = min(limit, st_max_seq_length)
+    if requested is None:
+        return limit
+    if requested > limit:
+        raise ValueError(f"max_model_len ({requested}) is greater than the model's maximum length ({limit})")
+    return requested
+
+
+def _output_width(projector: nn.Sequential | None) -> int | None:
+    if projector is None:
+        return None
+    linears = [m for m in projector if isinstance(m, nn.Linear)]
+    return linears[-1].out_features

@@ -1,0 +1,138 @@
+"""Pooling heads, in fp32 (spec §10.2, §10.3): the embedding head (ST Dense projector → matryoshka truncation →
+L2 normalisation) and the classifier head (classifier → logit_mean/logit_sigma → activation)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from runtime.loading import activation_module
+
+logger = logging.getLogger(__name__)
+
+Classifier = Callable[[torch.Tensor], torch.Tensor]
+
+
+class EmbeddingHead:
+    def __init__(self, projector: nn.Module | None):
+        self.projector = projector
+
+    def __call__(self, pooled: torch.Tensor, dimensions: int | None, normalize: bool) -> torch.Tensor:
+        x = self.projector(pooled) if self.projector is not None else pooled
+        if dimensions is not None:
+            x = x[..., :dimensions]  # truncate first, then normalise: the result has norm 1
+        return F.normalize(x, p=2, dim=-1) if normalize else x
+
+
+class ClassifierActivation:
+    """Spec §10.3, first match wins: problem_type, then the sentence-transformers activation_fn, then the
+    label-count rule (fewer than 2 labels → sigmoid, else softmax over the last axis)."""
+
+    def __init__(self, problem_type: str | None, st_activation_fn: str | None, num_labels: int):
+        self.num_labels = num_labels
+        self.module: nn.Module | None = None
+        self.fixed_label_count = False
+        if problem_type == "regression":
+            self.rule = "identity"
+        elif problem_type == "single_label_classification":
+            self.rule = "label_count"
+        elif problem_type == "multi_label_classification":
+            self.rule = "sigmoid"
+        elif st_activation_fn:
+            module = activation_module(st_activation_fn)
+            if isinstance(module, nn.Identity):
+                self.rule = "identity"
+            elif isinstance(module, nn.Sigmoid | nn.Softmax):
+                # vLLM maps these to the label-count rule with the config's label count, in every task.
+                self.rule, self.fixed_label_count = "label_count", True
+            else:
+                self.rule, self.module = "module", module
+        else:
+            self.rule = "label_count"
+        if self.rule == "label_count" and num_labels == 0:
+            logger.warning(
+                "num_labels should be > 0 for classification models, falling back to softmax. "
+                "Please check if the configuration is correct."
+            )
+
+    def __call__(self, logits: torch.Tensor, per_token: bool) -> torch.Tensor:
+        if self.rule == "identity":
+            return logits
+        if self.rule == "sigmoid":
+            return torch.sigmoid(logits)
+        if self.rule == "module":
+            return self.module(logits)
+        # classify reads num_labels from the config; token_classify from the output's last axis.
+        label_count = logits.shape[-1] if per_token and not self.fixed_label_count else self.num_labels
+        return torch.sigmoid(logits) if label_count < 2 else torch.softmax(logits, dim=-1)
+
+
+class ClassifierHead:
+    def __init__(
+        self,
+        sequence_classifier: Classifier,
+        token_classifier: Classifier,
+        activation: ClassifierActivation,
+        logit_mean: float | None,
+        logit_sigma: float | None,
+    ):
+        self.sequence_classifier = sequence_classifier
+        self.token_classifier = token_classifier
+        self.activation = activation
+        self.logit_mean = logit_mean
+        self.logit_sigma = logit_sigma
+
+    def sequences(self, pooled: torch.Tensor, use_activation: bool) -> torch.Tensor:
+        return self._finish(self.sequence_classifier(pooled), use_activation, per_token=False)
+
+    def tokens(
+        self, rows: torch.Tensor, use_activation: bool, returned_token_ids: tuple[int, ...] | None
+    ) -> torch.Tensor:
+        logits = self.token_classifier(rows)
+        if returned_token_ids:
+            logits = logits[:, list(returned_token_ids)]
+        return self._finish(logits, use_activation, per_token=True)
+
+    def _finish(self, logits: torch.Tensor, use_activation: bool, per_token: bool) -> torch.Tensor:
+        if self.logit_mean is not None:
+            logits = logits - self.logit_mean
+        if self.logit_sigma is not None:
+            logits = logits / self.logit_sigma
+        return self.activation(logits, per_token) if use_activation else logits
+
+
+def classifiers_of(model: nn.Module) -> tuple[Classifier, Classifier]:
+    """The (sequence, per-token) classifier functions of a transformers *For*Classification model, moved to fp32.
+
+    BERT: the pooler's dense + tanh then ``classifier`` for sequences, ``classifier`` alone per token.
+    RoBERTa/XLM-R: ``classifier.dense`` + tanh + ``classifier.out_proj`` (its forward takes the first token
+    itself, so the parts are called directly on pooled rows). Decoders: the ``score`` projection.
+    """
+    head = getattr(model, "classifier", None)
+    score = getattr(model, "score", None)
+    if head is not None and hasattr(head, "out_proj"):
+        head.float()
+
+        def roberta_style(x: torch.Tensor) -> torch.Tensor:
+            return head.out_proj(torch.tanh(head.dense(x)))
+
+        return roberta_style, roberta_style
+    if isinstance(head, nn.Linear):
+        head.float()
+        pooler = getattr(model.base_model, "pooler", None)
+        if pooler is None:
+            return head, head
+        pooler.float()
+
+        def bert_style(x: torch.Tensor) -> torch.Tensor:
+            return head(pooler.activation(pooler.dense(x)))
+
+        return bert_style, head
+    if isinstance(score, nn.Linear):
+        score.float()
+        return score, score
+    raise ValueError(f"Unsupported classification head on {type(model).__name__}")

@@ -1,0 +1,129 @@
+"""What a model is, decided from its architecture names the way vLLM 0.19–0.21 decides it (spec §3.2, §3.4, §10.1).
+
+Pure functions over strings and config values; no torch. ``ModelInfo`` is what the engine reports to the shim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# Canonical order of vLLM 0.19–0.21 (spec §3.1); vLLM itself builds the tuple from a set, so its order varies.
+TASK_ORDER = ("embed", "classify", "token_embed", "token_classify", "plugin", "embed&token_classify")
+SEQUENCE_POOLING_TYPES = ("CLS", "LAST", "MEAN")
+TOKEN_POOLING_TYPES = ("ALL", "STEP")
+
+Runner = Literal["pooling", "generate"]
+Convert = Literal["embed", "classify", "none"]
+ScoreType = Literal["bi-encoder", "cross-encoder", "late-interaction"]
+
+# Spec §3.4: name suffix → (runner, convert); the first match wins and the bare ``Model`` suffix comes last.
+_SUFFIX_RULES: tuple[tuple[tuple[str, ...], Runner, Convert], ...] = (
+    (("ForCausalLM", "ForConditionalGeneration", "ChatModel", "LMHeadModel"), "generate", "none"),
+    (("ForTextEncoding", "EmbeddingModel"), "pooling", "embed"),
+    (
+        (
+            "ForSequenceClassification",
+            "ForTokenClassification",
+            "ForAudioClassification",
+            "ForImageClassification",
+            "ForVideoClassification",
+            "ClassificationModel",
+        ),
+        "pooling",
+        "classify",
+    ),
+    (("ForRewardModeling", "RewardModel"), "pooling", "embed"),
+    (("Model",), "pooling", "embed"),
+)
+
+# Encoder families whose vLLM pooling classes default to CLS pooling (spec §10.1 step 3); vLLM implements them
+# natively, so an explicit ``convert`` leaves them unchanged (spec §3.4).
+ENCODER_MODEL_TYPES = frozenset(
+    {
+        "bert",
+        "roberta",
+        "xlm-roberta",
+        "modernbert",
+        "ernie",
+        "new",
+        "nomic_bert",
+        "distilbert",
+        "electra",
+        "deberta-v2",
+        "camembert",
+        "mpnet",
+    }
+)
+
+# RoBERTa-style position ids start after the padding index, which costs ``pad_token_id + 1`` positions.
+OFFSET_POSITION_MODEL_TYPES = frozenset({"roberta", "xlm-roberta", "camembert"})
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Facts about the loaded model that the vLLM-compatible layer needs (all after ``hf_overrides``)."""
+
+    architectures: tuple[str, ...]
+    model_type: str
+    served_model_name: str
+    supported_tasks: tuple[str, ...]
+    num_labels: int | None
+    problem_type: str | None
+    id2label: dict[int, str] = field(hash=False)
+    max_model_len: int
+    hidden_size: int
+    embedding_size: int
+    is_matryoshka: bool
+    matryoshka_dimensions: tuple[int, ...] | None
+    architecture_score_type: ScoreType
+    runner: Runner
+    convert: Convert
+    st_activation_fn: str | None
+
+
+def runner_and_convert(
+    architectures: tuple[str, ...], model_type: str, *, has_st_pooling: bool, convert: str
+) -> tuple[Runner, Convert]:
+    """Spec §3.4. ``convert`` is the user's value ("auto", "embed" or "classify"); it is a no-op on the encoder
+    families vLLM implements natively as pooling models."""
+    arch = architectures[0] if architectures else "Model"
+    runner: Runner = "pooling"
+    arch_convert: Convert = "embed"
+    for suffixes, rule_runner, rule_convert in _SUFFIX_RULES:
+        if arch.endswith(suffixes):
+            runner, arch_convert = rule_runner, rule_convert
+            break
+    if runner == "generate" and (has_st_pooling or convert != "auto"):
+        # An ST Pooling module or an explicit convert turns a generative name into a pooling model.
+        runner, arch_convert = "pooling", "embed"
+    if runner == "generate":
+        return "generate", "none"
+    if convert in ("embed", "classify") and model_type not in ENCODER_MODEL_TYPES:
+        arch_convert = convert
+    return runner, arch_convert
+
+
+def is_token_classification(architectures: tuple[str, ...]) -> bool:
+    return any("ForTokenClassification" in name for name in architectures)
+
+
+def supported_tasks(architectures: tuple[str, ...], runner: Runner, convert: Convert) -> tuple[str, ...]:
+    """Spec §3.2, the 0.19–0.21 column, in canonical order."""
+    if runner != "pooling":
+        return ()
+    if convert == "classify":
+        if is_token_classification(architectures):
+            return ("token_classify",)
+        return ("classify", "token_classify")
+    return ("embed", "token_embed")
+
+
+def architecture_score_type(convert: Convert) -> ScoreType:
+    """Spec §4.4 (0.18–0.20): cross-encoder for classify conversions, else the class default (bi-encoder)."""
+    return "cross-encoder" if convert == "classify" else "bi-encoder"
+
+
+def default_pooling_types(model_type: str) -> tuple[str, str]:
+    """Model-class defaults (spec §10.1 step 3): (sequence type, token type). Token tasks default to ALL."""
+    return ("CLS" if model_type in ENCODER_MODEL_TYPES else "LAST"), "ALL"
