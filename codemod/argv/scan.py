@@ -25,6 +25,7 @@ class ArgvScan:
     path: str
     options: Options
     render: Renderer
+    rows: tuple[int, int] | None = None  # the enclosing statement's rows, when wider than the tokens
     flags: list[Flag] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -32,7 +33,7 @@ class ArgvScan:
 
     @property
     def statement_rows(self) -> tuple[int, int]:
-        return (self.tokens[0].start.row, self.tokens[-1].end.row)
+        return self.rows or (self.tokens[0].start.row, self.tokens[-1].end.row)
 
     def has_flag(self, *names: str) -> bool:
         return any(f.name in names and f.key is None for f in self.flags)
@@ -109,6 +110,7 @@ def scan_argv_tokens(
     options: Options,
     render: Renderer = render_shell_words,
     start: int | None = None,
+    statement_rows: tuple[int, int] | None = None,
 ) -> list[Finding]:
     """Findings for one command line or argv list; [] when it does not start a vLLM server.
 
@@ -123,7 +125,7 @@ def scan_argv_tokens(
     prefix). Elements that are not literals get ``value=None``.
 
     Every finding spans its flag and value and carries ``statement_rows`` covering the whole
-    command, so a ``# noqa`` on any of its lines suppresses it. Only codes enabled by ``options``
+    command (or the ``statement_rows`` given, e.g. a whole ``subprocess.run(...)`` call), so a ``# noqa`` on any of its lines suppresses it. Only codes enabled by ``options``
     are reported; unsafe fixes are attached only with ``options.unsafe_fixes``.
     """
     from codemod.argv.rules import RULES
@@ -134,7 +136,7 @@ def scan_argv_tokens(
         start = vllm_args_start(token_values(tokens))
         if start is None:
             return []
-    scan = ArgvScan(tokens, start, path, options, render)
+    scan = ArgvScan(tokens, start, path, options, render, statement_rows)
     findings: list[Finding] = []
     for rule in RULES:
         if options.enabled(rule.CODE):

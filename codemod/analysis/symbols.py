@@ -1,0 +1,60 @@
+"""Resolve an expression to one of the vLLM symbols the rules care about, through any import form.
+
+``import vllm as v; v.LLM``, ``from vllm import LLM as Engine``, ``from vllm.entrypoints.llm import LLM``,
+``vllm.config.pooler.PoolerConfig`` all resolve through libcst's qualified names; a user's own class named
+``LLM`` or another library's ``encode`` never does, because its qualified name is not under ``vllm``.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import QualifiedNameProvider, QualifiedNameSource
+
+#: Top-level packages whose pooling API is vLLM's: vLLM itself and this project's shim.
+VLLM_ROOTS = ("vllm", "shim")
+
+LLM = "LLM"
+POOLER_CONFIG = "PoolerConfig"
+POOLING_PARAMS = "PoolingParams"
+ENGINE_ARGS = "EngineArgs"
+ASYNC_ENGINE_ARGS = "AsyncEngineArgs"
+MODEL_CONFIG = "ModelConfig"
+ASYNC_LLM = "AsyncLLM"
+LLM_ENGINE = "LLMEngine"
+
+KNOWN_SYMBOLS = frozenset(
+    {LLM, POOLER_CONFIG, POOLING_PARAMS, ENGINE_ARGS, ASYNC_ENGINE_ARGS, MODEL_CONFIG, ASYNC_LLM, LLM_ENGINE}
+)
+
+
+def symbol_of_qualified_name(qualified: str) -> str | None:
+    """``vllm.config.pooler.PoolerConfig`` -> ``PoolerConfig``; anything outside vLLM -> None."""
+    parts = qualified.split(".")
+    if len(parts) < 2 or parts[0] not in VLLM_ROOTS:
+        return None
+    return parts[-1] if parts[-1] in KNOWN_SYMBOLS else None
+
+
+def resolve_symbol(source, node: cst.CSTNode) -> str | None:
+    """The vLLM symbol an expression (a Name or Attribute) refers to, or None.
+
+    ``source`` is a visitor during the traversal, or the resolved qualified-name mapping afterwards.
+    """
+    if isinstance(source, cst.MetadataDependent):
+        try:
+            names = source.get_metadata(QualifiedNameProvider, node, set())
+        except KeyError:
+            return None
+    else:
+        names = source.get(node, set())
+        names = names() if callable(names) else names  # libcst resolves qualified names lazily
+    for qualified in names:
+        if qualified.source is QualifiedNameSource.IMPORT:
+            symbol = symbol_of_qualified_name(qualified.name)
+            if symbol:
+                return symbol
+    return None
+
+
+def call_symbol(visitor: cst.MetadataDependent, call: cst.Call) -> str | None:
+    return resolve_symbol(visitor, call.func)

@@ -1,0 +1,130 @@
+"""Which pooling task each call requests, and what a construction already says about its task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from codemod.analysis.instances import Construction, Use
+from codemod.analysis.symbols import POOLER_CONFIG, POOLING_PARAMS
+from codemod.python.edits import keyword_arg, keyword_index, string_value
+
+#: Methods whose task is fixed by their name (``reward`` forwards to ``token_classify``: spec §4.3).
+METHOD_TASKS = {"embed": "embed", "classify": "classify", "reward": "token_classify"}
+
+#: Old task values inside ``PoolingParams(task=...)`` and what they mean now (spec §11 P7).
+RENAMED_TASK_VALUES = {"score": "classify", "reward": "token_classify"}
+
+
+@dataclass
+class Request:
+    """What one use asks for: a task literal, or why it is not known."""
+
+    task: str | None = None
+    missing: bool = False  # encode() with no task at all
+    dynamic: bool = False  # a task given as an expression
+    score: bool = False
+
+
+def pooling_params_arg(use: Use) -> tuple[int, cst.Arg] | None:
+    """The ``pooling_params`` argument: keyword, or ``encode``'s second positional argument."""
+    index = keyword_index(use.call, "pooling_params")
+    if index is None and use.method == "encode":
+        positional = [i for i, a in enumerate(use.call.args) if a.keyword is None and not a.star]
+        index = positional[1] if len(positional) > 1 else None
+    return None if index is None else (index, use.call.args[index])
+
+
+def params_task(call: cst.Call | None, symbol_of) -> tuple[cst.Arg, str | None] | None:
+    """``PoolingParams(task=...)``: the task argument and its literal value (None if not a literal)."""
+    if not isinstance(call, cst.Call) or symbol_of(call.func) != POOLING_PARAMS:
+        return None
+    arg = keyword_arg(call, "task")
+    return None if arg is None else (arg, string_value(arg.value))
+
+
+def requested(use: Use, symbol_of) -> Request:
+    if use.method == "score":
+        return Request(score=True)
+    if use.method in METHOD_TASKS:
+        return Request(task=METHOD_TASKS[use.method])
+    arg = keyword_arg(use.call, "pooling_task")
+    if arg is not None:
+        value = string_value(arg.value)
+        return Request(task=RENAMED_TASK_VALUES.get(value, value)) if value else Request(dynamic=True)
+    params = pooling_params_arg(use)
+    found = params_task(params[1].value, symbol_of) if params else None
+    if found is not None:
+        value = found[1]
+        return Request(task=RENAMED_TASK_VALUES.get(value, value)) if value else Request(dynamic=True)
+    return Request(missing=True)
+
+
+@dataclass
+class TaskSummary:
+    by_task: dict[str, list[Use]] = field(default_factory=dict)
+    missing: list[Use] = field(default_factory=list)
+    dynamic: list[Use] = field(default_factory=list)
+    score: list[Use] = field(default_factory=list)
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(self.by_task)
+
+
+def summarize(construction: Construction, symbol_of) -> TaskSummary:
+    summary = TaskSummary()
+    for use in construction.uses:
+        request = requested(use, symbol_of)
+        if request.score:
+            summary.score.append(use)
+        elif request.missing:
+            summary.missing.append(use)
+        elif request.dynamic:
+            summary.dynamic.append(use)
+        else:
+            summary.by_task.setdefault(request.task, []).append(use)
+    return summary
+
+
+@dataclass
+class ConstructionConfig:
+    """What the ``LLM(...)`` call says about pooling. ``kind`` tells how a task could be merged in."""
+
+    kind: str  # "absent" | "call" | "dict" | "opaque"
+    value: cst.BaseExpression | None = None  # the PoolerConfig(...) call or dict literal
+    explicit_task: str | None = None  # literal task already there
+    has_task: bool = False  # a task is set (literal or not)
+    star_kwargs: bool = False
+
+
+def construction_config(construction: Construction, symbol_of) -> ConstructionConfig:
+    call = construction.call
+    arg = keyword_arg(call, "pooler_config") or keyword_arg(call, "override_pooler_config")
+    star = any(a.star == "**" for a in call.args)
+    if arg is None:
+        return ConstructionConfig("opaque" if star else "absent", star_kwargs=star)
+    return config_of_value(arg.value, symbol_of, star)
+
+
+def config_of_value(value: cst.BaseExpression, symbol_of, star: bool = False) -> ConstructionConfig:
+    if isinstance(value, cst.Call) and symbol_of(value.func) == POOLER_CONFIG:
+        task = keyword_arg(value, "task")
+        if any(a.star for a in value.args):
+            return ConstructionConfig("opaque", value, star_kwargs=star)
+        return ConstructionConfig(
+            "call", value, string_value(task.value) if task else None, task is not None, star_kwargs=star
+        )
+    if isinstance(value, cst.Dict):
+        for element in value.elements:
+            if not isinstance(element, cst.DictElement):
+                return ConstructionConfig("opaque", value, star_kwargs=star)
+            if string_value(element.key) == "task":
+                return ConstructionConfig("dict", value, string_value(element.value), True, star_kwargs=star)
+        return ConstructionConfig("dict", value, star_kwargs=star)
+    return ConstructionConfig("opaque", value, star_kwargs=star)
+
+
+def lines_of(uses: list[Use], position) -> str:
+    return ", ".join(str(position(u.call).start.line) for u in uses)

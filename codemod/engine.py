@@ -1,0 +1,187 @@
+"""Check and fix one Python file: one parse, one batched traversal running every enabled rule.
+
+Fixing applies all applicable fixes in one pass, then proves the result: it must parse again and must not
+use a name that the original did not leave unbound. Otherwise the file is left exactly as it was and the
+findings are reported as unfixable.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+
+import libcst as cst
+from libcst.metadata import ScopeProvider
+
+from codemod.analysis.instances import InstanceTracker
+from codemod.finding import Edit, FileResult, Finding, Fix, Location
+from codemod.options import Options
+from codemod.python.edits import add_imports, apply_fixes, render_node_after
+from codemod.rule import FileContext, RawFinding, Rule
+from codemod.rules import ALL_RULES
+from shim.registry import FixClass
+
+#: A Python file can only be affected if it mentions vLLM (or this project's shim) at all.
+_MENTIONS_VLLM = re.compile(rb"\b(?:vllm|shim)\b")
+
+
+def may_be_affected(source: str | bytes) -> bool:
+    data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+    return _MENTIONS_VLLM.search(data) is not None
+
+
+def check_python_source(source: str, path: str, options: Options, rules: list[type[Rule]] | None = None) -> FileResult:
+    result = FileResult(path)
+    if not may_be_affected(source):
+        return result
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        result.error = f"{path}:{error.raw_line}:{error.raw_column + 1}: cannot parse: {error.message}"
+        return result
+
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+    tracker = InstanceTracker()
+    context = FileContext(wrapper, path, options, tracker)
+    active = [rule(context) for rule in (rules or ALL_RULES) if options.enabled(rule.CODE)]
+    wrapper.visit_batched([tracker, *active])
+    for rule in active:
+        rule.finish()
+
+    raw = sorted(context.findings, key=lambda f: (context.position(f.node).start.line, context.position(f.node).start.column, f.code))
+    result.findings = [_to_finding(context, f) for f in raw]
+    if options.fix:
+        _apply(context, raw, result)
+    return result
+
+
+def _applicable(finding: RawFinding, options: Options) -> bool:
+    if finding.fix is None:
+        return False
+    return finding.applicability is FixClass.SAFE or (finding.applicability is FixClass.UNSAFE and options.unsafe_fixes)
+
+
+def _apply(context: FileContext, raw: list[RawFinding], result: FileResult, suppressed: set[int] | None = None) -> None:
+    chosen = [
+        (index, finding)
+        for index, finding in enumerate(raw)
+        if _applicable(finding, context.options) and not (suppressed and index in suppressed)
+    ]
+    if not chosen:
+        return
+    fixed = apply_fixes(context.module, [finding.fix for _, finding in chosen])
+    new_source = fixed.code
+    problem = verify_fixed_source(context.module, new_source)
+    if problem:
+        for index, _ in chosen:
+            result.findings[index] = _replace(result.findings[index], fix=None, unfixable_reason=problem)
+        return
+    if new_source != context.module.code:
+        result.fixed_source = new_source
+        result.applied = [result.findings[index] for index, _ in chosen]
+
+
+def verify_fixed_source(original: cst.Module, new_source: str) -> str | None:
+    """None when the fixed text parses and uses no name the original did not already leave unbound."""
+    try:
+        fixed = cst.parse_module(new_source)
+    except cst.ParserSyntaxError as error:
+        return f"the fix would not parse ({error.message}); file left unchanged"
+    introduced = unbound_names(fixed) - unbound_names(original)
+    if introduced:
+        return f"the fix would use unbound names {sorted(introduced)}; file left unchanged"
+    return None
+
+
+def unbound_names(module: cst.Module) -> set[str]:
+    scopes = cst.MetadataWrapper(module).resolve(ScopeProvider)
+    unbound = set()
+    for scope in {s for s in scopes.values() if s is not None}:
+        for access in scope.accesses:
+            name = access.node.value if isinstance(access.node, cst.Name) else None
+            if name and not access.referents and not hasattr(builtins, name) and name not in {"__file__", "__name__"}:
+                unbound.add(name)
+    return unbound
+
+
+# --- turning raw findings into positioned values -----------------------------------------------------
+
+
+def _to_finding(context: FileContext, raw: RawFinding) -> Finding:
+    where = context.position(raw.node)
+    fix = None
+    if raw.fix is not None:
+        fix = Fix(raw.applicability, _fix_message(raw), tuple(_edits(context, raw)))
+    reason = raw.unfixable_reason
+    if fix is not None and raw.applicability is FixClass.UNSAFE and not context.options.unsafe_fixes:
+        reason = reason or "unsafe fix: apply with --unsafe-fixes"
+    return Finding(
+        code=raw.code,
+        message=raw.message,
+        path=context.path,
+        location=Location(where.start.line, where.start.column + 1),
+        end_location=Location(where.end.line, where.end.column + 1),
+        fix=fix,
+        unfixable_reason=reason,
+        statement_rows=context.statement_rows(raw.node),
+    )
+
+
+def _fix_message(raw: RawFinding) -> str:
+    return "unsafe fix" if raw.applicability is FixClass.UNSAFE else "safe fix"
+
+
+def _edits(context: FileContext, raw: RawFinding) -> list[Edit]:
+    """Text edits equivalent to this one finding's fix: each changed node's span, then the import."""
+    edits = []
+    targets = _outermost_targets(context, raw)
+    for node in targets:
+        where = context.position(node)
+        edits.append(
+            Edit(
+                render_node_after(context.module, node, raw.fix),
+                Location(where.start.line, where.start.column + 1),
+                Location(where.end.line, where.end.column + 1),
+            )
+        )
+    if raw.fix.imports:
+        with_imports = add_imports(context.module, raw.fix.imports)
+        edits.extend(_line_diff_edits(context.module.code, with_imports.code))
+    return edits
+
+
+def _outermost_targets(context: FileContext, raw: RawFinding) -> list[cst.CSTNode]:
+    nodes = {id(node): node for node, _ in raw.fix.ops}
+    outermost = []
+    for node in nodes.values():
+        inside_another = any(
+            other is not node and _contains(context.position(other), context.position(node)) for other in nodes.values()
+        )
+        if not inside_another:
+            outermost.append(node)
+    return outermost
+
+
+def _contains(outer, inner) -> bool:
+    return (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and (
+        inner.end.line,
+        inner.end.column,
+    ) <= (outer.end.line, outer.end.column)
+
+
+def _line_diff_edits(before: str, after: str) -> list[Edit]:
+    """Whole-line edits turning ``before`` into ``after`` (used for the import statement only)."""
+    import difflib
+
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    edits = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag != "equal":
+            edits.append(Edit("".join(new[j1:j2]), Location(i1 + 1, 1), Location(i2 + 1, 1)))
+    return edits
+
+
+def _replace(finding: Finding, **changes) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, **changes)

@@ -1,0 +1,178 @@
+"""Dockerfiles: RUN, CMD and ENTRYPOINT in shell form and in exec (JSON array) form.
+
+Per build stage, the last ENTRYPOINT and CMD are read together, as Docker runs them: an
+``ENTRYPOINT ["vllm", "serve"]`` with a ``CMD ["--task", "embed"]``, or a stage ``FROM
+vllm/vllm-openai`` whose CMD holds only vLLM's arguments (the image's entrypoint is the server).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from codemod.argv import scan_argv_tokens
+from codemod.argv.invocation import is_vllm_image, token_values, vllm_args_start
+from codemod.argv.quoting import render_shell_words, render_string_list
+from codemod.argv.shell_lexer import shell_tokens
+from codemod.argv.tokens import ArgToken
+from codemod.edits import LineIndex
+from codemod.finding import FileResult, Finding
+from codemod.formats.fixing import check_and_fix
+from codemod.formats.masking import keep_only
+from codemod.options import Options
+
+_INSTRUCTION = re.compile(r"[ \t]*([A-Za-z]+)(?:[ \t]+|$)")
+
+
+@dataclass
+class Instruction:
+    keyword: str
+    args_start: int  # offset of the first character after the keyword
+    end: int  # offset of the end of the instruction's last line (before its newline)
+    comment_lines: list[tuple[int, int]] = field(default_factory=list)  # (start, newline offset)
+
+    def first_line_args(self, text: str) -> str:
+        return text[self.args_start : self.end].lstrip()
+
+
+def parse_instructions(text: str) -> list[Instruction]:
+    """Instructions with their continuation lines; comment lines inside a continuation are noted."""
+    instructions: list[Instruction] = []
+    current: Instruction | None = None
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        newline_at = offset + len(body)
+        stripped = body.strip()
+        if current is not None:
+            if stripped.startswith("#") or not stripped:
+                current.comment_lines.append((offset, newline_at))  # Docker drops these inside a continuation
+            else:
+                current.end = newline_at
+                if not body.rstrip().endswith("\\"):
+                    current = None
+        elif stripped and not stripped.startswith("#"):
+            match = _INSTRUCTION.match(body)
+            if match:
+                instruction = Instruction(match.group(1).upper(), offset + match.end(), newline_at)
+                instructions.append(instruction)
+                if body.rstrip().endswith("\\"):
+                    current = instruction
+        offset += len(line)
+    return instructions
+
+
+def _instruction_text(text: str, instruction: Instruction, exec_form: bool) -> str:
+    """The file with only this instruction's arguments left, as one shell or JSON text."""
+    masked = list(keep_only(text, [(instruction.args_start, instruction.end)]))
+    for start, newline_at in instruction.comment_lines:
+        if start < instruction.end:
+            masked[start:newline_at] = " " * (newline_at - start)
+            if newline_at < len(masked):
+                masked[newline_at] = " "  # join the lines around the dropped comment, as Docker does
+    if exec_form:  # JSON does not know backslash-newline: turn continuations into plain whitespace
+        for i in range(instruction.args_start, instruction.end):
+            if masked[i] == "\\" and masked[i + 1 : i + 2] in (["\n"], ["\r"]):
+                masked[i] = " "
+    return "".join(masked)
+
+
+def _exec_form_tokens(text: str, start: int, index: LineIndex, segment: int) -> list[ArgToken] | None:
+    """The strings of a JSON array starting at ``start``, or None if it is not an array of strings."""
+    decoder = json.JSONDecoder()
+    i = start
+    tokens: list[ArgToken] = []
+
+    def skip_space(i: int) -> int:
+        while i < len(text) and text[i] in " \t\r\n":
+            i += 1
+        return i
+
+    i = skip_space(i)
+    if text[i : i + 1] != "[":
+        return None
+    i = skip_space(i + 1)
+    if text[i : i + 1] == "]":
+        return tokens
+    while True:
+        if text[i : i + 1] != '"':
+            return None
+        try:
+            value, end = decoder.raw_decode(text, i)
+        except ValueError:
+            return None
+        tokens.append(ArgToken(value, index.location(i), index.location(end), '"', segment))
+        i = skip_space(end)
+        if text[i : i + 1] == "]":
+            return tokens
+        if text[i : i + 1] != ",":
+            return None
+        i = skip_space(i + 1)
+
+
+def _tokens(text: str, instruction: Instruction, index: LineIndex, segment: int) -> tuple[list[ArgToken], bool]:
+    """(tokens, is_exec_form) of a RUN/CMD/ENTRYPOINT; shell form gives every command's words in a row."""
+    if instruction.first_line_args(text).startswith("["):
+        exec_text = _instruction_text(text, instruction, exec_form=True)
+        tokens = _exec_form_tokens(exec_text, instruction.args_start, index, segment)
+        if tokens is not None:
+            return tokens, True
+    shell_text = _instruction_text(text, instruction, exec_form=False)
+    commands = shell_tokens(shell_text, index, instruction.args_start, instruction.end)
+    return [ArgToken(t.value, t.start, t.end, t.quote, segment, t.raw) for c in commands for t in c], False
+
+
+def _renderer(exec_segments: set[int]):
+    def render(args: Sequence[str], like: ArgToken) -> str:
+        return render_string_list(args, like) if like.segment in exec_segments else render_shell_words(args, like)
+
+    return render
+
+
+def find_in_dockerfile(text: str, path: str, options: Options) -> list[Finding]:
+    index = LineIndex(text)
+    findings: list[Finding] = []
+    stages: list[dict] = []
+    for instruction in parse_instructions(text):
+        if instruction.keyword == "FROM":
+            image = (instruction.first_line_args(text).split() or [""])[0]
+            stages.append({"vllm_base": is_vllm_image(image), "ENTRYPOINT": None, "CMD": None})
+        elif instruction.keyword == "RUN":
+            tokens, exec_form = _tokens(text, instruction, index, 0)
+            if exec_form:
+                findings.extend(scan_argv_tokens(tokens, path, options, render_string_list))
+                continue
+            shell_text = _instruction_text(text, instruction, exec_form=False)
+            for command in shell_tokens(shell_text, index, instruction.args_start, instruction.end):
+                findings.extend(scan_argv_tokens(command, path, options, render_shell_words))
+        elif instruction.keyword in ("ENTRYPOINT", "CMD"):
+            if not stages:
+                stages.append({"vllm_base": False, "ENTRYPOINT": None, "CMD": None})
+            stages[-1][instruction.keyword] = instruction
+    for stage in stages:
+        findings.extend(_scan_stage_command(text, stage, index, path, options))
+    return findings
+
+
+def _scan_stage_command(text: str, stage: dict, index: LineIndex, path: str, options: Options) -> list[Finding]:
+    entrypoint, exec_segments = [], set()
+    if stage["ENTRYPOINT"] is not None:
+        entrypoint, exec_form = _tokens(text, stage["ENTRYPOINT"], index, 0)
+        exec_segments |= {0} if exec_form else set()
+    command = []
+    if stage["CMD"] is not None:
+        command, exec_form = _tokens(text, stage["CMD"], index, 1)
+        exec_segments |= {1} if exec_form else set()
+    tokens = entrypoint + command
+    start = vllm_args_start(token_values(tokens))
+    if start is None and stage["vllm_base"] and stage["ENTRYPOINT"] is None and command:
+        start = 0
+    if start is None:
+        return []
+    return scan_argv_tokens(tokens, path, options, _renderer(exec_segments), start=start)
+
+
+def scan_dockerfile(path: str, text: str, options: Options) -> FileResult:
+    return check_and_fix(text, path, options, lambda current: find_in_dockerfile(current, path, options))

@@ -1,0 +1,21 @@
+"""Blank out parts of a text while keeping every other character at its offset.
+
+Scanners of embedded shell (Dockerfile instructions, Markdown console blocks, notebook ``!``
+lines) hand the shell lexer a copy of the file in which everything that is not shell has been
+replaced by spaces, so offsets, rows and columns found in the copy are those of the file.
+"""
+
+from __future__ import annotations
+
+
+def blank(text: str, start: int, end: int) -> str:
+    """``text`` with ``text[start:end]`` turned into spaces, newlines kept."""
+    return text[:start] + "".join(c if c == "\n" else " " for c in text[start:end]) + text[end:]
+
+
+def keep_only(text: str, regions: list[tuple[int, int]]) -> str:
+    """``text`` with everything outside ``regions`` blanked (newlines kept)."""
+    chars = [c if c == "\n" else " " for c in text]
+    for start, end in regions:
+        chars[start:end] = text[start:end]
+    return "".join(chars)

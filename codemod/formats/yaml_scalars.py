@@ -1,0 +1,90 @@
+"""YAML scalars as argv tokens, and rendering replacement values back in a scalar's style.
+
+pyyaml is used only to locate nodes (their marks give offsets); every change is a text edit, so
+comments, indentation and quoting elsewhere stay as they were.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import yaml
+
+from codemod.argv.quoting import render_shell_words
+from codemod.argv.shell_lexer import shell_tokens
+from codemod.argv.tokens import ArgToken
+from codemod.edits import LineIndex
+from codemod.finding import Location
+from codemod.formats.masking import keep_only
+
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./=+@%-][A-Za-z0-9_./=+@%:,-]*")
+_BLOCK_ITEM_PREFIX = re.compile(r"[ \t]*-[ \t]+")
+
+
+def location(mark: yaml.Mark) -> Location:
+    return Location(mark.line + 1, mark.column + 1)
+
+
+def yaml_scalar(value: str, style: str) -> str:
+    """``value`` as a YAML scalar, in the given style (``'``, ``"`` or ``""`` for plain) when it fits."""
+    if style == '"':
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if style == "" and _PLAIN_SAFE.fullmatch(value) and yaml.safe_load(value) == value:
+        return value
+    return "'" + value.replace("'", "''") + "'"
+
+
+def scalar_token(node: yaml.ScalarNode, segment: int = 0) -> ArgToken:
+    style = node.style if node.style in ("'", '"') else ""
+    return ArgToken(node.value, location(node.start_mark), location(node.end_mark), style, segment)
+
+
+def sequence_renderer(text: str):
+    """Render replacement list items: one per line in a block list, comma-separated in a flow list."""
+    lines = text.splitlines()
+
+    def render(args: Sequence[str], like: ArgToken) -> str:
+        prefix = lines[like.start.row - 1][: like.start.column - 1]
+        separator = "\n" + prefix if _BLOCK_ITEM_PREFIX.fullmatch(prefix) else ", "
+        return separator.join(yaml_scalar(arg, like.quote) for arg in args)
+
+    return render
+
+
+def string_command_tokens(text: str, node: yaml.ScalarNode, index: LineIndex, segment: int) -> list[ArgToken] | None:
+    """The shell words of a string ``command:`` scalar, located in the file; None when they cannot be.
+
+    A plain or quoted scalar whose source text is its value (no escapes), and ``|``/``>`` block
+    scalars (indentation is shell whitespace; a folded scalar's line breaks are spaces), can be
+    tokenised in place. Others (escapes inside quotes) are skipped rather than guessed at.
+    """
+    start, end = node.start_mark.index, node.end_mark.index
+    raw = text[start:end]
+    if node.style in ("'", '"'):
+        if raw[1:-1] != node.value:
+            return None
+        start, end = start + 1, end - 1
+    elif node.style in ("|", ">"):
+        start = text.index("\n", start) + 1 if "\n" in raw else end
+    elif "\n" not in raw and raw != node.value:
+        return None
+    masked = keep_only(text, [(start, end)])
+    if node.style != "|":  # folded and multi-line plain scalars read their line breaks as spaces
+        masked = masked[:start] + masked[start:end].replace("\n", " ") + masked[end:]
+    commands = shell_tokens(masked, index, start, end)
+    return [ArgToken(t.value, t.start, t.end, t.quote, segment, t.raw) for c in commands for t in c]
+
+
+def string_scalar_renderer(style: str):
+    """Render shell words for text that lives inside a quoted YAML scalar, escaped for that scalar."""
+
+    def render(args: Sequence[str], like: ArgToken) -> str:
+        words = render_shell_words(args, like)
+        if style == "'":
+            return words.replace("'", "''")
+        if style == '"':
+            return words.replace("\\", "\\\\").replace('"', '\\"')
+        return words
+
+    return render

@@ -1,0 +1,77 @@
+"""POOL007: ``PoolingParams(task=...)`` passed to an ``LLM`` method never chose the task: use ``pooling_task=``.
+
+Engine-level code (``AsyncLLM.encode``, ``LLMEngine.add_request``) must keep ``PoolingParams(task=...)``:
+only calls on a proven ``LLM`` are touched.
+"""
+
+from codemod.analysis.tasks import RENAMED_TASK_VALUES, params_task, pooling_params_arg
+from codemod.examples import Invalid, Valid
+from codemod.python.edits import AddKeyword, PythonFix, RemoveArg, keyword_arg, keyword_index, quote_like, string_value
+from codemod.rule import Rule
+from shim.registry import FixClass
+
+
+class PoolingParamsTask(Rule):
+    CODE = "POOL007"
+    MESSAGE = "`PoolingParams(task=...)` does not choose the task of an `LLM` call: use `pooling_task=`"
+
+    VALID = [
+        Valid('from vllm import LLM, PoolingParams\nllm = LLM("m")\nllm.encode(x, pooling_params=PoolingParams(dimensions=8), pooling_task="embed")\n'),
+        Valid('from vllm import PoolingParams\nfrom vllm.v1.engine.async_llm import AsyncLLM\nengine = AsyncLLM.from_engine_args(a)\nengine.encode(p, PoolingParams(task="embed"), "req-1")\n'),
+    ]
+    INVALID = [
+        Invalid(
+            'from vllm import LLM, PoolingParams\nllm = LLM("m")\nout = llm.encode(texts, pooling_params=PoolingParams(task="token_embed", dimensions=128))\n',
+            'from vllm import LLM, PoolingParams\nllm = LLM("m")\nout = llm.encode(texts, pooling_params=PoolingParams(dimensions=128), pooling_task="token_embed")\n',
+        ),
+        Invalid(
+            'from vllm import LLM, PoolingParams\nllm = LLM("m")\nout = llm.encode(texts, PoolingParams(task="embed"))\n',
+            'from vllm import LLM, PoolingParams\nllm = LLM("m")\nout = llm.encode(texts, pooling_task="embed")\n',
+        ),
+        Invalid(
+            'from vllm import LLM, PoolingParams\nllm = LLM("m")\nout = llm.embed(texts, pooling_params=PoolingParams(task="embed", dimensions=8))\n',
+            'from vllm import LLM, PoolingParams\nllm = LLM("m")\nout = llm.embed(texts, pooling_params=PoolingParams(dimensions=8))\n',
+        ),
+        Invalid(  # conflicting task: raises M10 today; report only
+            'from vllm import LLM, PoolingParams\nllm = LLM("m")\nllm.encode(x, pooling_params=PoolingParams(task="embed"), pooling_task="token_embed")\n'
+        ),
+    ]
+
+    def finish(self) -> None:
+        for use in self.context.tracker.uses:
+            if not use.is_llm:
+                continue
+            found = pooling_params_arg(use)
+            params = found[1].value if found else None
+            task_arg = params_task(params, self.symbol)
+            if task_arg is None:
+                continue
+            self._check(use, found[0], params, task_arg[0], task_arg[1])
+
+    def _check(self, use, params_index, params, task_arg, value) -> None:
+        if value is None:
+            self.report(use.call, unfixable_reason="the task is not a string literal")
+            return
+        if value == "encode":
+            self.report(use.call, self.MESSAGE + '; `task="encode"` became `token_embed` or `token_classify`: choose one',
+                        applicability=FixClass.REPORT)
+            return
+        task = RENAMED_TASK_VALUES.get(value, value)
+        method_task = {"embed": "embed", "classify": "classify"}.get(use.method)
+        explicit = keyword_arg(use.call, "pooling_task")
+        requested = method_task or (string_value(explicit.value) if explicit else None)
+        if requested is not None and requested != task:
+            self.report(use.call, f"{self.MESSAGE}; it says `{value}` but the call requests `{requested}` "
+                        f"(vLLM raises M10): decide which one you mean", applicability=FixClass.REPORT)
+            return
+        if use.method == "score":
+            self.report(use.call, unfixable_reason="score() picks its own task", applicability=FixClass.REPORT)
+            return
+        fix = PythonFix()
+        if len(params.args) == 1:
+            fix.on(use.call, RemoveArg(params_index))  # task was all it said: drop pooling_params
+        else:
+            fix.on(params, RemoveArg(keyword_index(params, "task")))
+        if requested is None:
+            fix.on(use.call, AddKeyword("pooling_task", quote_like(task_arg.value, task)))
+        self.report(use.call, fix=fix)
