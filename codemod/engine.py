@@ -21,8 +21,9 @@ from codemod.rule import FileContext, RawFinding, Rule
 from codemod.rules import ALL_RULES
 from shim.registry import FixClass
 
-#: A Python file can only be affected if it mentions vLLM (or this project's shim) at all.
-_MENTIONS_VLLM = re.compile(rb"\b(?:vllm|shim)\b")
+#: A Python file can only be affected if it mentions vLLM (or this project's shim), or posts to a vLLM
+#: server's /pooling route (clients rarely import vllm).
+_MENTIONS_VLLM = re.compile(rb"\b(?:vllm|shim)\b|/pooling\b")
 
 
 def may_be_affected(source: str | bytes) -> bool:

@@ -166,7 +166,7 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         title="`LLM.encode(...)` without `pooling_task=`",
         patterns=("P6",),
         surface=Surface.PYTHON,
-        fix_class=FixClass.REPORT,
+        fix_class=FixClass.SAFE,
         deprecated_in=V("0.10.0"),
         removal_announced=V("0.11.2"),
         removed_in=V("0.11.2"),
@@ -174,8 +174,10 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         messages=("M02a", "M02b", "M67", "M09"),
         fix_min_target=V("0.19"),
         runtime=True,
-        notes="Fixed (safe) only when the instance has a visible `PoolerConfig(task=X)`: then "
-        '`pooling_task=X` is added. `{"data": ...}` prompts need `pooling_task="plugin"`.',
+        notes='`{"data": ...}` prompts need `pooling_task="plugin"` (required from 0.20, M09).',
+        unsafe_variants="Fixed only when the task is visible: the instance has a literal `PoolerConfig(task=X)` "
+        "(then `pooling_task=X` is added) or the prompt is a `{\"data\": ...}` dict. Otherwise report only: "
+        "the intent (embed, classify, token_embed, token_classify) is the author's.",
     ),
     Deprecation(
         code="POOL007",

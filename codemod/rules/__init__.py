@@ -12,6 +12,7 @@ from codemod.rules.pool009_llm_reward import LlmReward
 from codemod.rules.pool010_activation_flag_rename import ActivationFlagRename
 from codemod.rules.pool011_logit_bias_scale import LogitBiasScale
 from codemod.rules.pool012_pooler_config_pooling_task import PoolerConfigPoolingTask
+from codemod.rules.pool020_pooling_request_without_task import PoolingRequestWithoutTask
 from codemod.rules.pool021_score_task_value import ScoreTaskValue
 
 ALL_RULES = [
@@ -27,6 +28,7 @@ ALL_RULES = [
     ActivationFlagRename,
     LogitBiasScale,
     PoolerConfigPoolingTask,
+    PoolingRequestWithoutTask,
     ScoreTaskValue,
 ]
 

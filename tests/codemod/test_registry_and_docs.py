@@ -1,0 +1,42 @@
+"""The registry, the rules and the generated docs stay in step."""
+
+import subprocess
+import sys
+
+from codemod.catalog import all_rules, entries_without_rule
+from codemod.docs import stale_files
+from shim.registry import BY_CODE, DEPRECATIONS, FixClass
+
+
+def test_every_registry_entry_has_a_rule():
+    assert [e.code for e in entries_without_rule()] == []
+
+
+def test_every_rule_points_at_a_registry_entry():
+    assert set(all_rules()) <= set(BY_CODE)
+
+
+def test_codes_and_names_are_unique():
+    assert len({e.code for e in DEPRECATIONS}) == len(DEPRECATIONS)
+    assert len({e.name for e in DEPRECATIONS}) == len(DEPRECATIONS)
+
+
+def test_fix_classes_match_examples():
+    """A report-only entry never shows a rewrite; a fixable entry shows at least one."""
+    for code, rule in all_rules().items():
+        rewrites = [example for example in rule.invalid if example.expected is not None]
+        if BY_CODE[code].fix_class is FixClass.REPORT:
+            assert not rewrites, f"{code} is report-only but an example shows a rewrite"
+        else:
+            assert rewrites, f"{code} is fixable but no example shows the fix"
+
+
+def test_generated_docs_are_current():
+    stale = stale_files()
+    assert not stale, f"docs are stale, run `python -m codemod.docs`: {[str(p) for p in stale]}"
+
+
+def test_codemod_does_not_import_torch():
+    code = "import sys, codemod.engine, codemod.catalog, codemod.docs; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
