@@ -15,6 +15,7 @@ from libcst.metadata import ScopeProvider
 
 from codemod.analysis.instances import InstanceTracker
 from codemod.finding import Edit, FileResult, Finding, Fix, Location
+from codemod.noqa import is_suppressed, parse_noqa
 from codemod.options import Options
 from codemod.python.edits import add_imports, apply_fixes, render_node_after
 from codemod.rule import FileContext, RawFinding, Rule
@@ -31,7 +32,27 @@ def may_be_affected(source: str | bytes) -> bool:
     return _MENTIONS_VLLM.search(data) is not None
 
 
+#: Fixes of one pass can touch the same node (a dict turned into a call that another rule would extend);
+#: like ruff, fixing re-runs on its own output until nothing changes.
+MAX_FIX_PASSES = 5
+
+
 def check_python_source(source: str, path: str, options: Options, rules: list[type[Rule]] | None = None) -> FileResult:
+    result = _one_pass(source, path, options, rules)
+    if not options.fix or result.error:
+        return result
+    current, text = result, source
+    for _ in range(MAX_FIX_PASSES):
+        if current.fixed_source is None:
+            break
+        text = current.fixed_source
+        current = _one_pass(text, path, options, rules)
+    result.fixed_source = text if text != source else None
+    result.remaining = current.findings
+    return result
+
+
+def _one_pass(source: str, path: str, options: Options, rules: list[type[Rule]] | None) -> FileResult:
     result = FileResult(path)
     if not may_be_affected(source):
         return result
@@ -50,7 +71,13 @@ def check_python_source(source: str, path: str, options: Options, rules: list[ty
         rule.finish()
 
     raw = sorted(context.findings, key=lambda f: (context.position(f.node).start.line, context.position(f.node).start.column, f.code))
-    result.findings = [_to_finding(context, f) for f in raw]
+    findings = [_to_finding(context, f) for f in raw]
+    if not options.ignore_noqa:
+        # A suppressed finding is neither reported nor fixed.
+        noqa = parse_noqa(source, python=True)
+        kept = [i for i, finding in enumerate(findings) if not is_suppressed(finding, noqa)]
+        raw, findings = [raw[i] for i in kept], [findings[i] for i in kept]
+    result.findings = findings
     if options.fix:
         _apply(context, raw, result)
     return result
@@ -62,12 +89,8 @@ def _applicable(finding: RawFinding, options: Options) -> bool:
     return finding.applicability is FixClass.SAFE or (finding.applicability is FixClass.UNSAFE and options.unsafe_fixes)
 
 
-def _apply(context: FileContext, raw: list[RawFinding], result: FileResult, suppressed: set[int] | None = None) -> None:
-    chosen = [
-        (index, finding)
-        for index, finding in enumerate(raw)
-        if _applicable(finding, context.options) and not (suppressed and index in suppressed)
-    ]
+def _apply(context: FileContext, raw: list[RawFinding], result: FileResult) -> None:
+    chosen = [(index, finding) for index, finding in enumerate(raw) if _applicable(finding, context.options)]
     if not chosen:
         return
     fixed = apply_fixes(context.module, [finding.fix for _, finding in chosen])

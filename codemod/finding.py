@@ -64,3 +64,5 @@ class FileResult:
     error: str | None = None
     #: Findings whose fixes were applied to ``fixed_source``.
     applied: list[Finding] = field(default_factory=list)
+    #: In fix mode: the findings still present in ``fixed_source`` (what fixing could not resolve).
+    remaining: list[Finding] = field(default_factory=list)
