@@ -1,0 +1,258 @@
+"""``PoolerConfig`` and ``PoolingParams`` with each release's field set and validation (spec §9.1, §9.2).
+
+vLLM's ``PoolerConfig`` is a pydantic dataclass: its construction errors are pydantic ``ValidationError``s, a
+``ValueError`` subclass whose text holds a ``Value error, <vLLM text> [type=value_error, ...]`` line. The shim
+raises :class:`ValidationError`, also a ``ValueError`` subclass, with the same first line and the same error
+lines (pydantic's trailing "For further information visit ..." URL is left out). ``PoolingParams`` is a
+``msgspec.Struct``: an unknown keyword is a ``TypeError("Unexpected keyword argument 'x'")``; it takes keywords
+only (positional fields are not supported).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shim.deprecations import removed, warn
+from shim.messages import LOGGER_POOLER_CONFIG, LOGGER_POOLING_PARAMS, old_flag_text, render, text
+from shim.tasks import EMBED_LIKE, POOLING_TASKS
+from shim.versions import profile
+
+OLD_ACTIVATION_FLAGS = ("normalize", "softmax", "activation")  # POOL010, all meaning use_activation
+
+
+class ValidationError(ValueError):
+    """pydantic-shaped construction error: ``errors`` holds (field or None, message, error type, input value)."""
+
+    def __init__(self, title: str, errors: list[tuple[str | None, str, str, object]]) -> None:
+        self.title = title
+        self.errors = errors
+        count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} for {title}"
+        lines = [count]
+        for field, message, error_type, value in errors:
+            if field is not None:
+                lines.append(field)
+            lines.append(f"  {message} [type={error_type}, input_value={value!r}, input_type={type(value).__name__}]")
+        super().__init__("\n".join(lines))
+
+
+def _value_error(vllm_text: str, kwargs: dict) -> ValidationError:
+    return ValidationError("PoolerConfig", [(None, f"Value error, {vllm_text}", "value_error", kwargs)])
+
+
+def _unexpected_keywords(kwargs: dict, names: list[str]) -> ValidationError:
+    return ValidationError("PoolerConfig", [(n, "Unexpected keyword argument", "unexpected_keyword_argument",
+                                             kwargs[n]) for n in names])
+
+
+def _literal_error(field: str, allowed: tuple[str, ...], value: object) -> ValidationError:
+    quoted = [repr(a) for a in allowed]
+    choices = ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
+    return ValidationError("PoolerConfig", [(field, f"Input should be {choices}", "literal_error", value)])
+
+
+SEQ_POOLING_TYPES = ("CLS", "LAST", "MEAN")
+TOK_POOLING_TYPES = ("ALL", "STEP")
+
+_FIELDS_0_20 = ("task", "pooling_type", "seq_pooling_type", "tok_pooling_type", "use_activation", "dimensions",
+                "enable_chunked_processing", "max_embed_len", "logit_mean", "logit_sigma", "logit_bias",
+                "logit_scale", "step_tag_id", "returned_token_ids")
+
+
+def pooler_config_fields() -> tuple[str, ...]:
+    """The target release's fields: ``task`` arrived in 0.19, ``logit_mean``/``logit_sigma`` in 0.20."""
+    p = profile()
+    absent = set() if p.has_default_task else {"task"}
+    if p.logit_fields == "plain":
+        absent |= {"logit_mean", "logit_sigma"}
+    return tuple(f for f in _FIELDS_0_20 if f not in absent)
+
+
+class PoolerConfig:
+    """vLLM's ``PoolerConfig``. Legacy spellings are translated (and warned about) in warn mode only."""
+
+    def __init__(self, **kwargs: object) -> None:
+        p = profile()
+        given = dict(kwargs)
+        kwargs = _translate_old_activation_flags(
+            kwargs, LOGGER_POOLER_CONFIG, lambda flag, all_kwargs: _unexpected_keywords(all_kwargs, [flag]))
+        if "pooling_task" in kwargs:
+            if p.warn_mode and p.has_default_task:
+                warn("POOL012", "`PoolerConfig(pooling_task=...)` is not a vLLM field; the field is `task`.")
+                kwargs.setdefault("task", kwargs.pop("pooling_task"))
+            else:
+                raise removed("POOL012", _unexpected_keywords(kwargs, ["pooling_task"]))
+        fields = pooler_config_fields()
+        unknown = [name for name in kwargs if name not in fields]
+        if unknown:
+            raise _unexpected_keywords(kwargs, unknown)
+        for name in _FIELDS_0_20:
+            setattr(self, name, kwargs.get(name))
+        self.enable_chunked_processing = bool(self.enable_chunked_processing)
+        self._validate_task()
+        self._validate_pooling_types(given)
+        if p.logit_fields == "alias":
+            self._resolve_logit_aliases(given)
+
+    def _validate_task(self) -> None:
+        if self.task is None or self.task in POOLING_TASKS:
+            return
+        if self.task == "score":
+            if profile().warn_mode:
+                warn("POOL021", text("M17"))
+                self.task = "classify"
+                return
+            raise removed("POOL021", _literal_error("task", POOLING_TASKS, self.task))
+        raise _literal_error("task", POOLING_TASKS, self.task)
+
+    def _validate_pooling_types(self, given: dict) -> None:
+        for field, allowed in (("pooling_type", SEQ_POOLING_TYPES + TOK_POOLING_TYPES),
+                               ("seq_pooling_type", SEQ_POOLING_TYPES), ("tok_pooling_type", TOK_POOLING_TYPES)):
+            value = getattr(self, field)
+            if value is not None and value not in allowed:
+                raise _literal_error(field, allowed, value)
+        if self.pooling_type is None:
+            return
+        if self.seq_pooling_type is not None:
+            raise _value_error(text("pooling-type-seq"), given)
+        if self.tok_pooling_type is not None:
+            raise _value_error(text("pooling-type-tok"), given)
+        if self.pooling_type in SEQ_POOLING_TYPES:
+            self.seq_pooling_type = self.pooling_type
+        else:
+            self.tok_pooling_type = self.pooling_type
+
+    def _resolve_logit_aliases(self, given: dict) -> None:
+        """0.20+: ``logit_bias``/``logit_scale`` are aliases, warned about on every construction (M50-M55)."""
+        if self.logit_bias is not None:
+            if self.logit_mean is not None:
+                raise _value_error(text("M52"), given)
+            warn("POOL011", text("M50"), log=(LOGGER_POOLER_CONFIG, text("M50"), ()), log_once=False)
+            self.logit_mean = self.logit_bias
+        if self.logit_scale is not None:
+            if self.logit_sigma is not None:
+                raise _value_error(text("M53"), given)
+            warn("POOL011", text("M51"), log=(LOGGER_POOLER_CONFIG, text("M51"), ()), log_once=False)
+            if self.logit_scale == 0:
+                raise _value_error(text("M54"), given)
+            self.logit_sigma = 1 / self.logit_scale
+        if self.logit_sigma == 0:
+            raise _value_error(text("M55"), given)
+
+    def engine_overrides(self) -> dict:
+        """The user-set fields, in the engine's (0.20) names. 0.18/0.19's plain logit fields mean the same."""
+        logit_mean = self.logit_mean if self.logit_mean is not None else self.logit_bias
+        logit_sigma = self.logit_sigma
+        if logit_sigma is None and self.logit_scale:
+            logit_sigma = 1 / self.logit_scale
+        values = {
+            "seq_pooling_type": self.seq_pooling_type, "tok_pooling_type": self.tok_pooling_type,
+            "use_activation": self.use_activation, "dimensions": self.dimensions, "logit_mean": logit_mean,
+            "logit_sigma": logit_sigma, "step_tag_id": self.step_tag_id,
+            "returned_token_ids": self.returned_token_ids,
+        }
+        return {name: value for name, value in values.items() if value is not None}
+
+    def _set_fields(self) -> dict:
+        return {name: getattr(self, name) for name in _FIELDS_0_20 if getattr(self, name) not in (None, False)}
+
+    def __repr__(self) -> str:
+        return "PoolerConfig(" + ", ".join(f"{k}={v!r}" for k, v in self._set_fields().items()) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PoolerConfig) and self._set_fields() == other._set_fields()
+
+
+def _translate_old_activation_flags(kwargs: dict, logger_name: str, reject) -> dict:
+    """POOL010: ``normalize``/``softmax``/``activation`` become ``use_activation`` (same value) in warn mode.
+
+    0.14.1+ semantics (the value is kept); the 0.11.2-0.13.0 "any value means True" bug is not reproduced.
+    """
+    kwargs = dict(kwargs)
+    for flag in OLD_ACTIVATION_FLAGS:
+        if flag not in kwargs:
+            continue
+        if not profile().warn_mode:
+            raise removed("POOL010", reject(flag, kwargs))
+        warn("POOL010", old_flag_text(flag), log=(logger_name, old_flag_text(flag), ()))
+        value = kwargs.pop(flag)
+        kwargs.setdefault("use_activation", value)
+    return kwargs
+
+
+_POOLING_PARAMS_FIELDS = ("use_activation", "dimensions", "step_tag_id", "returned_token_ids", "task",
+                          "requires_token_ids", "skip_reading_prefix_cache", "late_interaction_params",
+                          "extra_kwargs", "output_kind")
+
+
+class PoolingParams:
+    """vLLM's ``PoolingParams`` (0.18-0.21 fields). ``task`` is internal in vLLM; ``LLM`` checks it (M10)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs = _translate_old_activation_flags(
+            kwargs, LOGGER_POOLING_PARAMS, lambda flag, _: TypeError(f"Unexpected keyword argument {flag!r}"))
+        for name in kwargs:
+            if name not in _POOLING_PARAMS_FIELDS:
+                raise TypeError(f"Unexpected keyword argument {name!r}")
+        for name in _POOLING_PARAMS_FIELDS:
+            setattr(self, name, kwargs.get(name))
+
+    def __repr__(self) -> str:
+        set_fields = {n: getattr(self, n) for n in _POOLING_PARAMS_FIELDS if getattr(self, n) is not None}
+        return "PoolingParams(" + ", ".join(f"{k}={v!r}" for k, v in set_fields.items()) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PoolingParams) and repr(self) == repr(other)
+
+
+@dataclass(frozen=True)
+class RequestParams:
+    """What one request asks of the engine after §9.2 verification."""
+
+    use_activation: bool | None = None
+    dimensions: int | None = None
+
+
+_VALID_PARAMETERS = {"embed": ["dimensions", "use_activation"], "token_embed": ["dimensions", "use_activation"],
+                     "classify": ["use_activation"], "token_classify": ["use_activation"]}
+
+
+def verify_request_params(params: PoolingParams | None, task: str, info, settings) -> RequestParams:
+    """§9.2 steps 2-7 for one request: merge the model's pooler defaults, check M18 (matryoshka) and M19.
+
+    ``info``/``settings`` are the engine's ``ModelInfo``/``PoolerSettings`` (settings = resolved §10.1 defaults).
+    """
+    if task not in _VALID_PARAMETERS:  # plugin, embed&token_classify: vLLM skips verification
+        return RequestParams()
+    params = params or PoolingParams()
+    valid = _VALID_PARAMETERS[task]
+    step_given = [n for n in ("step_tag_id", "returned_token_ids") if getattr(params, n) is not None]
+    if step_given:
+        if settings.tok_pooling_type != "STEP":
+            raise ValueError(render("M19-step", task=task, valid_list=valid, invalid_list=step_given))
+        raise NotImplementedError("pooling shim: per-request step_tag_id/returned_token_ids are not supported; "
+                                  "set them on PoolerConfig")
+    use_activation, dimensions = params.use_activation, params.dimensions
+    if use_activation is None:
+        use_activation = settings.use_activation
+    if "dimensions" in valid and dimensions is None:
+        dimensions = settings.dimensions
+    if use_activation is None:
+        use_activation = True
+    if task in EMBED_LIKE and dimensions is not None:
+        _check_matryoshka(dimensions, info)
+    invalid = [n for n in ("dimensions", "use_activation") if n not in valid and getattr(params, n) is not None]
+    if invalid:
+        raise ValueError(render("M19", task_repr=repr(task), valid_list=valid, invalid_list=invalid))
+    return RequestParams(use_activation=use_activation, dimensions=dimensions if task in EMBED_LIKE else None)
+
+
+def _check_matryoshka(dimensions: int, info) -> None:
+    if not info.is_matryoshka:
+        raise ValueError(render("M18a", served_model_name=info.served_model_name))
+    if info.matryoshka_dimensions:
+        if dimensions not in info.matryoshka_dimensions:
+            raise ValueError(render("M18b", served_model_name_repr=repr(info.served_model_name),
+                                    mds=str(list(info.matryoshka_dimensions))))
+    elif dimensions < 1:
+        raise ValueError(render("M18c"))
+

@@ -1,0 +1,95 @@
+"""The warning classes and the one emission path for every deprecated use the shim sees.
+
+A hit is (1) recorded in the usage report, before any filter can hide it; (2) logged on vLLM's logger with
+vLLM's template, once per (logger, template, args) like vLLM's ``warning_once``, so alerts written for vLLM's
+logs still fire; (3) raised as a Python warning blamed on the user's line, so ``-W``/``filterwarnings`` apply.
+In the removal preview the same hit raises vLLM's exception instead, with the code and the fix as a note.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import warnings
+
+from shim import registry, report
+
+_SHIM_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep  # trailing sep: do not also skip "shim_ext/"
+
+
+class PoolingDeprecationWarning(Warning):
+    """Root of every shim warning: filter on it to catch them all. Text: ``CODE: <vLLM's text>`` + a fix line."""
+
+    def __init__(self, code: str, vllm_text: str, fix: str) -> None:
+        super().__init__(f"{code}: {vllm_text}\n  fix: {fix}")
+        self.code = code
+        self.vllm_text = vllm_text
+        self.fix = fix
+        self.deprecation = registry.get(code)
+
+
+class AlreadyRemovedWarning(PoolingDeprecationWarning, FutureWarning):
+    """vLLM removed (or never accepted) this spelling before 0.21; only the shim's warn mode still runs it."""
+
+
+class RemovedInV021Warning(PoolingDeprecationWarning, FutureWarning):
+    """Removed in vLLM 0.21.0, the next removal: a FutureWarning, so shown by default."""
+
+
+class RemovedInV023Warning(PoolingDeprecationWarning, DeprecationWarning):
+    """Removed in vLLM 0.23: a DeprecationWarning, shown in test runs and in ``__main__``."""
+
+
+RemovedInNextVersionWarning = RemovedInV021Warning
+
+
+def warning_class(entry: registry.Deprecation) -> type[PoolingDeprecationWarning]:
+    removal = entry.removed_in or entry.removal_announced
+    if removal is None or removal < (0, 21):
+        return AlreadyRemovedWarning
+    return RemovedInV021Warning if removal < (0, 23) else RemovedInV023Warning
+
+
+def _user_frame() -> tuple[str, int, int]:
+    """(filename, line, stacklevel for a ``warnings.warn`` called here): the first frame outside the shim."""
+    frame, level = sys._getframe(1), 1  # the caller (warn/removed) is stacklevel 1 of its own warnings.warn
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_SHIM_DIR):
+        frame, level = frame.f_back, level + 1
+    return frame.f_code.co_filename, frame.f_lineno, level
+
+
+_logged_once: set[tuple[str, str, tuple]] = set()
+_logged_once_lock = threading.Lock()
+
+
+def log_vllm_warning(logger_name: str, template: str, *args: object, once: bool = True) -> None:
+    """vLLM's ``logger.warning_once`` (or plain ``warning``) record, template and arguments unchanged."""
+    if once:
+        with _logged_once_lock:
+            key = (logger_name, template, args)
+            if key in _logged_once:
+                return
+            _logged_once.add(key)
+    logging.getLogger(logger_name).warning(template, *args)
+
+
+def warn(code: str, vllm_text: str, *, log: tuple[str, str, tuple] | None = None, log_once: bool = True) -> None:
+    """Report, log and warn one deprecated use. ``log`` is (vLLM logger name, template, args) when vLLM logged it."""
+    filename, line, stacklevel = _user_frame()
+    report.record(code, filename, line)
+    if log is not None:
+        logger_name, template, args = log
+        log_vllm_warning(logger_name, template, *args, once=log_once)
+    category = warning_class(registry.get(code))
+    warnings.warn(category(code, vllm_text, report.fix_command(code, filename)), stacklevel=stacklevel)
+
+
+def removed(code: str, error: BaseException) -> BaseException:
+    """Record the hit and return vLLM's exception, text untouched, with the code and the fix as a note."""
+    filename, line, _ = _user_frame()
+    report.record(code, filename, line)
+    if hasattr(error, "add_note"):  # Python 3.11+; the text itself must stay vLLM's
+        error.add_note(f"{code}: {registry.get(code).title}; fix: {report.fix_command(code, filename)}")
+    return error

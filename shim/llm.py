@@ -1,0 +1,383 @@
+"""``LLM``: vLLM's offline pooling API (spec §4) on the runtime engine, behaving like the target release.
+
+The shim decides everything vLLM's frontend decides (tasks, the default task, verification, messages, request
+parameters, the score type); the engine computes. One engine per ``LLM``: a non-default task runs on the same
+loaded weights (vLLM 0.21 would ask for a second ``LLM``, and with it a second copy of the weights).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import logging
+from collections.abc import Sequence
+
+from shim.config import PoolerConfig, PoolingParams, RequestParams, verify_request_params
+from shim.deprecations import removed, warn
+from shim.messages import LOGGER_MODEL_CONFIG, LOGGER_OFFLINE, LOGGER_POOLING_PARAMS, render, text
+from shim.outputs import (ClassificationRequestOutput, EmbeddingRequestOutput, PoolingOutput, PoolingRequestOutput,
+                          ScoringOutput, ScoringRequestOutput)
+from shim.tasks import (CLASSIFY_LIKE, EMBED_LIKE, SCORE_TYPE_BY_DEFAULT_TASK, TASK_BY_SCORE_TYPE,
+                        resolve_default_task, supported_tasks_for)
+from shim.versions import profile
+
+logger = logging.getLogger(LOGGER_OFFLINE)
+
+#: vLLM engine arguments that tune a GPU server and mean nothing to this engine: accepted and ignored.
+IGNORED_ENGINE_ARGS = frozenset({"tensor_parallel_size", "gpu_memory_utilization", "enforce_eager",
+                                 "disable_log_stats", "enable_prefix_caching", "swap_space"})
+#: POOL001: old ``task=`` values that meant a pooling conversion (spec §8, M60 table).
+LEGACY_TASK_CONVERT = {"embed": "embed", "embedding": "embed", "classify": "classify", "reward": "reward"}
+ENGINE_CONVERTS = ("embed", "classify")
+
+
+def runtime_api():
+    """The engine package, imported on first use so that ``import shim`` does not import torch.
+
+    Unit tests replace this function to put a fake engine under ``LLM``.
+    """
+    import runtime
+
+    return runtime
+
+
+def _unexpected_engine_arg(name: str) -> TypeError:
+    return TypeError(f"EngineArgs.__init__() got an unexpected keyword argument {name!r}")
+
+
+class LLM:
+    """``vllm.LLM`` for pooling models. ``llm.pooling_task`` is the resolved default task (§3.3)."""
+
+    def __init__(self, model: str, *, runner: str = "auto", convert: str = "auto", tokenizer: str | None = None,
+                 pooler_config: PoolerConfig | dict | None = None, dtype: str = "auto",
+                 max_model_len: int | None = None, hf_overrides: dict | None = None, trust_remote_code: bool = False,
+                 seed: int | None = 0, device: str | None = None, max_num_batched_tokens: int | None = None,
+                 max_num_seqs: int | None = None, **engine_args: object) -> None:
+        if tokenizer not in (None, model):
+            raise NotImplementedError("pooling shim: a tokenizer other than the model's own is not supported")
+        legacy_task = self._pop_legacy_engine_arg(engine_args, "task", "POOL001")
+        override = self._pop_legacy_engine_arg(engine_args, "override_pooler_config", "POOL003")
+        for name in engine_args:
+            if name not in IGNORED_ENGINE_ARGS:
+                raise _unexpected_engine_arg(name)
+        config = _as_pooler_config(pooler_config)
+        if override is not None:
+            warn("POOL003", text("M61"), log=(LOGGER_MODEL_CONFIG, text("M61"), ()))
+            config = _merged(config, _as_pooler_config(override))  # 0.11: the override wins on conflicts
+        if config.enable_chunked_processing or config.max_embed_len is not None:
+            raise NotImplementedError("pooling shim: enable_chunked_processing/max_embed_len are not supported")
+        if legacy_task is not None and convert == "auto" and LEGACY_TASK_CONVERT.get(legacy_task) in ENGINE_CONVERTS:
+            convert = LEGACY_TASK_CONVERT[legacy_task]
+        load_args = dict(device=device, dtype=dtype, max_model_len=max_model_len,
+                         trust_remote_code=trust_remote_code, hf_overrides=hf_overrides, seed=seed,
+                         pooler_overrides=config.engine_overrides() or None,
+                         max_num_batched_tokens=max_num_batched_tokens, max_num_seqs=max_num_seqs)
+        self.engine = runtime_api().load_engine(model, convert=convert, **load_args)
+        if runner == "pooling" and self.engine.info.runner != "pooling":
+            # §3.4: runner="pooling" on an architecture without a pooling match falls back to convert="embed".
+            self.engine = runtime_api().load_engine(model, convert="embed", **load_args)
+        if legacy_task is not None:
+            warn("POOL001", f"{text('M60')} {self._legacy_task_hint(legacy_task)}")
+        self.pooler_config = config
+        self._finish_init(runner)
+
+    @staticmethod
+    def _pop_legacy_engine_arg(engine_args: dict, name: str, code: str):
+        if name not in engine_args:
+            return None
+        if not profile().warn_mode:
+            raise removed(code, _unexpected_engine_arg(name))
+        return engine_args.pop(name)
+
+    def _legacy_task_hint(self, legacy_task: str) -> str:
+        convert = LEGACY_TASK_CONVERT.get(legacy_task)
+        if legacy_task == "score":
+            convert = "classify" if "classify" in self.engine.info.supported_tasks else "embed"
+        return render("M60-convert", convert=convert) if convert else text("M60-remove")
+
+    def _finish_init(self, runner: str) -> None:
+        p = profile()
+        info = self.engine.info
+        self.runner = info.runner if runner == "auto" else runner
+        pooling = self.runner == "pooling"
+        self.supported_tasks = supported_tasks_for(info.supported_tasks, p.score_is_task) if pooling else ()
+        self.pooling_task = (resolve_default_task(self.pooler_config.task, self.supported_tasks, info.architectures)
+                             if pooling and p.has_default_task else None)
+        # What an encode() without a task runs in warn mode: the default task, or (0.18) what §3.3 would pick.
+        self._implicit_task = self.pooling_task or (
+            resolve_default_task(None, self.supported_tasks, info.architectures) if pooling else None)
+        if p.has_default_task and self.pooling_task:
+            logger.info(text("M40"), self.pooling_task)
+        elif not p.has_default_task and pooling:
+            logger.info(text("M40-0.18"), self.supported_tasks)
+        self._request_ids = itertools.count()
+
+    def get_tokenizer(self):
+        return self.engine.tokenizer
+
+    # -- the public pooling calls -------------------------------------------------------------------------------
+
+    def encode(self, prompts, pooling_params: PoolingParams | Sequence[PoolingParams] | None = None, *,
+               truncate_prompt_tokens: int | None = None, use_tqdm: bool = True, lora_request=None,
+               pooling_task: str | None = None, tokenization_kwargs: dict | None = None
+               ) -> list[PoolingRequestOutput[PoolingOutput]]:
+        _reject_unsupported(lora_request, tokenization_kwargs)
+        return self._pool(prompts, pooling_params, pooling_task, truncate_prompt_tokens, use_tqdm)
+
+    def embed(self, prompts, *, truncate_prompt_tokens: int | None = None, use_tqdm: bool = True,
+              pooling_params: PoolingParams | Sequence[PoolingParams] | None = None, lora_request=None,
+              tokenization_kwargs: dict | None = None) -> list[EmbeddingRequestOutput]:
+        _reject_unsupported(lora_request, tokenization_kwargs)
+        if not profile().has_default_task and "embed" not in self.supported_tasks:
+            raise ValueError(text("M03"))  # 0.18 checked before calling encode
+        outputs = self._pool(prompts, pooling_params, "embed", truncate_prompt_tokens, use_tqdm)
+        return [EmbeddingRequestOutput.from_base(o) for o in outputs]
+
+    def classify(self, prompts, *, truncate_prompt_tokens: int | None = None, use_tqdm: bool = True,
+                 pooling_params: PoolingParams | Sequence[PoolingParams] | None = None, lora_request=None,
+                 tokenization_kwargs: dict | None = None) -> list[ClassificationRequestOutput]:
+        _reject_unsupported(lora_request, tokenization_kwargs)
+        if not profile().has_default_task and "classify" not in self.supported_tasks:
+            raise ValueError(text("M04"))
+        outputs = self._pool(prompts, pooling_params, "classify", truncate_prompt_tokens, use_tqdm)
+        return [ClassificationRequestOutput.from_base(o) for o in outputs]
+
+    def reward(self, prompts, *, truncate_prompt_tokens: int | None = None, use_tqdm: bool = True,
+               pooling_params: PoolingParams | Sequence[PoolingParams] | None = None, lora_request=None,
+               tokenization_kwargs: dict | None = None) -> list[PoolingRequestOutput[PoolingOutput]]:
+        _reject_unsupported(lora_request, tokenization_kwargs)
+        if profile().reward_deprecated:
+            warn("POOL009", text("M11"), log=(LOGGER_OFFLINE, text("M11"), ()))
+        return self._pool(prompts, pooling_params, "token_classify", truncate_prompt_tokens, use_tqdm)
+
+    def score(self, data_1, data_2, /, *, truncate_prompt_tokens: int | None = None, use_tqdm: bool = True,
+              pooling_params: PoolingParams | None = None, lora_request=None, chat_template: str | None = None,
+              tokenization_kwargs: dict | None = None) -> list[ScoringRequestOutput]:
+        """§4.4: the score type comes from the architecture (0.18-0.20) or from the default task (0.21)."""
+        _reject_unsupported(lora_request, tokenization_kwargs)
+        p = profile()
+        if self.runner != "pooling":
+            raise ValueError(text("M20"))
+        score_type = self._score_type()
+        task = TASK_BY_SCORE_TYPE[score_type]
+        num_labels = self.engine.info.num_labels
+        if p.score_messages == "0.18":
+            if score_type != "late-interaction" and not {"embed", "classify"} & set(self.supported_tasks):
+                raise ValueError(text("M21"))
+            if score_type == "cross-encoder" and num_labels != 1:
+                raise ValueError(text("M22"))
+            if score_type != "cross-encoder" and chat_template is not None:
+                raise ValueError(text("M23"))
+            if p.score_verifies_task and p.has_default_task and score_type != "cross-encoder":
+                self._verify_task(task)  # 0.19: the embed and late-interaction paths may warn M06
+            if p.score_is_task and score_type == "cross-encoder":
+                task = "score"
+        else:
+            if score_type == "cross-encoder" and num_labels != 1:
+                raise ValueError(text("M25"))
+            if task not in self.supported_tasks:
+                raise ValueError(text("M26"))
+        if chat_template is not None:
+            raise NotImplementedError("pooling shim: chat_template is not supported")
+        params = self._normalised_params(pooling_params, 1)[0]
+        self._check_params_task([params], task)
+        request = verify_request_params(params, "classify" if task == "score" else task,
+                                        self.engine.info, self.engine.settings)
+        pairs = _score_pairs(data_1, data_2)
+        scores = self.engine.score(pairs, score_type, use_activation=request.use_activation, use_tqdm=use_tqdm,
+                                   truncate_prompt_tokens=truncate_prompt_tokens)
+        return [ScoringRequestOutput(str(next(self._request_ids)), ScoringOutput(score),
+                                     self._pair_token_ids(pair, score_type))
+                for pair, score in zip(pairs, scores)]
+
+    # -- verification (§4.1, §4.2) -------------------------------------------------------------------------------
+
+    def _pool(self, prompts, pooling_params, pooling_task: str | None, truncate_prompt_tokens: int | None,
+              use_tqdm: bool) -> list[PoolingRequestOutput[PoolingOutput]]:
+        p = profile()
+        items = _prompt_list(prompts)
+        params = self._normalised_params(pooling_params, len(items))
+        has_data_prompt = any(isinstance(item, dict) for item in items)
+        if p.data_prompt_needs_plugin and has_data_prompt and pooling_task != "plugin":
+            raise ValueError(text("M09"))
+        if not p.missing_task_checked_first and self.runner != "pooling":
+            raise ValueError(text("M01"))
+        task = self._task_or_legacy_fallback(pooling_task, params)
+        if p.missing_task_checked_first and self.runner != "pooling":
+            raise ValueError(text("M01"))
+        if task == "score" and not p.score_is_task:
+            task = self._legacy_score_task()
+        if p.has_default_task:
+            self._verify_task(task)
+        if has_data_prompt or task == "plugin":
+            if not p.data_prompt_needs_plugin and task not in self.supported_tasks:
+                raise ValueError(render("M05e", task_repr=repr(task), list_repr=repr(list(self.supported_tasks))))
+            raise ValueError(text("M08"))  # the shim has no IO-processor plugins
+        if task == "embed&token_classify" and p.combined_task_asserts:
+            raise AssertionError  # 0.20+: no IO processor for this task (spec §4.2)
+        self._check_params_task(params, task)
+        if not p.has_default_task and task not in self.supported_tasks:
+            raise ValueError(render("M05e", task_repr=repr(task), list_repr=repr(list(self.supported_tasks))))
+        engine_task = "classify" if task == "score" else task  # 0.18: a classifier's score task is classify
+        requests = [verify_request_params(param, engine_task, self.engine.info, self.engine.settings)
+                    for param in params]
+        results = self._run(engine_task, items, requests, truncate_prompt_tokens, use_tqdm)
+        return [PoolingRequestOutput(str(next(self._request_ids)), PoolingOutput(r.data), list(r.prompt_token_ids))
+                for r in results]
+
+    def _task_or_legacy_fallback(self, pooling_task: str | None, params: list[PoolingParams | None]) -> str:
+        """A missing ``pooling_task``: vLLM raises M02a/M02b; warn mode runs the legacy meaning instead."""
+        if pooling_task is not None:
+            return pooling_task
+        p = profile()
+        params_task = next((param.task for param in params if param is not None and param.task), None)
+        code = "POOL007" if params_task is not None else "POOL006"
+        if not p.warn_mode:
+            raise removed(code, ValueError(text(p.missing_task_message)))
+        if params_task is not None:
+            warn(code, text(p.missing_task_message))
+            return params_task
+        if self._implicit_task is None:
+            raise ValueError(text(p.missing_task_message))
+        warn(code, text("M67") % self._implicit_task, log=(LOGGER_OFFLINE, text("M67"), (self._implicit_task,)))
+        return self._implicit_task
+
+    @staticmethod
+    def _legacy_score_task() -> str:
+        """POOL021: ``"score"`` stopped being a task in 0.19; warn mode maps it to ``classify`` as 0.19/0.20's
+        PoolingParams did (M17). The preview leaves it to verification, which rejects it (M05)."""
+        if not profile().warn_mode:
+            return "score"
+        warn("POOL021", text("M17"), log=(LOGGER_POOLING_PARAMS, text("M17"), ()))
+        return "classify"
+
+    def _verify_task(self, task: str) -> None:
+        """§4.1 steps 3-5 (0.19+); the runner and missing-task checks are done by the caller."""
+        supported = self.supported_tasks
+        if task in EMBED_LIKE and task not in supported:
+            raise ValueError(text("M03"))
+        if task in CLASSIFY_LIKE and task not in supported:
+            raise ValueError(text("M04"))
+        if task == "plugin" or task == self.pooling_task:
+            return
+        if task not in supported:
+            raise ValueError(render("M05", task_repr=repr(task), tuple_repr=repr(tuple(supported))))
+        mode = profile().non_default_task
+        if mode == "warn":
+            warn("POOL005", text("M06") % task, log=(LOGGER_OFFLINE, text("M06"), (task,)))
+        elif mode == "raise":
+            raise removed("POOL005", ValueError(render("M07", task=task)))
+
+    def _normalised_params(self, pooling_params, count: int) -> list[PoolingParams | None]:
+        """One PoolingParams (or None) per prompt; warn mode maps the legacy ``task="score"`` (POOL021)."""
+        if pooling_params is None or isinstance(pooling_params, PoolingParams):
+            params = [pooling_params] * count
+        else:
+            params = list(pooling_params)
+            if len(params) != count:
+                raise ValueError("The lengths of prompts and pooling_params must be the same.")
+        if any(param is not None and param.task == "score" for param in params) and not profile().score_is_task:
+            mapped = self._legacy_score_task()
+            params = [_with_task(param, mapped) if param is not None and param.task == "score" else param
+                      for param in params]
+        return params
+
+    @staticmethod
+    def _check_params_task(params: list[PoolingParams | None], task: str) -> None:
+        """M10: a per-request ``PoolingParams.task`` may not contradict the call's task (0.20+: except plugin)."""
+        if task == "plugin" and profile().data_prompt_needs_plugin:
+            return
+        for param in params:
+            if param is not None and param.task is not None and param.task != task:
+                raise ValueError(render("M10", param_task_repr=repr(param.task), task_repr=repr(task)))
+
+    def _score_type(self) -> str:
+        if profile().score_type_from == "default_task":
+            score_type = SCORE_TYPE_BY_DEFAULT_TASK.get(self.pooling_task)
+            if score_type is None:
+                raise ValueError(text("M26"))
+            return score_type
+        return self.engine.info.architecture_score_type
+
+    # -- engine calls --------------------------------------------------------------------------------------------
+
+    def _run(self, task: str, items: list, requests: list[RequestParams], truncate_prompt_tokens, use_tqdm: bool):
+        """Run on the engine, one call per distinct request setting, results back in input order."""
+        task_params = runtime_api().TaskParams
+        results: list = [None] * len(items)
+        for request in dict.fromkeys(requests):
+            indices = [i for i, r in enumerate(requests) if r == request]
+            outputs = self.engine.run(task, [items[i] for i in indices],
+                                      task_params(use_activation=request.use_activation,
+                                                 dimensions=request.dimensions),
+                                      use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
+            for i, output in zip(indices, outputs):
+                results[i] = output
+        return results
+
+    def _pair_token_ids(self, pair: tuple[str, str], score_type: str) -> list[int]:
+        tokenizer = self.engine.tokenizer
+        if score_type == "cross-encoder":
+            return list(tokenizer(pair[0], pair[1])["input_ids"])
+        return list(tokenizer(pair[0])["input_ids"]) + list(tokenizer(pair[1])["input_ids"])
+
+
+def _reject_unsupported(lora_request, tokenization_kwargs) -> None:
+    if lora_request is not None or tokenization_kwargs:
+        raise NotImplementedError("pooling shim: lora_request and tokenization_kwargs are not supported; "
+                                  "use truncate_prompt_tokens")
+
+
+def _as_pooler_config(value: PoolerConfig | dict | None) -> PoolerConfig:
+    if value is None:
+        return PoolerConfig()  # vLLM always gives pooling models an empty PoolerConfig
+    return value if isinstance(value, PoolerConfig) else PoolerConfig(**value)
+
+
+def _merged(base: PoolerConfig, override: PoolerConfig) -> PoolerConfig:
+    merged = copy.copy(base)
+    for name, value in vars(override).items():
+        if value not in (None, False):
+            setattr(merged, name, value)
+    return merged
+
+
+def _with_task(params: PoolingParams, task: str) -> PoolingParams:
+    params = copy.copy(params)
+    params.task = task
+    return params
+
+
+def _prompt_list(prompts) -> list:
+    """vLLM's prompt forms -> engine inputs: text, token ids, or the ``{"data": ...}`` dict (plugin path)."""
+    if isinstance(prompts, (str, dict)) or (isinstance(prompts, Sequence) and prompts
+                                            and all(isinstance(t, int) for t in prompts)):
+        prompts = [prompts]
+    items = []
+    for prompt in prompts:
+        if isinstance(prompt, str):
+            items.append(prompt)
+        elif isinstance(prompt, dict) and "data" in prompt:
+            items.append(prompt)
+        elif isinstance(prompt, dict) and "prompt_token_ids" in prompt:
+            items.append(list(prompt["prompt_token_ids"]))
+        elif isinstance(prompt, dict) and "prompt" in prompt:
+            items.append(prompt["prompt"])
+        elif isinstance(prompt, Sequence) and all(isinstance(t, int) for t in prompt):
+            items.append(list(prompt))
+        else:
+            raise TypeError(f"pooling shim: unsupported prompt {prompt!r}")
+    return items
+
+
+def _score_pairs(data_1, data_2) -> list[tuple[str, str]]:
+    def texts(data) -> list[str]:
+        data = [data] if isinstance(data, (str, dict)) else list(data)
+        return [d["prompt"] if isinstance(d, dict) else d for d in data]
+
+    left, right = texts(data_1), texts(data_2)
+    if len(left) == 1:
+        left = left * len(right)
+    if len(left) != len(right):
+        raise ValueError("Input lengths must be either 1:1, 1:N or N:N")
+    return list(zip(left, right))

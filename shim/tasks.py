@@ -1,0 +1,47 @@
+"""Task values, the one default-task resolver (spec §3.3) and the task→score-type map (§3.1).
+
+Every check that depends on "the default task" (offline verification, ``LLM.score`` in 0.21) reads
+:func:`resolve_default_task`'s result; releases differ only in what they do with it (``shim.versions``).
+"""
+
+from __future__ import annotations
+
+from shim.messages import render
+
+#: Canonical order (§3.1, 0.19-0.21). vLLM builds its tuple from a set; the shim uses this order instead.
+POOLING_TASKS: tuple[str, ...] = ("embed", "classify", "token_embed", "token_classify", "plugin", "embed&token_classify")
+#: 0.18's values, in its own listing order: ``score`` is still a task, ``embed&token_classify`` does not exist.
+POOLING_TASKS_018: tuple[str, ...] = ("embed", "classify", "score", "token_embed", "token_classify", "plugin")
+
+EMBED_LIKE = frozenset({"embed", "token_embed"})
+CLASSIFY_LIKE = frozenset({"classify", "token_classify"})
+
+#: §3.3 step 4.
+DEFAULT_TASK_PRIORITY: tuple[str, ...] = ("embed&token_classify", "embed", "classify", "token_embed", "token_classify",
+                                          "plugin")
+
+#: 0.21.0's fixed map from the default task to the score type; other tasks have none (M26).
+SCORE_TYPE_BY_DEFAULT_TASK = {"embed": "bi-encoder", "classify": "cross-encoder", "token_embed": "late-interaction"}
+#: The task each score type runs, and therefore must be supported (0.20's scoring processors, §4.4).
+TASK_BY_SCORE_TYPE = {"bi-encoder": "embed", "cross-encoder": "classify", "late-interaction": "token_embed"}
+
+
+def supported_tasks_for(engine_tasks: tuple[str, ...], score_is_task: bool) -> tuple[str, ...]:
+    """The model's tasks as the emulated release reports them (the engine reports the 0.19-0.21 set)."""
+    if not score_is_task:
+        return engine_tasks
+    tasks = set(engine_tasks) - {"embed&token_classify"}
+    if "classify" in tasks:
+        tasks.add("score")  # 0.18: every classification pooler also served the internal score task
+    return tuple(t for t in POOLING_TASKS_018 if t in tasks)
+
+
+def resolve_default_task(configured: str | None, supported: tuple[str, ...], architectures: tuple[str, ...]) -> str | None:
+    """§3.3 for a pooling model (which always has a PoolerConfig). Raises RuntimeError M05r."""
+    if configured is not None:
+        if configured in supported:
+            return configured
+        raise RuntimeError(render("M05", task_repr=repr(configured), tuple_repr=repr(tuple(supported))))
+    if "token_classify" in supported and any("ForTokenClassification" in name for name in architectures):
+        return "token_classify"
+    return next((task for task in DEFAULT_TASK_PRIORITY if task in supported), None)
