@@ -22,14 +22,14 @@ _FILE_MARKER = re.compile(
     r"^\s*#\s*migrate-pooling\s*:\s*noqa(?::\s*(?P<codes>" + _CODE_LIST + r"))?\s*$", re.IGNORECASE
 )
 
-ALL_CODES = None  # the value of a bare ``# noqa``
+ALL_CODES = None  # the value of a bare noqa comment
 
 
 @dataclass(frozen=True)
 class NoqaMap:
     """What the comments of one text (one notebook cell) suppress."""
 
-    #: row -> suppressed codes, or ALL_CODES for a bare ``# noqa``
+    #: row -> suppressed codes, or ALL_CODES for a bare noqa comment
     lines: dict[int, frozenset[str] | None] = field(default_factory=dict)
     file_marker: bool = False  # a ``# migrate-pooling: noqa`` line is present
     file_codes: frozenset[str] | None = ALL_CODES  # what that marker covers

@@ -87,21 +87,51 @@ class ArgvScan:
         reason: str | None = None,
     ) -> Finding:
         """A finding spanning ``flag`` (and its value); ``edits`` empty means report-only with ``reason``."""
-        fix = None
-        if edits and fix_class is FixClass.UNSAFE and not self.options.unsafe_fixes:
-            reason = UNSAFE_REASON
-        elif edits:
-            fix = Fix(fix_class, fix_message, tuple(edits))
-        return Finding(
-            code=code,
-            message=message,
-            path=self.path,
-            location=flag.token.start,
-            end_location=flag.last_token.end,
-            fix=fix,
-            unfixable_reason=reason,
-            statement_rows=self.statement_rows,
+        return make_finding(
+            code,
+            message,
+            self.path,
+            self.options,
+            flag.token.start,
+            flag.last_token.end,
+            self.statement_rows,
+            fix_class=fix_class,
+            fix_message=fix_message,
+            edits=edits,
+            reason=reason,
         )
+
+
+def make_finding(
+    code: str,
+    message: str,
+    path: str,
+    options: Options,
+    start: Location,
+    end: Location,
+    statement_rows: tuple[int, int],
+    *,
+    fix_class: FixClass = FixClass.SAFE,
+    fix_message: str = "",
+    edits: Sequence[Edit] = (),
+    reason: str | None = None,
+) -> Finding:
+    """A Finding whose fix is attached only when allowed: unsafe fixes need ``options.unsafe_fixes``."""
+    fix = None
+    if edits and fix_class is FixClass.UNSAFE and not options.unsafe_fixes:
+        reason = UNSAFE_REASON
+    elif edits:
+        fix = Fix(fix_class, fix_message, tuple(edits))
+    return Finding(
+        code=code,
+        message=message,
+        path=path,
+        location=start,
+        end_location=end,
+        fix=fix,
+        unfixable_reason=reason,
+        statement_rows=statement_rows,
+    )
 
 
 def scan_argv_tokens(

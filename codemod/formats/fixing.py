@@ -34,9 +34,10 @@ def check_and_fix(
 ) -> FileResult:
     """Report what ``find`` sees; in fix mode apply fixes until nothing changes.
 
-    In fix mode ``findings`` are those left in the fixed text. When ``is_valid`` rejects the fixed
-    text (say, YAML that no longer parses) nothing is written and every finding is reported with
-    the reason.
+    In fix mode, as for Python files, ``applied`` lists the findings whose fixes were applied and
+    ``findings`` holds those plus the ones left in the fixed text (located in it). When
+    ``is_valid`` rejects the fixed text (say, YAML that no longer parses) nothing is written and
+    every finding is reported with the reason.
     """
     findings = visible_findings(text, find, options)
     if not options.fix:
@@ -55,7 +56,7 @@ def check_and_fix(
         reason = "the fixed file would not parse; fix it by hand"
         unfixed = [_without_fix(f, reason) for f in visible_findings(text, find, options)]
         return FileResult(path, unfixed)
-    return FileResult(path, findings, fixed_source=current, applied=applied)
+    return FileResult(path, sorted(applied + findings, key=Finding.sort_key), fixed_source=current, applied=applied)
 
 
 def _without_fix(finding: Finding, reason: str) -> Finding:

@@ -1,0 +1,101 @@
+"""Every file kind the tool reads, and the one entry point that picks the scanner: ``scan_file``."""
+
+from __future__ import annotations
+
+import os
+import re
+from enum import Enum
+
+from codemod.finding import FileResult, Finding
+from codemod.formats.dockerfile import scan_dockerfile
+from codemod.formats.embedded_python import CheckPython, check_embedded
+from codemod.formats.markdown import scan_markdown
+from codemod.formats.notebook import add_noqa_to_notebook, scan_notebook
+from codemod.formats.shell_script import scan_shell_script
+from codemod.formats.yaml_file import scan_yaml
+from codemod.noqa import add_noqa
+from codemod.options import Options
+
+__all__ = ["CheckPython", "FileKind", "add_noqa_to_file", "file_kind", "scan_file"]
+
+
+class FileKind(str, Enum):
+    PYTHON = "python"
+    NOTEBOOK = "notebook"
+    SHELL = "shell"
+    DOCKERFILE = "dockerfile"
+    YAML = "yaml"
+    MARKDOWN = "markdown"
+
+
+_EXTENSIONS = {
+    ".py": FileKind.PYTHON,
+    ".pyi": FileKind.PYTHON,
+    ".ipynb": FileKind.NOTEBOOK,
+    ".sh": FileKind.SHELL,
+    ".bash": FileKind.SHELL,
+    ".yaml": FileKind.YAML,
+    ".yml": FileKind.YAML,
+    ".md": FileKind.MARKDOWN,
+    ".markdown": FileKind.MARKDOWN,
+}
+_SHELL_SHEBANG = re.compile(r"#!\s*\S*?(?:/|env\s+(?:-\S+\s+)*)(?:ba|da|k|z)?sh\b")
+_PYTHON_SHEBANG = re.compile(r"#!\s*\S*?(?:/|env\s+(?:-\S+\s+)*)python[\d.]*\b")
+
+
+def file_kind(path: str, first_line: str | None = None) -> FileKind | None:
+    """The kind of a file from its name, or for a name without extension from its shebang line.
+
+    ``Dockerfile``, ``Dockerfile.<x>``, ``<x>.Dockerfile``, ``<x>.dockerfile`` and ``Containerfile``
+    are Dockerfiles. Returns None for files the tool does not read.
+    """
+    name = os.path.basename(path)
+    if (
+        name in ("Dockerfile", "Containerfile")
+        or name.startswith("Dockerfile.")
+        or name.lower().endswith(".dockerfile")
+    ):
+        return FileKind.DOCKERFILE
+    extension = os.path.splitext(name)[1].lower()
+    if extension in _EXTENSIONS:
+        return _EXTENSIONS[extension]
+    if extension == "" and first_line and first_line.startswith("#!"):
+        if _SHELL_SHEBANG.match(first_line):
+            return FileKind.SHELL
+        if _PYTHON_SHEBANG.match(first_line):
+            return FileKind.PYTHON
+    return None
+
+
+def scan_file(path: str, text: str, options: Options, check_python: CheckPython) -> FileResult:
+    """Check (and with ``options.fix``, fix) one file of any kind the tool reads.
+
+    ``check_python`` is the Python engine, ``codemod.engine.check_python_source``; it is used for
+    ``.py`` files, notebook cells and Markdown python blocks. For the other kinds ``# noqa``
+    comments are honoured here (unless ``options.ignore_noqa``), before fixing, and fixes are
+    applied until none is left (several passes when two fixes touch the same text). Python
+    findings of notebook cells and Markdown blocks are filtered by their own ``# noqa`` comments.
+    Files of no known kind give an empty result.
+    """
+    kind = file_kind(path, text.split("\n", 1)[0])
+    if kind is FileKind.PYTHON:
+        return check_embedded(text, path, options, check_python)
+    if kind is FileKind.NOTEBOOK:
+        return scan_notebook(path, text, options, check_python)
+    if kind is FileKind.MARKDOWN:
+        return scan_markdown(path, text, options, check_python)
+    if kind is FileKind.SHELL:
+        return scan_shell_script(path, text, options)
+    if kind is FileKind.DOCKERFILE:
+        return scan_dockerfile(path, text, options)
+    if kind is FileKind.YAML:
+        return scan_yaml(path, text, options)
+    return FileResult(path)
+
+
+def add_noqa_to_file(path: str, text: str, findings: list[Finding]) -> str:
+    """``text`` with ``# noqa: CODE`` comments for ``findings`` (``--add-noqa``), per cell in a notebook."""
+    kind = file_kind(path, text.split("\n", 1)[0])
+    if kind is FileKind.NOTEBOOK:
+        return add_noqa_to_notebook(text, findings)
+    return add_noqa(text, findings, python=kind is FileKind.PYTHON)

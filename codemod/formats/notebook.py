@@ -1,0 +1,224 @@
+"""Jupyter notebooks: code cells checked and fixed with the Python rules, ``!`` lines with the argv rules.
+
+The Python of all code cells is joined into one module (as ruff does), so an ``LLM(...)`` built
+in one cell is tracked to its uses in later cells; each cell is preceded by a marker comment so
+the fixed module can be split back. IPython lines (``%magic``, ``!shell``, ``help?``) become
+``pass  # <marker>`` before parsing and are restored afterwards; ``!vllm serve ...`` lines and
+``%%bash``/``%%sh`` cells go to the argv scanner. Findings carry the cell (1-based, counting all
+cells) and a row inside that cell.
+
+Nothing but cell sources changes: the notebook is re-serialised in its own JSON layout (indent,
+key order, ``ensure_ascii``, final newline), and only when that layout reproduces the original
+file byte for byte, so outputs, metadata and ids stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+
+from codemod.argv import scan_shell_text
+from codemod.finding import FileResult, Finding
+from codemod.formats.embedded_python import CheckPython, check_embedded, shift_rows
+from codemod.formats.fixing import check_and_fix
+from codemod.formats.masking import keep_only
+from codemod.noqa import add_noqa
+from codemod.options import Options
+
+SHELL_CELL_MAGICS = ("%%bash", "%%sh", "%%script bash", "%%script sh")
+_IPYTHON_LINE = re.compile(r"^([ \t]*)(?:[%!]|[^#\s].*\?$)")
+_SHELL_ESCAPE = re.compile(r"^[ \t]*!{1,2}")
+_CELL_MARKER = "# migrate-pooling: cell {}"
+_CELL_MARKER_LINE = re.compile(r"^# migrate-pooling: cell (\d+)\n", re.MULTILINE)
+_MASK = "pass  # migrate-pooling: ipython {}"
+_MASK_LINE = re.compile(r"^([ \t]*)pass  # migrate-pooling: ipython (\d+)$", re.MULTILINE)
+
+
+class NotebookError(ValueError):
+    pass
+
+
+@dataclass
+class Layout:
+    """How the file was serialised, so a rewrite can reproduce it."""
+
+    indent: int | None
+    ensure_ascii: bool
+    final_newline: bool
+    separators: tuple[str, str]
+
+    def dump(self, notebook: dict) -> str:
+        text = json.dumps(notebook, indent=self.indent, ensure_ascii=self.ensure_ascii, separators=self.separators)
+        return text + ("\n" if self.final_newline else "")
+
+
+def detect_layout(text: str, notebook: dict) -> Layout:
+    """The json.dumps settings that reproduce ``text``; NotebookError when none does."""
+    indent_match = re.search(r"\n( +)\S", text)
+    indent = len(indent_match.group(1)) if indent_match else None
+    for ensure_ascii in (False, True):
+        separators = (",", ": ") if indent is not None else (", ", ": ")
+        layout = Layout(indent, ensure_ascii, text.endswith("\n"), separators)
+        if layout.dump(notebook) == text:
+            return layout
+    raise NotebookError("its JSON layout cannot be reproduced, so it is not rewritten")
+
+
+def _cell_source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _set_cell_source(cell: dict, source: str) -> None:
+    cell["source"] = source.splitlines(keepends=True) if isinstance(cell.get("source"), list) else source
+
+
+def _is_shell_cell(source: str) -> bool:
+    return source.lstrip().startswith(SHELL_CELL_MAGICS)
+
+
+def _shell_in_cell(source: str) -> str:
+    """The cell with only its shell commands left (offsets kept): a shell cell, or the ``!`` lines."""
+    if _is_shell_cell(source):
+        first_newline = source.find("\n")
+        return keep_only(source, [(first_newline + 1, len(source))] if first_newline != -1 else [])
+    regions, offset = [], 0
+    for line in source.splitlines(keepends=True):
+        escape = _SHELL_ESCAPE.match(line)
+        if escape:
+            regions.append((offset + escape.end(), offset + len(line)))
+        offset += len(line)
+    return keep_only(source, regions)
+
+
+def _mask_ipython(source: str, masked: list[str]) -> str:
+    """Replace IPython-only lines by numbered ``pass`` lines; ``masked`` collects the originals."""
+    lines = source.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        match = _IPYTHON_LINE.match(line)
+        if match:
+            body = line.rstrip("\r\n")
+            lines[i] = match.group(1) + _MASK.format(len(masked)) + line[len(body) :]
+            masked.append(body)
+    return "".join(lines)
+
+
+def _unmask(source: str, masked: list[str]) -> str:
+    return _MASK_LINE.sub(lambda m: masked[int(m.group(2))], source)
+
+
+def scan_notebook(path: str, text: str, options: Options, check_python: CheckPython) -> FileResult:
+    try:
+        notebook = json.loads(text)
+        cells = notebook["cells"]
+    except (ValueError, KeyError, TypeError) as error:
+        return FileResult(path, error=f"{path}: not a notebook: {error}")
+    code_cells = [(number, cell) for number, cell in enumerate(cells, start=1) if cell.get("cell_type") == "code"]
+    findings: list[Finding] = []
+    applied: list[Finding] = []
+    new_sources: dict[int, str] = {}
+
+    # Shell: each cell on its own; the fix loop works on the cell's text.
+    for number, cell in code_cells:
+        source = _cell_source(cell)
+
+        def find(current: str, number: int = number) -> list[Finding]:
+            return [replace_cell(f, number) for f in scan_shell_text(_shell_in_cell(current), path, options)]
+
+        result = check_and_fix(source, path, options, find)
+        findings.extend(result.findings)
+        applied.extend(result.applied)
+        if result.fixed_source is not None:
+            new_sources[number] = result.fixed_source
+
+    # Python: all code cells joined into one module.
+    python_cells = [(n, new_sources.get(n, _cell_source(c))) for n, c in code_cells]
+    python_cells = [(n, s) for n, s in python_cells if not _is_shell_cell(s)]
+    if python_cells:
+        masked: list[str] = []
+        parts, starts = [], []
+        row = 1
+        for number, source in python_cells:
+            body = _mask_ipython(source, masked)
+            body = body if body.endswith("\n") or not body else body + "\n"
+            parts.append(_CELL_MARKER.format(number) + "\n" + body)
+            starts.append((number, row + 1, row + body.count("\n")))
+            row += 1 + body.count("\n")
+        joined = "".join(parts)
+        result = check_embedded(joined, path, options, check_python)
+        if result.error:
+            return FileResult(path, error=result.error)
+        findings.extend(_to_cell(f, starts) for f in result.findings)
+        applied.extend(_to_cell(f, starts) for f in result.applied)
+        if result.fixed_source is not None:
+            try:
+                fixed_cells = _split_cells(result.fixed_source, masked, python_cells)
+            except NotebookError as error:
+                return FileResult(path, findings, error=f"{path}: {error}")
+            original = dict(python_cells)
+            new_sources.update((n, s) for n, s in fixed_cells.items() if s != original[n])
+
+    findings.sort(key=Finding.sort_key)
+    if not new_sources:
+        return FileResult(path, findings)
+    try:
+        layout = detect_layout(text, json.loads(text))
+    except NotebookError as error:
+        return FileResult(path, findings, error=f"{path}: {error}")
+    for number, source in new_sources.items():
+        _set_cell_source(cells[number - 1], source)
+    return FileResult(path, findings, fixed_source=layout.dump(notebook), applied=applied)
+
+
+def replace_cell(finding: Finding, number: int) -> Finding:
+    return shift_rows(finding, 0, cell=number)
+
+
+def _to_cell(finding: Finding, starts: list[tuple[int, int, int]]) -> Finding:
+    """A finding of the joined module, moved to its cell's own rows."""
+    for number, first, last in starts:
+        if first <= finding.location.row <= last:
+            shifted = shift_rows(finding, 1 - first, cell=number)
+            if shifted.statement_rows:
+                low, high = shifted.statement_rows
+                shifted = _with_rows(shifted, (max(low, 1), min(high, last - first + 1)))
+            return shifted
+    return finding  # on a marker line: cannot happen for a finding inside code
+
+
+def _with_rows(finding: Finding, rows: tuple[int, int]) -> Finding:
+    return replace(finding, statement_rows=rows)
+
+
+def _split_cells(fixed: str, masked: list[str], python_cells: list[tuple[int, str]]) -> dict[int, str]:
+    """Cell sources from the fixed joined module (marker lines removed, IPython lines restored)."""
+    pieces = _CELL_MARKER_LINE.split(fixed)
+    head, rest = pieces[0], pieces[1:]
+    numbers = [int(n) for n in rest[0::2]]
+    if numbers != [n for n, _ in python_cells]:
+        raise NotebookError("a fix moved the cell markers")
+    sources = {}
+    for i, (number, original) in enumerate(python_cells):
+        body = _unmask(rest[2 * i + 1], masked)
+        if i == 0:
+            body = head + body  # e.g. an import the fix added above the first cell
+        if not original.endswith("\n") and body.endswith("\n"):
+            body = body[:-1]  # the joiner's newline, not the cell's
+        sources[number] = body
+    return sources
+
+
+def add_noqa_to_notebook(text: str, findings: list[Finding]) -> str:
+    """Write ``# noqa`` comments into the cells the findings point at; the file is unchanged otherwise."""
+    notebook = json.loads(text)
+    layout = detect_layout(text, notebook)
+    changed = False
+    for number, cell in enumerate(notebook["cells"], start=1):
+        mine = [f for f in findings if f.cell == number]
+        source = _cell_source(cell)
+        new = add_noqa(source, mine, python=not _is_shell_cell(source)) if mine else source
+        if new != source:
+            _set_cell_source(cell, new)
+            changed = True
+    return layout.dump(notebook) if changed else text

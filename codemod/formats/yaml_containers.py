@@ -1,0 +1,88 @@
+"""Container specs in YAML: Kubernetes/Helm ``command:``/``args:`` lists and compose ``command:``.
+
+Any mapping holding ``entrypoint``, ``command`` or ``args`` is read as one command line, in that
+order. It is a vLLM server when it says so (``vllm serve``, ``python -m
+vllm.entrypoints.openai.api_server``) or when the mapping's ``image:`` is ``vllm/vllm-openai``,
+whose entrypoint is the server: then ``command``/``args`` hold only vLLM's arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import yaml
+
+from codemod.argv import scan_argv_tokens
+from codemod.argv.invocation import is_vllm_image, token_values, vllm_args_start
+from codemod.argv.tokens import ArgToken
+from codemod.edits import LineIndex
+from codemod.finding import Finding
+from codemod.formats.yaml_scalars import (
+    scalar_token,
+    sequence_renderer,
+    string_command_tokens,
+    string_scalar_renderer,
+)
+from codemod.options import Options
+
+COMMAND_KEYS = ("entrypoint", "command", "args")
+
+
+def mappings(node: yaml.Node) -> Iterator[yaml.MappingNode]:
+    """Every mapping in a document, outermost first."""
+    if isinstance(node, yaml.MappingNode):
+        yield node
+        for key, value in node.value:
+            yield from mappings(key)
+            yield from mappings(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from mappings(item)
+
+
+def find_in_containers(text: str, documents: Sequence[yaml.Node], path: str, options: Options) -> list[Finding]:
+    index = LineIndex(text)
+    findings: list[Finding] = []
+    for document in documents:
+        for mapping in mappings(document):
+            findings.extend(_scan_mapping(text, mapping, index, path, options))
+    return findings
+
+
+def _scan_mapping(text: str, mapping: yaml.MappingNode, index: LineIndex, path: str, options: Options) -> list[Finding]:
+    entries = {k.value: (k, v) for k, v in mapping.value if isinstance(k, yaml.ScalarNode)}
+    present = [key for key in COMMAND_KEYS if key in entries]
+    if not present:
+        return []
+    tokens: list[ArgToken] = []
+    renderers = {}
+    for segment, key in enumerate(present):
+        value = entries[key][1]
+        if isinstance(value, yaml.SequenceNode):
+            items = [scalar_token(item, segment) for item in value.value if isinstance(item, yaml.ScalarNode)]
+            if len(items) != len(value.value):
+                return []  # a nested structure is not an argv list
+            renderers[segment] = sequence_renderer(text)
+        elif isinstance(value, yaml.ScalarNode) and value.tag.endswith(":str"):
+            items = string_command_tokens(text, value, index, segment)
+            if items is None:
+                return []
+            renderers[segment] = string_scalar_renderer(value.style if value.style in ("'", '"') else "")
+        else:
+            return []
+        tokens.extend(items)
+    if not tokens:
+        return []
+    start = vllm_args_start(token_values(tokens))
+    image = entries.get("image", (None, None))[1]
+    if start is None and "entrypoint" not in present and isinstance(image, yaml.ScalarNode):
+        start = 0 if is_vllm_image(image.value) else None
+    if start is None:
+        return []
+    first_key = entries[present[0]][0]
+    rows = (first_key.start_mark.line + 1, tokens[-1].end.row)
+
+    def render(args: Sequence[str], like: ArgToken) -> str:
+        return renderers[like.segment](args, like)
+
+    return scan_argv_tokens(tokens, path, options, render, start=start, statement_rows=rows)
