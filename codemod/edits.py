@@ -10,6 +10,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
 from codemod.finding import Edit, Finding, Location
+from shim.registry import FixClass
 
 
 class OverlappingEditsError(ValueError):
@@ -65,8 +66,15 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     return "".join(pieces)
 
 
-def apply_fixes(text: str, findings: Sequence[Finding]) -> tuple[str, list[Finding]]:
-    """Apply the fixes of ``findings`` in source order, skipping a fix that overlaps one already taken.
+def applicable(finding: Finding, unsafe_fixes: bool) -> bool:
+    """A safe fix always applies; an unsafe one only with ``--unsafe-fixes``."""
+    if finding.fix is None:
+        return False
+    return finding.fix.applicability is FixClass.SAFE or (finding.fix.applicability is FixClass.UNSAFE and unsafe_fixes)
+
+
+def apply_fixes(text: str, findings: Sequence[Finding], unsafe_fixes: bool = False) -> tuple[str, list[Finding]]:
+    """Apply the applicable fixes of ``findings`` in source order, skipping one that overlaps one already taken.
 
     Returns the new text and the findings whose fixes were applied. A skipped fix is left for a
     later run, as ruff does; its finding stays reported.
@@ -75,7 +83,7 @@ def apply_fixes(text: str, findings: Sequence[Finding]) -> tuple[str, list[Findi
     taken: list[tuple[int, int]] = []
     applied: list[Finding] = []
     edits: list[Edit] = []
-    for finding in sorted((f for f in findings if f.fix is not None), key=Finding.sort_key):
+    for finding in sorted((f for f in findings if applicable(f, unsafe_fixes)), key=Finding.sort_key):
         ranges = [(index.offset(e.location), index.offset(e.end_location)) for e in finding.fix.edits]
         if any(_overlaps(r, t) for r in ranges for t in taken):
             continue

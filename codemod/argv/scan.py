@@ -13,8 +13,6 @@ from codemod.finding import Edit, Finding, Fix, Location
 from codemod.options import Options
 from shim.registry import FixClass
 
-UNSAFE_REASON = "the fix is unsafe: rerun with --unsafe-fixes to apply it"
-
 
 @dataclass
 class ArgvScan:
@@ -116,12 +114,8 @@ def make_finding(
     edits: Sequence[Edit] = (),
     reason: str | None = None,
 ) -> Finding:
-    """A Finding whose fix is attached only when allowed: unsafe fixes need ``options.unsafe_fixes``."""
-    fix = None
-    if edits and fix_class is FixClass.UNSAFE and not options.unsafe_fixes:
-        reason = UNSAFE_REASON
-    elif edits:
-        fix = Fix(fix_class, fix_message, tuple(edits))
+    """A Finding; an unsafe fix is attached like a safe one and applied only with ``--unsafe-fixes``."""
+    fix = Fix(fix_class, fix_message, tuple(edits)) if edits else None
     return Finding(
         code=code,
         message=message,
@@ -156,7 +150,8 @@ def scan_argv_tokens(
 
     Every finding spans its flag and value and carries ``statement_rows`` covering the whole
     command (or the ``statement_rows`` given, e.g. a whole ``subprocess.run(...)`` call), so a ``# noqa`` on any of its lines suppresses it. Only codes enabled by ``options``
-    are reported; unsafe fixes are attached only with ``options.unsafe_fixes``.
+    are reported. Unsafe fixes are attached with ``applicability`` UNSAFE, as ruff does;
+    whoever applies fixes applies them only with ``--unsafe-fixes``.
     """
     from codemod.argv.rules import RULES
 

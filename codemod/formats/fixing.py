@@ -44,7 +44,7 @@ def check_and_fix(
         return FileResult(path, findings)
     current, applied = text, []
     for _ in range(MAX_FIX_PASSES):
-        fixed, done = apply_fixes(current, findings)
+        fixed, done = apply_fixes(current, findings, options.unsafe_fixes)
         if not done:
             break
         applied.extend(done)

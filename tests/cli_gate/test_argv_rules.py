@@ -9,7 +9,7 @@ from codemod.argv.rules import RULES
 from codemod.edits import apply_fixes
 from codemod.finding import Location
 from codemod.options import Options
-from shim.registry import BY_CODE, DEFAULT_CODEMOD_TARGET, Surface, parse_version
+from shim.registry import BY_CODE, DEFAULT_CODEMOD_TARGET, FixClass, Surface, parse_version
 
 
 def _options(code: str, example, unsafe: bool) -> Options:
@@ -42,7 +42,7 @@ def test_invalid_example_is_flagged_and_fixed_as_documented(rule, example):
     assert findings and {f.code for f in findings} == {rule.CODE}
     if example.line is not None:
         assert findings[0].location.row == example.line
-    fixed, _ = apply_fixes(example.source, findings)
+    fixed, _ = apply_fixes(example.source, findings, unsafe_fixes=True)
     assert fixed == (example.expected if example.expected is not None else example.source)
     if example.expected is not None:
         # A second run over the fixed text finds nothing left to fix.
@@ -51,10 +51,11 @@ def test_invalid_example_is_flagged_and_fixed_as_documented(rule, example):
 
 
 @pytest.mark.parametrize(("rule", "example"), [c for c in INVALID_CASES if c.values[1].unsafe])
-def test_unsafe_fix_needs_unsafe_fixes(rule, example):
+def test_unsafe_fix_is_attached_but_applied_only_with_unsafe_fixes(rule, example):
     findings = scan_shell_text(example.source, "x.sh", _options(rule.CODE, example, unsafe=False))
-    assert findings and all(f.fix is None for f in findings)
-    assert "--unsafe-fixes" in findings[0].unfixable_reason
+    assert findings and all(f.fix.applicability is FixClass.UNSAFE for f in findings)
+    assert apply_fixes(example.source, findings) == (example.source, [])
+    assert apply_fixes(example.source, findings, unsafe_fixes=True)[0] == example.expected
 
 
 def _python_list(values: list[str | None]) -> tuple[str, list[ArgToken]]:
@@ -73,7 +74,7 @@ def test_argv_list_inside_python_is_rewritten_element_by_element():
     text, tokens = _python_list(["vllm", "serve", None, "--task", "embed", "--override-pooler-config", "{}"])
     findings = scan_argv_tokens(tokens, "x.py", Options(unsafe_fixes=True), render_string_list)
     assert [f.code for f in findings] == ["POOL013", "POOL014"]
-    fixed, applied = apply_fixes(text, findings)
+    fixed, applied = apply_fixes(text, findings, unsafe_fixes=True)
     assert fixed == '["vllm", "serve", arg, "--runner", "pooling", "--convert", "embed", "--pooler-config", "{}"]'
     assert len(applied) == 2
 
@@ -81,7 +82,7 @@ def test_argv_list_inside_python_is_rewritten_element_by_element():
 def test_argv_list_merge_deletes_list_elements():
     text, tokens = _python_list(["vllm", "serve", "M", "--pooler-config", '{"a": 1}', "--pooler-config.task", "embed"])
     findings = scan_argv_tokens(tokens, "x.py", Options(unsafe_fixes=True), render_string_list)
-    fixed, _ = apply_fixes(text, findings)
+    fixed, _ = apply_fixes(text, findings, unsafe_fixes=True)
     assert fixed == '["vllm", "serve", "M", "--pooler-config", "{\\"a\\": 1, \\"task\\": \\"embed\\"}"]'
 
 
