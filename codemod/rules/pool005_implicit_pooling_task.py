@@ -104,7 +104,8 @@ class ImplicitPoolingTask(Rule):
         reference = next((a.value for a in call.args if isinstance(a.value, cst.SimpleString)), None)
         literal = quote_like(reference, task)
         if config.kind == "call":
-            return PythonFix().on(config.value, AddKeyword("task", quote_like(_first_string(config.value), task))), None
+            quote_source = _first_string(config.value) or reference
+            return PythonFix().on(config.value, AddKeyword("task", quote_like(quote_source, task))), None
         if config.kind == "dict":
             return PythonFix().on(config.value, AddDictEntry("task", literal)), None
         if config.kind == "absent":
