@@ -1,0 +1,46 @@
+"""Output formats for findings: ``render_findings(findings, output_format, ...)`` picks one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from codemod.finding import Finding
+from codemod.output.common import DOCS_BASE
+from codemod.output.github import format_github
+from codemod.output.json_format import format_json
+from codemod.output.sarif import format_sarif
+from codemod.output.statistics import CodeStatistics, format_statistics, statistics
+from codemod.output.text import format_summary, format_text, use_color
+
+OUTPUT_FORMATS = ("text", "json", "github", "sarif")
+
+__all__ = [
+    "OUTPUT_FORMATS",
+    "CodeStatistics",
+    "format_statistics",
+    "format_summary",
+    "render_findings",
+    "statistics",
+    "use_color",
+]
+
+
+def render_findings(
+    findings: Iterable[Finding],
+    output_format: str = "text",
+    *,
+    color: bool = False,
+    unsafe_fixes: bool = False,
+    show_fixes: bool = False,
+    docs_base: str = DOCS_BASE,
+) -> str:
+    """All findings in one format. ``color`` and ``show_fixes`` apply to text only; the summary is separate."""
+    if output_format == "text":
+        return format_text(findings, color=color, unsafe_fixes=unsafe_fixes, show_fixes=show_fixes)
+    if output_format == "json":
+        return format_json(findings, docs_base)
+    if output_format == "github":
+        return format_github(findings)
+    if output_format == "sarif":
+        return format_sarif(findings, docs_base)
+    raise ValueError(f"unknown output format {output_format!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
