@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import re
-from enum import Enum
-
 from codemod.finding import FileResult, Finding
 from codemod.formats.dockerfile import scan_dockerfile
 from codemod.formats.embedded_python import CheckPython, check_embedded
+from codemod.formats.kinds import FileKind, file_kind
 from codemod.formats.markdown import scan_markdown
 from codemod.formats.notebook import add_noqa_to_notebook, scan_notebook
 from codemod.formats.shell_script import scan_shell_script
@@ -17,54 +14,6 @@ from codemod.noqa import add_noqa
 from codemod.options import Options
 
 __all__ = ["CheckPython", "FileKind", "add_noqa_to_file", "file_kind", "scan_file"]
-
-
-class FileKind(str, Enum):
-    PYTHON = "python"
-    NOTEBOOK = "notebook"
-    SHELL = "shell"
-    DOCKERFILE = "dockerfile"
-    YAML = "yaml"
-    MARKDOWN = "markdown"
-
-
-_EXTENSIONS = {
-    ".py": FileKind.PYTHON,
-    ".pyi": FileKind.PYTHON,
-    ".ipynb": FileKind.NOTEBOOK,
-    ".sh": FileKind.SHELL,
-    ".bash": FileKind.SHELL,
-    ".yaml": FileKind.YAML,
-    ".yml": FileKind.YAML,
-    ".md": FileKind.MARKDOWN,
-    ".markdown": FileKind.MARKDOWN,
-}
-_SHELL_SHEBANG = re.compile(r"#!\s*\S*?(?:/|env\s+(?:-\S+\s+)*)(?:ba|da|k|z)?sh\b")
-_PYTHON_SHEBANG = re.compile(r"#!\s*\S*?(?:/|env\s+(?:-\S+\s+)*)python[\d.]*\b")
-
-
-def file_kind(path: str, first_line: str | None = None) -> FileKind | None:
-    """The kind of a file from its name, or for a name without extension from its shebang line.
-
-    ``Dockerfile``, ``Dockerfile.<x>``, ``<x>.Dockerfile``, ``<x>.dockerfile`` and ``Containerfile``
-    are Dockerfiles. Returns None for files the tool does not read.
-    """
-    name = os.path.basename(path)
-    if (
-        name in ("Dockerfile", "Containerfile")
-        or name.startswith("Dockerfile.")
-        or name.lower().endswith(".dockerfile")
-    ):
-        return FileKind.DOCKERFILE
-    extension = os.path.splitext(name)[1].lower()
-    if extension in _EXTENSIONS:
-        return _EXTENSIONS[extension]
-    if extension == "" and first_line and first_line.startswith("#!"):
-        if _SHELL_SHEBANG.match(first_line):
-            return FileKind.SHELL
-        if _PYTHON_SHEBANG.match(first_line):
-            return FileKind.PYTHON
-    return None
 
 
 def scan_file(path: str, text: str, options: Options, check_python: CheckPython) -> FileResult:
