@@ -206,7 +206,7 @@ class LLM:
         if p.missing_task_checked_first and self.runner != "pooling":
             raise ValueError(text("M01"))
         if task == "score" and not p.score_is_task:
-            task = self._legacy_score_task()
+            task = self._legacy_score_task(self.supported_tasks)
         if p.has_default_task:
             self._verify_task(task)
         if has_data_prompt or task == "plugin":
@@ -243,11 +243,11 @@ class LLM:
         return self._implicit_task
 
     @staticmethod
-    def _legacy_score_task() -> str:
+    def _legacy_score_task(supported: tuple[str, ...]) -> str:
         """POOL021: ``"score"`` stopped being a task in 0.19; warn mode maps it to ``classify`` as 0.19/0.20's
-        PoolingParams did (M17). The preview leaves it to verification, which rejects it (M05)."""
+        PoolingParams did (M17). The preview raises what verification raises for it (M05)."""
         if not profile().warn_mode:
-            return "score"
+            raise removed("POOL021", ValueError(render("M05", task_repr="'score'", tuple_repr=repr(supported))))
         warn("POOL021", text("M17"), log=(LOGGER_POOLING_PARAMS, text("M17"), ()))
         return "classify"
 
@@ -276,8 +276,9 @@ class LLM:
             params = list(pooling_params)
             if len(params) != count:
                 raise ValueError("The lengths of prompts and pooling_params must be the same.")
-        if any(param is not None and param.task == "score" for param in params) and not profile().score_is_task:
-            mapped = self._legacy_score_task()
+        if any(param is not None and param.task == "score" for param in params) and profile().warn_mode \
+                and not profile().score_is_task:
+            mapped = self._legacy_score_task(self.supported_tasks)
             params = [_with_task(param, mapped) if param is not None and param.task == "score" else param
                       for param in params]
         return params
@@ -289,7 +290,9 @@ class LLM:
             return
         for param in params:
             if param is not None and param.task is not None and param.task != task:
-                raise ValueError(render("M10", param_task_repr=repr(param.task), task_repr=repr(task)))
+                error = ValueError(render("M10", param_task_repr=repr(param.task), task_repr=repr(task)))
+                legacy_score = param.task == "score" and not profile().score_is_task
+                raise removed("POOL021", error) if legacy_score else error
 
     def _score_type(self) -> str:
         if profile().score_type_from == "default_task":
@@ -302,18 +305,10 @@ class LLM:
     # -- engine calls --------------------------------------------------------------------------------------------
 
     def _run(self, task: str, items: list, requests: list[RequestParams], truncate_prompt_tokens, use_tqdm: bool):
-        """Run on the engine, one call per distinct request setting, results back in input order."""
         task_params = runtime_api().TaskParams
-        results: list = [None] * len(items)
-        for request in dict.fromkeys(requests):
-            indices = [i for i, r in enumerate(requests) if r == request]
-            outputs = self.engine.run(task, [items[i] for i in indices],
-                                      task_params(use_activation=request.use_activation,
-                                                 dimensions=request.dimensions),
-                                      use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
-            for i, output in zip(indices, outputs):
-                results[i] = output
-        return results
+        return self.engine.run(task, items, [task_params(use_activation=r.use_activation, dimensions=r.dimensions)
+                                             for r in requests],
+                               use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
 
     def _pair_token_ids(self, pair: tuple[str, str], score_type: str) -> list[int]:
         tokenizer = self.engine.tokenizer

@@ -39,3 +39,12 @@ def fake_llm(monkeypatch):
         return shim.llm.LLM("tiny-model", **llm_kwargs)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, str]:
+    """Paths of seeded tiny random checkpoints (bert, bert-cls, bert-ce, bert-ner) for the real engine."""
+    pytest.importorskip("runtime.engine")
+    from shim_tiny_models import build_tiny_models
+
+    return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))

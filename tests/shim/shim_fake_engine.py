@@ -82,7 +82,7 @@ class FakeEngine:
         self.calls: list[tuple] = []
 
     def run(self, task, prompts, params=None, *, use_tqdm=False, truncate_prompt_tokens=None):
-        self.calls.append(("run", task, list(prompts), params))
+        self.calls.append(("run", task, list(prompts), list(params)))
         return [SimpleNamespace(data=np.full(4, float(i), dtype=np.float32), prompt_token_ids=[2, i, 3])
                 for i, _ in enumerate(prompts)]
 

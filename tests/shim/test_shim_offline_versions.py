@@ -333,9 +333,9 @@ def test_chat_template_is_cross_encoder_only_before_020(fake_llm, target):
 def test_request_parameters_reach_the_engine(fake_llm):
     llm = fake_llm("matryoshka")
     llm.embed(["a", "b"], pooling_params=[PoolingParams(dimensions=4), PoolingParams(use_activation=False)])
-    runs = [call for call in llm.engine.calls if call[0] == "run"]
-    assert [(call[2], call[3].dimensions, call[3].use_activation) for call in runs] == [
-        (["a"], 4, True), (["b"], None, False)]
+    [(_, _, prompts, params)] = llm.engine.calls
+    assert prompts == ["a", "b"]
+    assert [(p.dimensions, p.use_activation) for p in params] == [(4, True), (None, False)]
 
 
 def test_matryoshka_and_invalid_parameter_messages(fake_llm):

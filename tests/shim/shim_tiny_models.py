@@ -1,0 +1,48 @@
+"""Tiny random checkpoints for the shim's end-to-end tests (recipe: shared/notes/engine-peers.md §6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+WORDS = "the a of and to in is it model engine token embed query document".split()
+
+
+def _wordpiece_tokenizer():
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS + [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"]
+             + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'"))
+    tokenizer = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    tokenizer.decoder = decoders.WordPiece()
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+                                   model_input_names=["input_ids", "token_type_ids", "attention_mask"])
+
+
+def build_tiny_models(root: Path) -> dict[str, str]:
+    """``{"bert": path, "bert-cls": ..., "bert-ce": ..., "bert-ner": ...}``: seeded, ~100 KB each."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertForTokenClassification, BertModel
+
+    torch.manual_seed(0)
+    tokenizer = _wordpiece_tokenizer()
+    encoder = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                   intermediate_size=64, max_position_embeddings=64, pad_token_id=0)
+    models = {
+        "bert": BertModel(BertConfig(**encoder)),
+        "bert-cls": BertForSequenceClassification(BertConfig(**encoder, num_labels=3)),
+        "bert-ce": BertForSequenceClassification(BertConfig(**encoder, num_labels=1)),
+        "bert-ner": BertForTokenClassification(BertConfig(**encoder, num_labels=5)),
+    }
+    paths = {}
+    for name, model in models.items():
+        path = root / name
+        model.eval().save_pretrained(path)
+        tokenizer.save_pretrained(path)
+        paths[name] = str(path)
+    return paths
