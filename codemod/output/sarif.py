@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import PurePath
 
-from codemod import __version__
 from codemod.finding import Finding, Location
 from codemod.output.common import DOCS_BASE, ordered, rule_url
 from shim.registry import DEPRECATIONS
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _tool_version() -> str:
+    # Read from the installed distribution: ``codemod/__init__.py`` is not always the module
+    # imported (a strict editable install can expose ``codemod`` as a namespace package).
+    try:
+        return version("vllm-pooling-migrate")
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 def _uri(path: str) -> str:
@@ -77,7 +86,7 @@ def format_sarif(findings: Iterable[Finding], docs_base: str = DOCS_BASE) -> str
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {"driver": {"name": "migrate-pooling", "version": __version__, "rules": rules}},
+                "tool": {"driver": {"name": "migrate-pooling", "version": _tool_version(), "rules": rules}},
                 "results": [_result(f, rule_index) for f in ordered(findings)],
             }
         ],
