@@ -1,0 +1,263 @@
+"""``migrate-pooling``: ruff's command-line contract for vLLM's pooling migration.
+
+Exit codes: 0 clean; 1 findings (with --check or --diff), or findings left that could not be fixed (fix
+mode); 2 a tool error (bad arguments or config, a file that cannot be read or parsed). The run goes on past
+a bad file and exits 2 at the end.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from codemod.catalog import all_rules
+from codemod.config import CommandLine, ConfigError, build_options, load_config
+from codemod.docs import rule_doc
+from codemod.files import FileFinder
+from codemod.finding import FileResult, Finding
+from codemod.formats import add_noqa_to_file
+from codemod.options import Options
+from codemod.output import OUTPUT_FORMATS, format_statistics, format_summary, render_findings, statistics, use_color
+from codemod.runner import ProgressBar, process_text, run_files
+from codemod.writes import SourceError, write_source
+from shim.registry import BY_CODE, DEPRECATIONS, parse_version
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``--select POOL001,POOL005 --select POOL01`` -> a tuple; None when the flag was not given."""
+    if not values:
+        return None
+    codes = tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+    for code in codes:
+        if code != "ALL" and not any(known.startswith(code) for known in BY_CODE):
+            raise click.BadParameter(f"{code!r} matches no rule code (see --list-rules)")
+    return codes
+
+
+def _version(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_version(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--check", is_flag=True, help="Report findings and exit 1 if there are any; change nothing.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change nothing.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes whose right answer can depend on the model.")
+@click.option("--target-version", callback=_version, help="vLLM version to migrate to (default: the project's vLLM requirement, else 0.21).")
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated).")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable (comma-separated).")
+@click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True)
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to a file.")
+@click.option("--statistics", "show_statistics", is_flag=True, help="Count findings per rule instead of listing them.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (errors still exit 2).")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("--show-fixes", is_flag=True, help="Show each fix next to its finding.")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read settings from this TOML file.")
+@click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` comments for every finding left.")
+@click.option("--ignore-noqa", is_flag=True, help="Report findings even where `# noqa` suppresses them.")
+@click.option("--force-exclude", is_flag=True, help="Apply excludes to files named on the command line too (pre-commit).")
+@click.option("--stdin-filename", help="The name of the file read from `-` (decides its kind).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: all usable cores).")
+@click.option("--from-report", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Limit the run to the files and codes of a shim usage report.")
+def check_command(paths, check, diff, unsafe_fixes, target_version, select, ignore, output_format, output_file,
+                  show_statistics, exit_zero, quiet, show_fixes, list_rules, config_file, add_noqa, ignore_noqa,
+                  force_exclude, stdin_filename, jobs, from_report):
+    """Find and rewrite code written for vLLM's deprecated pooling multi-task API.
+
+    PATHS are files or directories (default: the current directory); `-` reads standard input.
+    """
+    if list_rules:
+        _print_rules()
+        return EXIT_CLEAN
+    select_codes, ignore_codes = _codes(select), _codes(ignore)
+    paths = list(paths) or ["."]
+    if from_report:
+        report_paths, report_codes = _read_report(from_report)
+        paths = [p for p in report_paths if Path(p).exists()]
+        select_codes = tuple(sorted(set(report_codes) & set(select_codes or report_codes)))
+        if not paths or not select_codes:
+            click.echo(f"{from_report}: no file or code of the report is left to check", err=True)
+            return EXIT_CLEAN
+    start = Path(stdin_filename or paths[0])
+    try:
+        config = load_config(start if start.exists() else Path.cwd(), config_file)
+    except ConfigError as error:
+        click.echo(f"migrate-pooling: {error}", err=True)
+        return EXIT_ERROR
+    base = Options(fix=not check, unsafe_fixes=unsafe_fixes, ignore_noqa=ignore_noqa)
+    options, target_note = build_options(base, config, CommandLine(target_version, select_codes, ignore_codes))
+    writing = not (check or diff)
+
+    if paths == ["-"]:
+        return _run_stdin(options, stdin_filename or "stdin.py", output_format, writing, diff, check, exit_zero)
+
+    finder = FileFinder(config.root, exclude=config.exclude, extend_exclude=config.extend_exclude, force_exclude=force_exclude)
+    discovery = finder.discover(paths)
+    if not quiet and output_format == "text":
+        click.echo(f"migrate-pooling: {target_note}", err=True)
+    outcomes = run_files(discovery.files, options, config, jobs, ProgressBar(len(discovery.files)))
+
+    errors = list(discovery.errors)
+    reported: list[Finding] = []
+    fixed_files = fixed_findings = 0
+    for outcome in outcomes:
+        result = outcome.result
+        if result.error:
+            errors.append(result.error)
+            continue
+        if diff and result.fixed_source is not None:
+            sys.stdout.write(_unified_diff(result.path, outcome.source.text, result.fixed_source))
+        left = result.remaining if (options.fix and result.fixed_source is not None) else result.findings
+        if writing and result.fixed_source is not None:
+            try:
+                write_source(outcome.source, result.fixed_source)
+            except SourceError as error:
+                errors.append(str(error))
+                continue
+            fixed_files += 1
+            fixed_findings += len(result.findings) - len(left)
+        if diff:
+            left = result.findings
+        if add_noqa and left:
+            text = result.fixed_source if (writing and result.fixed_source is not None) else outcome.source.text
+            try:
+                write_source(outcome.source, add_noqa_to_file(result.path, text, left))
+            except SourceError as error:
+                errors.append(str(error))
+            continue
+        reported.extend(left)
+
+    if diff:
+        # stdout holds only the diff, so it can be piped to `patch`; the counts go to stderr.
+        if not quiet:
+            click.echo(format_summary(reported, unsafe_fixes), err=True)
+    else:
+        _report(reported, output_format, output_file, show_statistics, show_fixes, unsafe_fixes, quiet, fixed_findings, fixed_files, writing)
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    if errors:
+        return EXIT_ERROR
+    if exit_zero:
+        return EXIT_CLEAN
+    if diff and any(o.result.fixed_source is not None for o in outcomes):
+        return EXIT_FINDINGS
+    return EXIT_FINDINGS if reported else EXIT_CLEAN
+
+
+def _run_stdin(options: Options, filename: str, output_format: str, writing: bool, diff: bool, check: bool, exit_zero: bool) -> int:
+    text = sys.stdin.read()
+    result = process_text(filename, text, options)
+    if result.error:
+        click.echo(f"error: {result.error}", err=True)
+        if writing:
+            sys.stdout.write(text)  # a formatter-style pipe must never lose the input
+        return EXIT_ERROR
+    if writing:
+        sys.stdout.write(result.fixed_source if result.fixed_source is not None else text)
+        left = result.remaining if result.fixed_source is not None else result.findings
+        if left:
+            click.echo(render_findings(left, output_format), err=True)
+        return EXIT_FINDINGS if left and not exit_zero else EXIT_CLEAN
+    if diff and result.fixed_source is not None:
+        sys.stdout.write(_unified_diff(filename, text, result.fixed_source))
+    elif result.findings:
+        click.echo(render_findings(result.findings, output_format))
+    changed = diff and result.fixed_source is not None
+    return EXIT_FINDINGS if (result.findings or changed) and not exit_zero else EXIT_CLEAN
+
+
+def _unified_diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _report(findings, output_format, output_file, show_statistics, show_fixes, unsafe_fixes, quiet, fixed_findings, fixed_files, writing):
+    stream_is_file = output_file is not None
+    if show_statistics:
+        text = format_statistics(statistics(findings, unsafe_fixes), "json" if output_format == "json" else "text")
+    else:
+        color = output_format == "text" and not stream_is_file and use_color(sys.stdout)
+        text = render_findings(findings, output_format, color=color, unsafe_fixes=unsafe_fixes, show_fixes=show_fixes)
+    if stream_is_file:
+        output_file.write_text(text + ("\n" if text and not text.endswith("\n") else ""))
+    elif text:
+        click.echo(text.rstrip("\n"))
+    if output_format == "text" and not quiet:
+        click.echo(format_summary(findings, unsafe_fixes, fixed=fixed_findings if writing else 0), err=True)
+
+
+def _print_rules() -> None:
+    rules = all_rules()
+    for entry in DEPRECATIONS:
+        marker = {"safe": "fix", "unsafe": "unsafe fix", "report": "report"}[entry.fix_class.value]
+        available = "" if entry.code in rules else "  (no rule)"
+        click.echo(f"{entry.code}  {entry.name:<34} {marker:<10} {entry.title}{available}")
+
+
+def _read_report(path: Path) -> tuple[list[str], list[str]]:
+    """Files and codes of a shim usage report (see docs/shim.md for the format)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise click.BadParameter(f"{path}: not a usage report: {error}") from None
+    rows = data.get("sites", data) if isinstance(data, dict) else data
+    if not isinstance(rows, list):
+        raise click.BadParameter(f"{path}: not a usage report: expected a list of sites")
+    paths, codes = [], []
+    for row in rows:
+        if not isinstance(row, dict) or "code" not in row or not ("path" in row or "file" in row):
+            raise click.BadParameter(f"{path}: not a usage report: a row lacks code/path: {row!r}")
+        if row.get("origin", "own") == "third-party":
+            continue  # upgrade that dependency instead; its files are not ours to rewrite
+        paths.append(row.get("path") or row.get("file"))
+        codes.append(row["code"])
+    return sorted(set(paths)), sorted(set(codes))
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("code")
+def rule_command(code: str) -> int:
+    """Print the documentation of one rule."""
+    code = code.upper()
+    rules = all_rules()
+    if code not in BY_CODE or code not in rules:
+        click.echo(f"migrate-pooling: unknown rule {code!r} (see --list-rules)", err=True)
+        return EXIT_ERROR
+    click.echo(rule_doc(BY_CODE[code], rules[code]))
+    return EXIT_CLEAN
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = rule_command if argv[:1] == ["rule"] else check_command
+    if command is rule_command:
+        argv = argv[1:]
+    try:
+        code = command.main(args=argv, prog_name="migrate-pooling", standalone_mode=False)
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    except click.ClickException as error:
+        error.show()
+        return EXIT_ERROR
+    except click.exceptions.Abort:
+        return EXIT_ERROR
+    return code if isinstance(code, int) else EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    sys.exit(main())
