@@ -8,11 +8,6 @@ replaced by spaces, so offsets, rows and columns found in the copy are those of 
 from __future__ import annotations
 
 
-def blank(text: str, start: int, end: int) -> str:
-    """``text`` with ``text[start:end]`` turned into spaces, newlines kept."""
-    return text[:start] + "".join(c if c == "\n" else " " for c in text[start:end]) + text[end:]
-
-
 def keep_only(text: str, regions: list[tuple[int, int]]) -> str:
     """``text`` with everything outside ``regions`` blanked (newlines kept)."""
     chars = [c if c == "\n" else " " for c in text]

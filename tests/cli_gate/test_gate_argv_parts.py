@@ -1,0 +1,143 @@
+"""The argv scanner's parts: shell lexer, invocation detection, flag parsing, quoting, JSON keys."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from codemod.argv.flags import parse_dotted_value, parse_flags
+from codemod.argv.invocation import is_vllm_image, vllm_args_start
+from codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
+from codemod.argv.quoting import render_shell_words, render_string_list, shell_word, string_literal
+from codemod.argv.shell_lexer import split_commands
+from codemod.argv.tokens import ArgToken
+from codemod.finding import Location
+from codemod.formats.masking import keep_only
+
+
+def words(text: str) -> list[list[str]]:
+    return [[w.value for w in command] for command in split_commands(text)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "vllm serve M --pooler-config '{\"a\": 1}'",
+        'echo "a \\"b\\" \\\\ c" d\\ e',
+        "x=\"mixed\"'quotes'bare",
+        "a '' \"\" b",
+    ],
+)
+def test_lexer_agrees_with_shlex_on_plain_commands(line):
+    assert words(line) == [shlex.split(line)]
+
+
+def test_lexer_follows_bash_where_shlex_does_not():
+    assert words('echo "\\$HOME \\`x\\`"') == [["echo", "$HOME `x`"]]
+
+
+def test_lexer_splits_commands_and_joins_continuations():
+    text = "a 1 \\\n  2 && b; c | d\n# e f\ng # h\n(i)"
+    assert words(text) == [["a", "1", "2"], ["b"], ["c"], ["d"], ["g"], ["i"]]
+
+
+def test_lexer_keeps_command_substitution_in_one_word_and_offsets_of_the_source():
+    text = 'run $(cat "f g") --x="a b"'
+    commands = split_commands(text)
+    assert [w.value for w in commands[0]] == ["run", "$(cat f g)", "--x=a b"]
+    last = commands[0][-1]
+    assert text[last.start : last.end] == '--x="a b"' and last.quote == ""
+    assert split_commands("'q' x")[0][0].quote == "'"
+
+
+def test_lexer_honours_the_range_it_is_given():
+    text = "ignored --task embed\nvllm serve M\n"
+    assert [[w.value for w in c] for c in split_commands(text, start=21)] == [["vllm", "serve", "M"]]
+
+
+@pytest.mark.parametrize(
+    ("values", "start"),
+    [
+        (["vllm", "serve", "M"], 2),
+        (["/opt/venv/bin/vllm", "serve"], 2),
+        (["env", "A=1", "nohup", "vllm", "serve", "M"], 5),
+        (["python3", "-u", "-m", "vllm.entrypoints.openai.api_server", "--model", "M"], 4),
+        (["docker", "run", "--gpus", "all", "-p", "8000:8000", "vllm/vllm-openai:v0.11.0", "--model", "M"], 7),
+        (["podman", "run", "ghcr.io/mirror/vllm/vllm-openai@sha256:abc", "--model", "M"], 3),
+        (["docker", "run", "nginx", "--task", "embed"], None),
+        (["vllm", "bench", "serve"], None),
+        (["vllm", None, "serve"], None),
+        ([], None),
+    ],
+)
+def test_vllm_args_start(values, start):
+    assert vllm_args_start(values) == start
+
+
+def test_vllm_image_names():
+    assert is_vllm_image("vllm/vllm-openai") and is_vllm_image("registry.local:5000/vllm/vllm-openai:latest")
+    assert not is_vllm_image("vllm/vllm-openai-fork") and not is_vllm_image(None)
+
+
+def token(value: str | None, quote: str = "") -> ArgToken:
+    return ArgToken(value, Location(1, 1), Location(1, 1), quote)
+
+
+def test_flags_normalise_before_the_first_dot_only():
+    tokens = [token(v) for v in ["M", "--pooler_config.pooling-type", "MEAN", "--task=embed", "--trust-remote-code"]]
+    flags = parse_flags(tokens, 0)
+    assert [(f.name, f.key, f.value, f.inline) for f in flags] == [
+        ("pooler-config", "pooling-type", "MEAN", False),
+        ("task", None, "embed", True),
+        ("trust-remote-code", None, None, False),
+    ]
+    assert parse_flags([token("--a"), token(None)], 0)[0].value is None  # an unknown value is not matched
+
+
+def test_dotted_values_are_json_else_strings():
+    assert [parse_dotted_value(v) for v in ["256", "false", "embed", '{"a": 1}']] == [256, False, "embed", {"a": 1}]
+
+
+def test_shell_words_keep_the_quote_style_when_they_can():
+    assert shell_word("embed") == "embed"
+    assert shell_word('{"a": 1}') == "'{\"a\": 1}'"
+    assert shell_word('{"a": 1}', '"') == '"{\\"a\\": 1}"'
+    assert shell_word("it's", "'") == "'it'\"'\"'s'"
+    assert words(shell_word("$HOME `x` \\", '"')) == [["$HOME `x` \\"]]
+    assert render_shell_words(["--runner", "pooling"], token("--task", "'")) == "'--runner' 'pooling'"
+
+
+def test_string_lists_for_python_and_json():
+    assert render_string_list(["a", 'b"c'], token("x", '"')) == '"a", "b\\"c"'
+    assert render_string_list(["it's"], token("x", "'")) == "'it\\'s'"
+    assert json.loads(f"[{render_string_list(['é', 'x'], token('x'))}]") == ["é", "x"]
+    assert eval(string_literal("a\\b\n'", "'")) == "a\\b\n'"
+
+
+def test_top_level_key_spans_skip_nested_keys_and_strings():
+    text = '{"a": {"normalize": 1}, "b": "normalize", "normalize" : [1, {"c": 2}]}'
+    spans = top_level_key_spans(text)
+    assert [key for key, _, _ in spans] == ["a", "b", "normalize"]
+    for key, start, end in spans:
+        assert json.loads(text[start:end]) == key
+    assert top_level_key_spans("[1]") is None and top_level_key_spans("{bad") is None
+
+
+def test_legacy_key_problems_gate_on_target_and_conflicts():
+    assert [(p.key, p.fixable) for p in legacy_key_problems(["normalize", "pooling_type"], (0, 21))] == [
+        ("normalize", True)
+    ]
+    assert legacy_key_problems(["normalize"], (0, 11)) == []  # still the spelling before 0.11.2
+    assert legacy_key_problems(["logit_bias"], (0, 19)) == []
+    [early] = legacy_key_problems(["pooling_task"], (0, 18))
+    assert not early.fixable and "0.19" in early.reason
+    clash = legacy_key_problems(["softmax", "activation"], (0, 21))
+    assert [p.fixable for p in clash] == [False, False] and "both set `use_activation`" in clash[0].reason
+    [scale] = legacy_key_problems(["logit_scale"], (0, 20))
+    assert scale.replacement == "logit_sigma" and not scale.fixable
+
+
+def test_keep_only_preserves_offsets_and_newlines():
+    assert keep_only("ab\ncd\nef", [(1, 2), (6, 8)]) == " b\n  \nef"
