@@ -48,4 +48,9 @@ def check_embedded(source: str, path: str, options: Options, check_python: Check
     noqa = parse_noqa(source, python=True)
     result.findings = [f for f in result.findings if not is_suppressed(f, noqa)]
     result.applied = [f for f in result.applied if not is_suppressed(f, noqa)]
+    if result.fixed_source is not None:
+        fixed_noqa = parse_noqa(result.fixed_source, python=True)
+        result.remaining = [f for f in result.remaining if not is_suppressed(f, fixed_noqa)]
+    else:
+        result.remaining = [f for f in result.remaining if not is_suppressed(f, noqa)]
     return result

@@ -34,29 +34,28 @@ def check_and_fix(
 ) -> FileResult:
     """Report what ``find`` sees; in fix mode apply fixes until nothing changes.
 
-    In fix mode, as for Python files, ``applied`` lists the findings whose fixes were applied and
-    ``findings`` holds those plus the ones left in the fixed text (located in it). When
-    ``is_valid`` rejects the fixed text (say, YAML that no longer parses) nothing is written and
-    every finding is reported with the reason.
+    As for Python files: ``findings`` are those of ``text``; in fix mode ``applied`` lists the
+    findings whose fixes were applied (in every pass) and ``remaining`` those still in the fixed
+    text, located in it. When ``is_valid`` rejects the fixed text (say, YAML that no longer
+    parses) nothing is written and every finding is reported unfixed, with the reason.
     """
     findings = visible_findings(text, find, options)
     if not options.fix:
         return FileResult(path, findings)
-    current, applied = text, []
+    current, applied, remaining = text, [], findings
     for _ in range(MAX_FIX_PASSES):
-        fixed, done = apply_fixes(current, findings, options.unsafe_fixes)
+        fixed, done = apply_fixes(current, remaining, options.unsafe_fixes)
         if not done:
             break
         applied.extend(done)
         current = fixed
-        findings = visible_findings(current, find, options)
+        remaining = visible_findings(current, find, options)
     if current == text:
-        return FileResult(path, findings)
+        return FileResult(path, findings, remaining=findings)
     if not is_valid(current):
-        reason = "the fixed file would not parse; fix it by hand"
-        unfixed = [_without_fix(f, reason) for f in visible_findings(text, find, options)]
-        return FileResult(path, unfixed)
-    return FileResult(path, sorted(applied + findings, key=Finding.sort_key), fixed_source=current, applied=applied)
+        unfixed = [_without_fix(f, "the fixed file would not parse; fix it by hand") for f in findings]
+        return FileResult(path, unfixed, remaining=unfixed)
+    return FileResult(path, findings, fixed_source=current, applied=applied, remaining=remaining)
 
 
 def _without_fix(finding: Finding, reason: str) -> Finding:

@@ -76,10 +76,16 @@ def find_in_shell_blocks(text: str, path: str, options: Options) -> list[Finding
 
 
 def scan_markdown(path: str, text: str, options: Options, check_python: CheckPython) -> FileResult:
+    """Shell blocks first (fixed until stable), then each Python block through the engine.
+
+    Python findings are located in the text as it is after the shell fixes (the same rows unless
+    a shell fix added or removed lines); ``remaining`` is located in the final text.
+    """
     shell = check_and_fix(text, path, options, lambda current: find_in_shell_blocks(current, path, options))
     current = shell.fixed_source or text
     python_findings: list[Finding] = []
     python_applied: list[Finding] = []
+    python_remaining: list[Finding] = []
     pieces: list[str] = []
     cursor, row_shift = 0, 0
     for block in fenced_blocks(current):
@@ -89,22 +95,25 @@ def scan_markdown(path: str, text: str, options: Options, check_python: CheckPyt
         result = check_embedded(source, path, options, check_python)
         if result.error:
             continue
-        rows = block.first_row - 1 + row_shift
+        rows = block.first_row - 1
         python_findings.extend(shift_rows(f, rows, path=path) for f in result.findings)
         python_applied.extend(shift_rows(f, rows, path=path) for f in result.applied)
+        python_remaining.extend(shift_rows(f, rows + row_shift, path=path) for f in result.remaining)
         if result.fixed_source is not None:
             pieces.append(current[cursor : block.start] + result.fixed_source)
             cursor = block.end
             row_shift += result.fixed_source.count("\n") - source.count("\n")
     final = "".join(pieces) + current[cursor:]
-    shell_findings = shell.findings
+    findings = sorted(shell.findings + python_findings, key=Finding.sort_key)
+    if not options.fix:
+        return FileResult(path, findings)
+    shell_remaining = shell.remaining
     if final != current:  # rows of shell findings below a rewritten Python block moved
-        remaining = visible_findings(final, lambda t: find_in_shell_blocks(t, path, options), options)
-        shell_findings = shell.applied + remaining
-    findings = sorted(shell_findings + python_findings, key=Finding.sort_key)
+        shell_remaining = visible_findings(final, lambda t: find_in_shell_blocks(t, path, options), options)
     return FileResult(
         path,
         findings,
         fixed_source=final if final != text else None,
         applied=shell.applied + python_applied,
+        remaining=sorted(shell_remaining + python_remaining, key=Finding.sort_key),
     )

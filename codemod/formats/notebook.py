@@ -115,80 +115,102 @@ def scan_notebook(path: str, text: str, options: Options, check_python: CheckPyt
     except (ValueError, KeyError, TypeError) as error:
         return FileResult(path, error=f"{path}: not a notebook: {error}")
     code_cells = [(number, cell) for number, cell in enumerate(cells, start=1) if cell.get("cell_type") == "code"]
-    findings: list[Finding] = []
-    applied: list[Finding] = []
+    result = FileResult(path)
     new_sources: dict[int, str] = {}
 
     # Shell: each cell on its own; the fix loop works on the cell's text.
     for number, cell in code_cells:
-        source = _cell_source(cell)
 
         def find(current: str, number: int = number) -> list[Finding]:
             return [replace_cell(f, number) for f in scan_shell_text(_shell_in_cell(current), path, options)]
 
-        result = check_and_fix(source, path, options, find)
-        findings.extend(result.findings)
-        applied.extend(result.applied)
-        if result.fixed_source is not None:
-            new_sources[number] = result.fixed_source
+        shell = check_and_fix(_cell_source(cell), path, options, find)
+        _collect(result, shell)
+        if shell.fixed_source is not None:
+            new_sources[number] = shell.fixed_source
 
     # Python: all code cells joined into one module.
     python_cells = [(n, new_sources.get(n, _cell_source(c))) for n, c in code_cells]
     python_cells = [(n, s) for n, s in python_cells if not _is_shell_cell(s)]
     if python_cells:
         masked: list[str] = []
-        parts, starts = [], []
-        row = 1
-        for number, source in python_cells:
-            body = _mask_ipython(source, masked)
-            body = body if body.endswith("\n") or not body else body + "\n"
-            parts.append(_CELL_MARKER.format(number) + "\n" + body)
-            starts.append((number, row + 1, row + body.count("\n")))
-            row += 1 + body.count("\n")
-        joined = "".join(parts)
-        result = check_embedded(joined, path, options, check_python)
-        if result.error:
-            return FileResult(path, error=result.error)
-        findings.extend(_to_cell(f, starts) for f in result.findings)
-        applied.extend(_to_cell(f, starts) for f in result.applied)
-        if result.fixed_source is not None:
+        joined = "".join(
+            _CELL_MARKER.format(number) + "\n" + _with_final_newline(_mask_ipython(source, masked))
+            for number, source in python_cells
+        )
+        python = check_embedded(joined, path, options, check_python)
+        if python.error:
+            return FileResult(path, error=python.error)
+        fixed_joined = python.fixed_source or joined
+        python.findings = [_to_cell(f, _cell_rows(joined)) for f in python.findings]
+        python.applied = [_to_cell(f, _cell_rows(joined)) for f in python.applied]
+        python.remaining = [_to_cell(f, _cell_rows(fixed_joined)) for f in python.remaining]
+        _collect(result, python)
+        if python.fixed_source is not None:
             try:
-                fixed_cells = _split_cells(result.fixed_source, masked, python_cells)
+                fixed_cells = _split_cells(python.fixed_source, masked, python_cells)
             except NotebookError as error:
-                return FileResult(path, findings, error=f"{path}: {error}")
+                return FileResult(path, result.findings, error=f"{path}: {error}")
             original = dict(python_cells)
             new_sources.update((n, s) for n, s in fixed_cells.items() if s != original[n])
 
-    findings.sort(key=Finding.sort_key)
+    result.findings.sort(key=Finding.sort_key)
+    result.remaining.sort(key=Finding.sort_key)
     if not new_sources:
-        return FileResult(path, findings)
+        return result
     try:
         layout = detect_layout(text, json.loads(text))
     except NotebookError as error:
-        return FileResult(path, findings, error=f"{path}: {error}")
+        return FileResult(path, result.findings, error=f"{path}: {error}")
     for number, source in new_sources.items():
         _set_cell_source(cells[number - 1], source)
-    return FileResult(path, findings, fixed_source=layout.dump(notebook), applied=applied)
+    result.fixed_source = layout.dump(notebook)
+    return result
+
+
+def _collect(into: FileResult, part: FileResult) -> None:
+    into.findings.extend(part.findings)
+    into.applied.extend(part.applied)
+    into.remaining.extend(part.remaining)
+
+
+def _with_final_newline(body: str) -> str:
+    return body if body.endswith("\n") or not body else body + "\n"
 
 
 def replace_cell(finding: Finding, number: int) -> Finding:
     return shift_rows(finding, 0, cell=number)
 
 
-def _to_cell(finding: Finding, starts: list[tuple[int, int, int]]) -> Finding:
+def _cell_rows(joined: str) -> list[tuple[int, int, int, int]]:
+    """``(cell, first row, last row, rows to subtract)`` ranges of the joined module.
+
+    Each cell starts after its marker line. Lines a fix put above the first marker (an added
+    import) belong to the first cell, ahead of its own lines.
+    """
+    markers = [(joined.count("\n", 0, m.start()) + 1, int(m.group(1))) for m in _CELL_MARKER_LINE.finditer(joined)]
+    total = joined.count("\n") + 1
+    ranges = []
+    for i, (row, number) in enumerate(markers):
+        last = markers[i + 1][0] - 1 if i + 1 < len(markers) else total
+        if i == 0:
+            ranges.append((number, 1, row - 1, 0))
+            ranges.append((number, row + 1, last, 1))
+        else:
+            ranges.append((number, row + 1, last, row))
+    return ranges
+
+
+def _to_cell(finding: Finding, ranges: list[tuple[int, int, int, int]]) -> Finding:
     """A finding of the joined module, moved to its cell's own rows."""
-    for number, first, last in starts:
+    for number, first, last, offset in ranges:
         if first <= finding.location.row <= last:
-            shifted = shift_rows(finding, 1 - first, cell=number)
+            shifted = shift_rows(finding, -offset, cell=number)
             if shifted.statement_rows:
                 low, high = shifted.statement_rows
-                shifted = _with_rows(shifted, (max(low, 1), min(high, last - first + 1)))
+                shifted = replace(shifted, statement_rows=(max(low, first - offset), min(high, last - offset)))
             return shifted
     return finding  # on a marker line: cannot happen for a finding inside code
-
-
-def _with_rows(finding: Finding, rows: tuple[int, int]) -> Finding:
-    return replace(finding, statement_rows=rows)
 
 
 def _split_cells(fixed: str, masked: list[str], python_cells: list[tuple[int, str]]) -> dict[int, str]:

@@ -69,8 +69,9 @@ def test_markdown_shell_rows_stay_right_after_a_python_block_grows(check_python)
     text = "```python\nLEGACY\n```\n\n```bash\nvllm serve M --task embed\n```\n"
     result = scan_file("a.md", text, FIX, growing)
     assert "import extra\nMODERN" in result.fixed_source
-    [shell] = [f for f in result.findings if f.code == "POOL013"]
+    [shell] = [f for f in result.remaining if f.code == "POOL013"]  # unsafe: not applied, located in the new text
     assert result.fixed_source.splitlines()[shell.location.row - 1] == "vllm serve M --task embed"
+    assert [f.code for f in result.findings] == ["POOL001", "POOL013"]
 
 
 def notebook(*cells: dict, indent: int = 1) -> str:
@@ -168,3 +169,22 @@ def test_add_noqa_to_notebook_writes_into_the_right_cell(check_python):
     assert cells[1]["source"][1] == "!vllm serve M --convert reward &  # noqa: POOL017\n"
     assert cells[1]["source"][2] == "llm = LEGACY  # noqa: POOL001\n"
     assert scan_file("n.ipynb", with_noqa, Options(), check_python).findings == []
+
+
+def test_notebook_remaining_findings_are_located_in_the_fixed_cells(check_python):
+    from codemod.finding import Finding, Location
+
+    def engine(source, path, options):
+        result = check_python(source, path, options)
+        if result.fixed_source is not None:
+            result.fixed_source = "import extra\n" + result.fixed_source  # lands above the first cell marker
+            row = result.fixed_source.split("\n").index("y = KEEP") + 1
+            result.remaining = [Finding("POOL004", "left", path, Location(row, 1), Location(row, 9))]
+        return result
+
+    text = notebook(code("a", ["x = LEGACY\n"]), code("b", ["!vllm serve M --task embed\n", "y = KEEP\n"]))
+    result = scan_file("n.ipynb", text, FIX, engine)
+    cells = json.loads(result.fixed_source)["cells"]
+    assert cells[0]["source"] == ["import extra\n", "x = MODERN\n"]
+    assert [(f.code, f.cell, f.location.row) for f in result.remaining] == [("POOL013", 2, 1), ("POOL004", 2, 2)]
+    assert [(f.code, f.cell) for f in result.applied] == [("POOL001", 1)]

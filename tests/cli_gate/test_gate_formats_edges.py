@@ -1,0 +1,110 @@
+"""Less common paths through the file kinds: Python pass-through, exec-form RUN, console blocks,
+merges with nested keys, a fix that would break YAML, notebooks that cannot be rewritten safely."""
+
+from __future__ import annotations
+
+import json
+
+from codemod.argv import scan_shell_text
+from codemod.formats import add_noqa_to_file, scan_file
+from codemod.formats.fixing import check_and_fix
+from codemod.options import Options
+
+FIX = Options(fix=True)
+FIX_UNSAFE = Options(fix=True, unsafe_fixes=True)
+
+
+def test_python_files_go_to_the_engine_and_honour_noqa(check_python):
+    text = "a = LEGACY\nb = LEGACY  # noqa: POOL001\n"
+    result = scan_file("m.py", text, Options(), check_python)
+    assert [f.location.row for f in result.findings] == [1]
+    assert scan_file("m.py", text, Options(ignore_noqa=True), check_python).findings[1].location.row == 2
+
+
+def test_add_noqa_to_python_and_shell_files(check_python):
+    text = 'x = f("""\nLEGACY\n""")\n'
+    findings = scan_file("m.py", text, Options(), check_python).findings
+    findings = [f.__class__(**{**f.__dict__, "statement_rows": (1, 3)}) for f in findings]
+    assert add_noqa_to_file("m.py", text, findings) == 'x = f("""\nLEGACY\n""")  # noqa: POOL001\n'
+    shell = "vllm serve M \\\n  --convert reward\n"
+    result = scan_file("s.sh", shell, Options(), check_python)
+    assert add_noqa_to_file("s.sh", shell, result.findings) == "vllm serve M \\\n  --convert reward  # noqa: POOL017\n"
+
+
+def test_dockerfile_run_exec_form(check_python):
+    text = 'FROM python\nRUN ["vllm", "serve", "M", "--convert=reward"]\n'
+    result = scan_file("Dockerfile", text, FIX, check_python)
+    assert result.fixed_source == text.replace("--convert=reward", "--convert=embed")
+
+
+def test_markdown_console_blocks_read_prompts_and_their_continuations(check_python):
+    text = "```console\n$ vllm serve M \\\n  --convert reward\nvllm serve M --convert reward\n```\n"
+    result = scan_file("a.md", text, Options(), check_python)
+    assert [(f.code, f.location.row) for f in result.findings] == [("POOL017", 3)]
+
+
+def test_merge_builds_nested_keys_and_splits_plus_lists(check_python):
+    text = (
+        'vllm serve M --pooler-config \'{"task": "embed"}\' '
+        "--pooler-config.returned_token_ids+ 1,2 --pooler-config.extra.depth 3\n"
+    )
+    result = scan_file("s.sh", text, FIX_UNSAFE, check_python)
+    merged = result.fixed_source.split("--pooler-config ", 1)[1].strip()
+    assert json.loads(merged.strip("'")) == {"task": "embed", "returned_token_ids": [1, 2], "extra": {"depth": 3}}
+
+
+def test_two_json_forms_with_a_dotted_one_are_reported_not_merged(check_python):
+    text = "vllm serve M --pooler-config '{}' --pooler-config '{\"a\": 1}' --pooler-config.task embed\n"
+    [finding] = scan_file("s.sh", text, FIX_UNSAFE, check_python).findings
+    assert finding.code == "POOL018" and finding.fix is None and "by hand" in finding.unfixable_reason
+
+
+def test_a_fix_whose_result_does_not_validate_is_not_written():
+    text = "vllm serve M --convert reward\n"
+
+    def find(current: str):
+        return scan_shell_text(current, "x.yaml", FIX)
+
+    result = check_and_fix(text, "x.yaml", FIX, find, is_valid=lambda fixed: False)
+    assert result.fixed_source is None and result.applied == []
+    [finding] = result.remaining
+    assert finding.fix is None and "would not parse" in finding.unfixable_reason
+    assert check_and_fix(text, "x.yaml", FIX, find).fixed_source == "vllm serve M --convert embed\n"
+
+
+def test_yaml_flow_list_and_literal_block_command(check_python):
+    text = (
+        "a:\n  command: [vllm, serve, M, --task, embed]\n"
+        "b:\n  command: |\n    vllm serve M \\\n      --convert reward\n"
+    )
+    result = scan_file("x.yml", text, FIX_UNSAFE, check_python)
+    assert result.fixed_source == text.replace("--task, embed", "--runner, pooling, --convert, embed").replace(
+        "--convert reward", "--convert embed"
+    )
+
+
+def _notebook(source: list[str], **dump) -> str:
+    cell = {"cell_type": "code", "execution_count": None, "id": "a", "metadata": {}, "outputs": [], "source": source}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, **dump)
+
+
+def test_notebook_in_a_layout_that_cannot_be_reproduced_is_reported_not_rewritten(check_python):
+    minified = _notebook(["x = LEGACY\n"], separators=(",", ":"))
+    result = scan_file("n.ipynb", minified, FIX, check_python)
+    assert result.fixed_source is None and "cannot be reproduced" in result.error
+    assert [f.code for f in result.findings] == ["POOL001"]
+    compact = _notebook(["x = LEGACY\n"])  # json.dumps defaults, no final newline
+    assert scan_file("n.ipynb", compact, FIX, check_python).fixed_source == compact.replace("LEGACY", "MODERN")
+
+
+def test_notebook_is_not_rewritten_when_the_engine_loses_the_cell_markers(check_python):
+    def drops_comments(source, path, options):
+        result = check_python(source, path, options)
+        if result.fixed_source is not None:
+            result.fixed_source = "\n".join(
+                line for line in result.fixed_source.split("\n") if not line.startswith("#")
+            )
+        return result
+
+    result = scan_file("n.ipynb", _notebook(["x = LEGACY\n"], indent=1), FIX, drops_comments)
+    assert result.fixed_source is None and "cell markers" in result.error
