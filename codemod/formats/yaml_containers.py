@@ -26,6 +26,8 @@ from codemod.formats.yaml_scalars import (
 from codemod.options import Options
 
 COMMAND_KEYS = ("entrypoint", "command", "args")
+#: What a Go-template expression is replaced with before parsing (see yaml_file.mask_templates).
+TEMPLATE_FILLER = "\u00a4"
 
 
 def mappings(node: yaml.Node) -> Iterator[yaml.MappingNode]:
@@ -74,9 +76,8 @@ def _scan_mapping(text: str, mapping: yaml.MappingNode, index: LineIndex, path: 
     if not tokens:
         return []
     start = vllm_args_start(token_values(tokens))
-    image = entries.get("image", (None, None))[1]
-    if start is None and "entrypoint" not in present and isinstance(image, yaml.ScalarNode):
-        start = 0 if is_vllm_image(image.value) else None
+    if start is None and "entrypoint" not in present and _runs_vllm_image(entries):
+        start = 0
     if start is None:
         return []
     first_key = entries[present[0]][0]
@@ -86,3 +87,15 @@ def _scan_mapping(text: str, mapping: yaml.MappingNode, index: LineIndex, path: 
         return renderers[like.segment](args, like)
 
     return scan_argv_tokens(tokens, path, options, render, start=start, statement_rows=rows)
+
+
+def _runs_vllm_image(entries: dict) -> bool:
+    """The container's image is vLLM's server; a templated image (Helm) counts when the container is named vllm."""
+    image = entries.get("image", (None, None))[1]
+    if not isinstance(image, yaml.ScalarNode):
+        return False
+    if is_vllm_image(image.value):
+        return True
+    name = entries.get("name", (None, None))[1]
+    templated = TEMPLATE_FILLER in image.value
+    return templated and isinstance(name, yaml.ScalarNode) and "vllm" in name.value.lower()

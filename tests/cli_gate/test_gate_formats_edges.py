@@ -108,3 +108,36 @@ def test_notebook_is_not_rewritten_when_the_engine_loses_the_cell_markers(check_
 
     result = scan_file("n.ipynb", _notebook(["x = LEGACY\n"], indent=1), FIX, drops_comments)
     assert result.fixed_source is None and "cell markers" in result.error
+
+
+HELM = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "chart.fullname" . }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: vllm-server
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          args:
+            - --model
+            - {{ .Values.model | quote }}
+            {{- if .Values.legacy }}
+            - --override-pooler-config
+            - '{"normalize": true}'
+            {{- end }}
+            - --convert={{ .Values.convert }}
+            - --task={{ .Values.task }}
+"""
+
+
+def test_helm_templates_are_scanned_with_expressions_blanked(check_python):
+    result = scan_file("chart/templates/deploy.yaml", HELM, FIX, check_python)
+    assert result.error is None
+    assert result.fixed_source == HELM.replace("--override-pooler-config", "--pooler-config").replace(
+        "normalize", "use_activation"
+    )
+    [task] = [f for f in result.findings if f.code == "POOL013"]
+    assert task.fix is None and "`--task {{...}}`" in task.message
+    assert scan_file("t.yaml", "a: {{ b\n  c: [\n", Options(), check_python).error  # still not YAML: an error
