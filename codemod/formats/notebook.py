@@ -4,8 +4,9 @@ The Python of all code cells is joined into one module (as ruff does), so an ``L
 in one cell is tracked to its uses in later cells; each cell is preceded by a marker comment so
 the fixed module can be split back. IPython lines (``%magic``, ``!shell``, ``help?``) become
 ``pass  # <marker>`` before parsing and are restored afterwards; ``!vllm serve ...`` lines and
-``%%bash``/``%%sh`` cells go to the argv scanner. Findings carry the cell (1-based, counting all
-cells) and a row inside that cell.
+``%%bash``/``%%sh`` cells go to the argv scanner; cells under other cell magics (``%%writefile``,
+``%%html``) are not Python and are skipped, except those whose body is Python (``%%time``).
+Findings carry the cell (1-based, counting all cells) and a row inside that cell.
 
 Nothing but cell sources changes: the notebook is re-serialised in its own JSON layout (indent,
 key order, ``ensure_ascii``, final newline), and only when that layout reproduces the original
@@ -27,6 +28,8 @@ from codemod.noqa import add_noqa
 from codemod.options import Options
 
 SHELL_CELL_MAGICS = ("%%bash", "%%sh", "%%script bash", "%%script sh")
+#: Cell magics whose body is Python; a cell under any other cell magic (%%writefile, %%html ...) is not.
+PYTHON_CELL_MAGICS = frozenset({"%%time", "%%timeit", "%%capture", "%%prun", "%%debug"})
 _IPYTHON_LINE = re.compile(r"^([ \t]*)(?:[%!]|[^#\s].*\?$)")
 _SHELL_ESCAPE = re.compile(r"^[ \t]*!{1,2}")
 _CELL_MARKER = "# migrate-pooling: cell {}"
@@ -76,6 +79,11 @@ def _set_cell_source(cell: dict, source: str) -> None:
 
 def _is_shell_cell(source: str) -> bool:
     return source.lstrip().startswith(SHELL_CELL_MAGICS)
+
+
+def _is_python_cell(source: str) -> bool:
+    stripped = source.lstrip()
+    return not stripped.startswith("%%") or stripped.split(None, 1)[0] in PYTHON_CELL_MAGICS
 
 
 def _shell_in_cell(source: str) -> str:
@@ -131,7 +139,7 @@ def scan_notebook(path: str, text: str, options: Options, check_python: CheckPyt
 
     # Python: all code cells joined into one module.
     python_cells = [(n, new_sources.get(n, _cell_source(c))) for n, c in code_cells]
-    python_cells = [(n, s) for n, s in python_cells if not _is_shell_cell(s)]
+    python_cells = [(n, s) for n, s in python_cells if _is_python_cell(s)]
     if python_cells:
         masked: list[str] = []
         joined = "".join(
@@ -239,7 +247,7 @@ def add_noqa_to_notebook(text: str, findings: list[Finding]) -> str:
     for number, cell in enumerate(notebook["cells"], start=1):
         mine = [f for f in findings if f.cell == number]
         source = _cell_source(cell)
-        new = add_noqa(source, mine, python=not _is_shell_cell(source)) if mine else source
+        new = add_noqa(source, mine, python=_is_python_cell(source)) if mine else source
         if new != source:
             _set_cell_source(cell, new)
             changed = True

@@ -188,3 +188,15 @@ def test_notebook_remaining_findings_are_located_in_the_fixed_cells(check_python
     assert cells[0]["source"] == ["import extra\n", "x = MODERN\n"]
     assert [(f.code, f.cell, f.location.row) for f in result.remaining] == [("POOL013", 2, 1), ("POOL004", 2, 2)]
     assert [(f.code, f.cell) for f in result.applied] == [("POOL001", 1)]
+
+
+def test_notebook_cell_magics_other_than_python_bodies_are_skipped(check_python):
+    text = notebook(
+        code("a", ["%%writefile serve.py\n", "this is not python LEGACY (\n"]),
+        code("b", ["%%time\n", "y = LEGACY\n"]),
+    )
+    result = scan_file("n.ipynb", text, FIX, check_python)
+    assert result.error is None
+    cells = json.loads(result.fixed_source)["cells"]
+    assert cells[0]["source"][1] == "this is not python LEGACY (\n"
+    assert cells[1]["source"] == ["%%time\n", "y = MODERN\n"]
