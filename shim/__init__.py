@@ -6,30 +6,47 @@
 The emulated vLLM release is ``POOLING_SHIM_TARGET_VERSION`` (read at import; default 0.20) or
 :func:`set_target_version`; ``0.21`` previews the removal. Importing ``shim`` does not import torch: building an
 ``LLM`` does. See ``docs/shim.md``.
+
+Names are imported on first use: the pytest plugin lives in this package and is loaded by every pytest run, so
+``import shim`` itself must cost nothing.
 """
 
 from __future__ import annotations
 
-import sys
-import warnings
+import importlib
+from typing import TYPE_CHECKING
 
-from shim.config import PoolerConfig, PoolingParams, ValidationError
-from shim.deprecations import (AlreadyRemovedWarning, PoolingDeprecationWarning, RemovedInNextVersionWarning,
-                               RemovedInV021Warning, RemovedInV023Warning)
-from shim.llm import LLM
-from shim.outputs import (ClassificationOutput, ClassificationRequestOutput, EmbeddingOutput, EmbeddingRequestOutput,
-                          PoolingOutput, PoolingRequestOutput, ScoringOutput, ScoringRequestOutput)
-from shim.versions import get_target_version, set_target_version
+# Read the target from the environment now, as documented: a bad value fails at import, not at first use.
+from shim.versions import get_target_version, set_target_version  # light: no engine, no torch
 
-# Deprecations visible once per call site even when DeprecationWarning-based, unless the user chose filters
-# (the CPython docs' recipe; PYTHONWARNINGS also fills sys.warnoptions).
-if not sys.warnoptions:
-    warnings.filterwarnings("default", category=PoolingDeprecationWarning)
+if TYPE_CHECKING:
+    from shim.config import PoolerConfig, PoolingParams, ValidationError
+    from shim.deprecations import (AlreadyRemovedWarning, PoolingDeprecationWarning, RemovedInNextVersionWarning,
+                                   RemovedInV021Warning, RemovedInV023Warning)
+    from shim.llm import LLM
+    from shim.outputs import (ClassificationOutput, ClassificationRequestOutput, EmbeddingOutput,
+                              EmbeddingRequestOutput, PoolingOutput, PoolingRequestOutput, ScoringOutput,
+                              ScoringRequestOutput)
 
-__all__ = [
-    "LLM", "PoolerConfig", "PoolingParams", "ValidationError",
-    "PoolingOutput", "PoolingRequestOutput", "EmbeddingOutput", "EmbeddingRequestOutput", "ClassificationOutput",
-    "ClassificationRequestOutput", "ScoringOutput", "ScoringRequestOutput",
-    "PoolingDeprecationWarning", "AlreadyRemovedWarning", "RemovedInV021Warning", "RemovedInV023Warning",
-    "RemovedInNextVersionWarning", "get_target_version", "set_target_version",
-]
+_EXPORTS = {
+    "LLM": "shim.llm",
+    **dict.fromkeys(["PoolerConfig", "PoolingParams", "ValidationError"], "shim.config"),
+    **dict.fromkeys(["PoolingOutput", "PoolingRequestOutput", "EmbeddingOutput", "EmbeddingRequestOutput",
+                     "ClassificationOutput", "ClassificationRequestOutput", "ScoringOutput",
+                     "ScoringRequestOutput"], "shim.outputs"),
+    **dict.fromkeys(["PoolingDeprecationWarning", "AlreadyRemovedWarning", "RemovedInV021Warning",
+                     "RemovedInV023Warning", "RemovedInNextVersionWarning"], "shim.deprecations"),
+}
+
+__all__ = sorted([*_EXPORTS, "get_target_version", "set_target_version"])
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shim' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -44,6 +44,11 @@ class RemovedInV023Warning(PoolingDeprecationWarning, DeprecationWarning):
 
 RemovedInNextVersionWarning = RemovedInV021Warning
 
+# Shown once per call site even when DeprecationWarning-based, unless the user chose warning options (the CPython
+# docs' recipe; PYTHONWARNINGS also fills sys.warnoptions).
+if not sys.warnoptions:
+    warnings.filterwarnings("default", category=PoolingDeprecationWarning)
+
 
 def warning_class(entry: registry.Deprecation) -> type[PoolingDeprecationWarning]:
     removal = entry.removed_in or entry.removal_announced

@@ -7,8 +7,8 @@ this package loads it).
   ``--pooling-target`` it runs at the shim's default target (0.20) instead, and its hits stay out of the summary.
 * A terminal-summary section lists the deprecated call sites the suite hit, with the fix for each.
 
-Loaded by every pytest run, it imports nothing beyond the standard library at load time and touches the shim
-only when asked (``--pooling-target``) or when the shim was imported by the tests.
+Loaded by every pytest run, it costs nothing there: ``import shim`` is lazy, and the plugin touches the shim's
+modules only when asked (``--pooling-target``) or when the tests used the shim (its report module is loaded).
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if target:
         from shim import versions
 
-        versions.set_target_version(target)  # a bad value fails here, with the list of known targets
+        try:
+            versions.set_target_version(target)
+        except ValueError as error:
+            raise pytest.UsageError(f"--pooling-target: {error}") from None
         os.environ[versions.TARGET_ENV] = target
 
 

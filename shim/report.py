@@ -14,7 +14,6 @@ import os
 import sys
 import tempfile
 import threading
-import uuid
 from collections import Counter
 
 from shim import registry
@@ -32,7 +31,7 @@ _print_at_exit = os.environ.get(STDERR_ENV, "1") != "0"
 
 
 def _new_spool() -> str:
-    return os.path.join(tempfile.gettempdir(), f"pooling-shim-spool-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    return os.path.join(tempfile.gettempdir(), f"pooling-shim-spool-{os.getpid()}-{os.urandom(4).hex()}")
 
 
 # Our parent's spool (where our hits also go), and ours (where our children's go). Only paths: nothing is

@@ -25,7 +25,8 @@ def python(code: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProce
 def test_importing_the_shim_and_its_plugin_does_not_import_torch():
     result = python("""\
         import sys
-        import shim, shim.pytest_plugin
+        import shim.pytest_plugin
+        assert "shim.report" not in sys.modules, "the plugin must not load the shim's modules"
         from shim import LLM, PoolerConfig, PoolingParams, EmbeddingRequestOutput
         assert "torch" not in sys.modules and "runtime" not in sys.modules, "heavy import"
     """)
@@ -99,6 +100,12 @@ def test_plugin_preview_mode_marker_and_summary(tmp_path):
     assert "POOL010  test_suite.py:10  x1" in section  # a preview error is a hit too
     assert "test_suite.py:16" not in section  # hits of the pooling_legacy test are left out
     assert "pooling shim:" not in result.stderr  # the summary replaces the table printed at exit
+
+
+def test_plugin_rejects_an_unknown_target(tmp_path):
+    result = run_pytest(tmp_path, "--pooling-target=0.25")
+    assert result.returncode == 4  # pytest's usage error
+    assert "--pooling-target: pooling shim: cannot emulate vLLM 0.25" in result.stderr
 
 
 def test_plugin_is_quiet_for_suites_without_hits(tmp_path):

@@ -135,11 +135,12 @@ def test_generative_runner_is_rejected(fake_llm, target, version):
     assert str(error.value) == text("M20")
 
 
-def test_missing_task_is_checked_before_the_runner_on_018_only(fake_llm, target):
-    target("0.21")
+@pytest.mark.parametrize("version, message", [("0.18", "M02a"), ("0.19", "M01"), ("0.21", "M01")])
+def test_missing_task_is_checked_before_the_runner_on_018_only(fake_llm, target, version, message):
+    target(version)
     with pytest.raises(ValueError) as error:
         fake_llm("generator").encode("a")
-    assert str(error.value) == text("M01")
+    assert str(error.value) == text(message)
 
 
 @pytest.mark.parametrize("version, message", [("0.18", "M08"), ("0.19", "M08"), ("0.20", "M09"), ("0.21", "M09")])
