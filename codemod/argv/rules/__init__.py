@@ -9,6 +9,7 @@ from codemod.argv.rules import (
     pool016_dotted_key_dash,
     pool017_convert_reward,
     pool018_pooler_config_mixed_forms,
+    pool019_server_without_task,
 )
 
 RULES = (
@@ -18,4 +19,5 @@ RULES = (
     pool016_dotted_key_dash,
     pool017_convert_reward,
     pool018_pooler_config_mixed_forms,
+    pool019_server_without_task,
 )
