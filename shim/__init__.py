@@ -38,7 +38,13 @@ _EXPORTS = {
                      "RemovedInV023Warning", "RemovedInNextVersionWarning"], "shim.deprecations"),
 }
 
-__all__ = sorted([*_EXPORTS, "get_target_version", "set_target_version"])
+__all__ = [
+    "LLM", "PoolerConfig", "PoolingParams", "ValidationError", "get_target_version", "set_target_version",
+    "PoolingOutput", "PoolingRequestOutput", "EmbeddingOutput", "EmbeddingRequestOutput", "ClassificationOutput",
+    "ClassificationRequestOutput", "ScoringOutput", "ScoringRequestOutput",
+    "PoolingDeprecationWarning", "AlreadyRemovedWarning", "RemovedInV021Warning", "RemovedInV023Warning",
+    "RemovedInNextVersionWarning",
+]
 
 
 def __getattr__(name: str):

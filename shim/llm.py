@@ -350,9 +350,7 @@ def _prompt_list(prompts) -> list:
         prompts = [prompts]
     items = []
     for prompt in prompts:
-        if isinstance(prompt, str):
-            items.append(prompt)
-        elif isinstance(prompt, dict) and "data" in prompt:
+        if isinstance(prompt, str) or (isinstance(prompt, dict) and "data" in prompt):
             items.append(prompt)
         elif isinstance(prompt, dict) and "prompt_token_ids" in prompt:
             items.append(list(prompt["prompt_token_ids"]))

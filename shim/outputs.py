@@ -50,13 +50,13 @@ class ScoringOutput:
     score: float
 
 
-O = TypeVar("O")
+OutputT = TypeVar("OutputT")
 
 
 @dataclass
-class PoolingRequestOutput(Generic[O]):
+class PoolingRequestOutput(Generic[OutputT]):
     request_id: str
-    outputs: O
+    outputs: OutputT
     prompt_token_ids: list[int]
     finished: bool = True
 

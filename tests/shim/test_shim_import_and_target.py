@@ -45,6 +45,14 @@ def test_building_an_llm_imports_the_engine(tiny_models):
     assert result.stdout.strip() == "32"
 
 
+def test_package_exports_every_public_name():
+    import shim
+
+    assert all(getattr(shim, name) for name in shim.__all__)
+    with pytest.raises(AttributeError):
+        shim.not_a_name  # noqa: B018
+
+
 @pytest.mark.parametrize("value, expected", [("0.21", (0, 21)), ("0.20.2", (0, 20)), ("v0.18", (0, 18)),
                                              ("", (0, 20))])
 def test_target_is_read_from_the_environment_at_import(value, expected):
