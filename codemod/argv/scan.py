@@ -149,11 +149,12 @@ def scan_argv_tokens(
     prefix). Elements that are not literals get ``value=None``.
 
     Every finding spans its flag and value and carries ``statement_rows`` covering the whole
-    command (or the ``statement_rows`` given, e.g. a whole ``subprocess.run(...)`` call), so a ``# noqa`` on any of its lines suppresses it. Only codes enabled by ``options``
-    are reported. Unsafe fixes are attached with ``applicability`` UNSAFE, as ruff does;
-    whoever applies fixes applies them only with ``--unsafe-fixes``.
+    command (or the ``statement_rows`` given, e.g. a whole ``subprocess.run(...)`` call), so a
+    ``# noqa`` on any of its lines suppresses it. Only codes enabled by ``options`` are reported.
+    Unsafe fixes are attached with ``applicability`` UNSAFE, as ruff does; whoever applies fixes
+    applies them only with ``--unsafe-fixes``. Suppression is the caller's job.
     """
-    from codemod.argv.rules import RULES
+    from codemod.argv.rules import RULES  # the rules import this module for ArgvScan
 
     if not tokens:
         return []

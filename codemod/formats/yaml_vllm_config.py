@@ -97,7 +97,7 @@ class _ConfigScan:
             if name in ("pooler-config", "override-pooler-config") and sub is None:
                 yield from self.legacy_keys(key, value)
             if name == "pooler-config" and sub is not None and "-" in sub:
-                new = key.value.replace(sub, sub.replace("-", "_"))
+                new = f"{key.value.split('.', 1)[0]}.{sub.replace('-', '_')}"
                 message = f"`{key.value}` is passed to PoolerConfig as the key `{sub}`, which does not exist"
                 edit = Edit(yaml_scalar(new, _style(key)), location(key.start_mark), location(key.end_mark))
                 fix = {"edits": [edit], "fix_message": f"Rename to `{new}`"}

@@ -141,3 +141,42 @@ def test_helm_templates_are_scanned_with_expressions_blanked(check_python):
     [task] = [f for f in result.findings if f.code == "POOL013"]
     assert task.fix is None and "`--task {{...}}`" in task.message
     assert scan_file("t.yaml", "a: {{ b\n  c: [\n", Options(), check_python).error  # still not YAML: an error
+
+
+def test_vllm_config_dotted_key_dash_and_report_only_task_values(check_python):
+    text = "model: M\ntask: score\nrunner: pooling\npooler_config.pooling-type: MEAN\n"
+    result = scan_file("c.yaml", text, FIX_UNSAFE, check_python)
+    assert result.fixed_source == text.replace("pooling-type", "pooling_type")
+    [task] = [f for f in result.findings if f.code == "POOL013"]
+    assert task.fix is None and "cross-encoders" in task.message
+    conflict = scan_file("c.yaml", "model: M\ntask: embed\nconvert: embed\n", FIX_UNSAFE, check_python)
+    assert conflict.fixed_source is None and "already given" in conflict.findings[0].unfixable_reason
+
+
+def test_vllm_config_escaped_json_string_is_reported_without_fix(check_python):
+    text = 'model: M\npooler-config: "{\\"normalize\\": true}"\n'
+    [finding] = scan_file("c.yaml", text, FIX, check_python).findings
+    assert finding.code == "POOL015" and finding.fix is None
+
+
+def test_yaml_structures_that_are_not_argv_are_skipped(check_python):
+    text = (
+        "a:\n  image: vllm/vllm-openai\n  args: [--convert, [reward]]\n"
+        "b:\n  image: vllm/vllm-openai\n  command: 5\n"
+        "c:\n  image: vllm/vllm-openai\n  entrypoint: [sh]\n  args: [--convert, reward]\n"
+    )
+    assert scan_file("x.yaml", text, Options(), check_python).findings == []
+
+
+def test_dockerfile_exec_form_that_is_not_json_is_read_as_shell(check_python):
+    text = "FROM vllm/vllm-openai\nCMD [--model, M] --convert reward\n"
+    [finding] = scan_file("Dockerfile", text, Options(), check_python).findings
+    assert finding.code == "POOL017"
+
+
+def test_a_deletion_never_crosses_from_cmd_into_entrypoint(check_python):
+    text = 'FROM ubuntu\nENTRYPOINT ["vllm", "serve"]\nCMD ["--pooler-config.task", "embed", "--pooler-config", "{}"]\n'
+    result = scan_file("Dockerfile", text, FIX_UNSAFE, check_python)
+    assert result.fixed_source == (
+        'FROM ubuntu\nENTRYPOINT ["vllm", "serve"]\nCMD ["--pooler-config", "{\\"task\\":\\"embed\\"}"]\n'
+    )
