@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 
 import pytest
 
-from shim import PoolerConfig, PoolingParams, RemovedInV021Warning
+from shim import PoolerConfig, PoolingParams, PoolingDeprecationWarning, RemovedInV021Warning, report
 from shim.messages import render, text
 
 ALL_TARGETS = ["0.18", "0.19", "0.20", "0.21"]
@@ -57,7 +58,7 @@ def test_non_default_task_warns_at_the_callers_line_on_020(fake_llm):
     [warning] = record
     assert warning.filename == __file__
     assert str(warning.message) == ("POOL005: " + multitask_warning("token_embed") +
-                                    "\n  fix: migrate-pooling --select POOL005 " + warning.message.fix.split()[-1])
+                                    "\n  fix: migrate-pooling --select POOL005 " + report.display_path(__file__))
     assert warning.message.vllm_text == multitask_warning("token_embed")
     assert llm.engine.calls[-1][:2] == ("run", "token_embed")
 
@@ -78,6 +79,19 @@ def test_non_default_task_per_version(fake_llm, target, version, outcome):
         else:
             llm.encode("a", pooling_task="token_classify")
     assert [w.message.code for w in record] == (["POOL005"] if outcome == "warn" else [])
+
+
+def test_an_error_filter_raises_the_warning_class_after_recording_the_hit(fake_llm):
+    llm = fake_llm("embedding")
+    before = report.snapshot()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="POOL005:")
+        with pytest.raises(RemovedInV021Warning):
+            llm.encode("a", pooling_task="token_embed")
+    line = sys._getframe().f_lineno - 1  # the encode() call
+    assert report.snapshot() - before == {("POOL005", __file__, line): 1}
+    assert llm.engine.calls == []  # nothing ran
+    assert issubclass(RemovedInV021Warning, (PoolingDeprecationWarning, FutureWarning))
 
 
 def test_multitask_warning_is_logged_once_per_task_value(fake_llm, caplog):
