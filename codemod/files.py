@@ -34,18 +34,19 @@ DEFAULT_EXCLUDES = (
 )
 
 
-def is_candidate(path: Path) -> bool:
+def is_candidate(path: str | Path) -> bool:
     """A file the tool reads: by name, or for a name without extension by a shell/python shebang."""
-    if file_kind(str(path)) is not None:
+    path = str(path)
+    if file_kind(path) is not None:
         return True
-    if path.suffix:
+    if os.path.splitext(os.path.basename(path))[1]:
         return False
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             first_line = handle.readline(256).decode("utf-8", "replace")
     except OSError:
         return False
-    return file_kind(str(path), first_line) is not None
+    return file_kind(path, first_line) is not None
 
 
 @dataclass
@@ -54,38 +55,17 @@ class Discovery:
     errors: list[str] = field(default_factory=list)  # e.g. a path that does not exist
 
 
-class _GitIgnores:
-    """The ``.gitignore`` files met during a walk, each matched relative to its own directory."""
-
-    def __init__(self) -> None:
-        self._specs: dict[Path, pathspec.GitIgnoreSpec | None] = {}
-
-    def _spec(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
-        if directory not in self._specs:
-            ignore_file = directory / ".gitignore"
-            spec = None
-            if ignore_file.is_file():
-                lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-                spec = pathspec.GitIgnoreSpec.from_lines(lines)
-            self._specs[directory] = spec
-        return self._specs[directory]
-
-    def ignored(self, path: Path, is_dir: bool, top: Path) -> bool:
-        """True when a ``.gitignore`` in ``top`` or a directory between it and ``path`` ignores ``path``."""
-        directory = path.parent
-        while True:
-            spec = self._spec(directory)
-            if spec is not None:
-                relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(relative):
-                    return True
-            if directory == top or directory == directory.parent:
-                return False
-            directory = directory.parent
+#: (directory, its .gitignore) from the repository's top down to one directory; directories are
+#: absolute, resolved path strings.
+IgnoreChain = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
 
 
 class FileFinder:
-    """Expands the paths given on the command line into the files to read."""
+    """Expands the paths given on the command line into the files to read.
+
+    Walking keeps everything as resolved path strings and carries the ``.gitignore`` chain down
+    the tree, so a file costs a few string operations and pattern matches, no extra system calls.
+    """
 
     def __init__(
         self,
@@ -95,55 +75,93 @@ class FileFinder:
         respect_gitignore: bool = True,
         force_exclude: bool = False,
     ) -> None:
-        self.root = root.resolve()
+        self.root = str(root.resolve())
         patterns = list(DEFAULT_EXCLUDES if exclude is None else exclude) + list(extend_exclude)
-        self.excludes = pathspec.GitIgnoreSpec.from_lines(patterns)
+        # A bare name matches an entry of that name anywhere: a set lookup, no pattern matching
+        # (unless a negation could re-include something, which needs the patterns in order).
+        negations = any(p.startswith("!") for p in patterns)
+        self.excluded_names = frozenset(
+            () if negations else (p for p in patterns if not any(c in p for c in "/*?[]!\\"))
+        )
+        self.excludes = pathspec.GitIgnoreSpec.from_lines([p for p in patterns if p not in self.excluded_names])
         self.respect_gitignore = respect_gitignore
         self.force_exclude = force_exclude
-        self.gitignores = _GitIgnores()
+        self._gitignore_specs: dict[str, pathspec.GitIgnoreSpec | None] = {}
 
-    def _relative(self, path: Path) -> str:
+    # --- matching -------------------------------------------------------------------------------
+
+    def _relative(self, absolute: str) -> str:
         """The path relative to the root; outside it, the absolute path (unanchored patterns still match)."""
-        resolved = path.resolve()
-        try:
-            return resolved.relative_to(self.root).as_posix()
-        except ValueError:
-            return resolved.as_posix().lstrip("/")
+        if absolute == self.root:
+            return "."
+        if absolute.startswith(self.root + os.sep):
+            return absolute[len(self.root) + 1 :].replace(os.sep, "/")
+        return absolute.lstrip(os.sep).replace(os.sep, "/")
+
+    def _gitignore(self, directory: str) -> pathspec.GitIgnoreSpec | None:
+        if directory not in self._gitignore_specs:
+            spec = None
+            ignore_file = os.path.join(directory, ".gitignore")
+            if os.path.isfile(ignore_file):
+                with open(ignore_file, encoding="utf-8", errors="replace") as handle:
+                    spec = pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+            self._gitignore_specs[directory] = spec
+        return self._gitignore_specs[directory]
+
+    def _extend(self, chain: IgnoreChain, directory: str) -> IgnoreChain:
+        spec = self._gitignore(directory) if self.respect_gitignore else None
+        return chain + ((directory, spec),) if spec is not None else chain
+
+    def _chain_above(self, directory: str) -> IgnoreChain:
+        """The .gitignore chain of the directories from the repository's top down to ``directory``."""
+        if not self.respect_gitignore:
+            return ()
+        path = Path(directory)
+        ancestors = [path, *path.parents]
+        top = next((a for a in ancestors if (a / ".git").exists()), None)
+        if top is None:
+            top = Path(self.root) if Path(self.root) in ancestors else path
+        chain: IgnoreChain = ()
+        for ancestor in reversed(ancestors[: ancestors.index(top) + 1]):
+            chain = self._extend(chain, str(ancestor))
+        return chain
+
+    def _excluded(self, absolute: str, is_dir: bool, chain: IgnoreChain) -> bool:
+        relative = self._relative(absolute)
+        if relative == ".":
+            return False
+        suffix = "/" if is_dir else ""
+        if os.path.basename(absolute) in self.excluded_names or self.excludes.match_file(relative + suffix):
+            return True
+        for directory, spec in chain:
+            if absolute.startswith(directory + os.sep):
+                if spec.match_file(absolute[len(directory) + 1 :].replace(os.sep, "/") + suffix):
+                    return True
+        return False
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
         """Matched by ``exclude``/``extend-exclude`` (relative to the root) or by a ``.gitignore``."""
-        relative = self._relative(path)
-        if relative == ".":
-            return False
-        if self.excludes.match_file(relative + ("/" if is_dir else "")):
-            return True
-        if self.respect_gitignore:
-            return self.gitignores.ignored(path.resolve(), is_dir, self._git_top(path.resolve()))
-        return False
+        absolute = str(path.resolve())
+        return self._excluded(absolute, is_dir, self._chain_above(os.path.dirname(absolute)))
 
-    def _git_top(self, path: Path) -> Path:
-        """Where ``.gitignore`` lookups stop: the repository's top (a ``.git`` entry) or the root."""
-        for directory in path.parents:
-            if (directory / ".git").exists() or directory == self.root:
-                return directory
-        return self.root
+    # --- discovery ------------------------------------------------------------------------------
 
     def discover(self, paths: Iterable[str | Path]) -> Discovery:
         result = Discovery()
-        seen: set[Path] = set()
+        seen: set[str] = set()
         for given in paths:
             path = Path(given)
             if not path.exists():
                 result.errors.append(f"{path}: no such file or directory")
             elif path.is_dir():
-                for found in self._walk(path):
-                    self._add(found, result, seen)
+                for found, absolute in self._walk(path):
+                    self._add(found, absolute, result, seen)
             elif not (self.force_exclude and self._excluded_with_parents(path)):
-                self._add(path, result, seen)  # an explicit file is read whatever its name
+                self._add(path, os.path.realpath(path), result, seen)  # an explicit file is read whatever its name
         return result
 
-    def _add(self, path: Path, result: Discovery, seen: set[Path]) -> None:
-        key = path.resolve()
+    @staticmethod
+    def _add(path: Path, key: str, result: Discovery, seen: set[str]) -> None:
         if key not in seen:
             seen.add(key)
             result.files.append(path)
@@ -156,20 +174,32 @@ class FileFinder:
             self.excluded(parent, is_dir=True) for parent in path.resolve().parents if _inside(parent, self.root)
         )
 
-    def _walk(self, top: Path) -> Iterable[Path]:
-        tree = top.resolve()
-        for directory, dirnames, filenames in os.walk(top, followlinks=False):
-            base = Path(directory)
-            dirnames[:] = sorted(d for d in dirnames if not self.excluded(base / d, is_dir=True))
+    def _walk(self, top: Path) -> Iterable[tuple[Path, str]]:
+        """(path as the user would write it, resolved absolute path) of each file to read under ``top``."""
+        tree = str(top.resolve())
+        chains = {tree: self._chain_above(tree)}
+        for directory, dirnames, filenames in os.walk(tree, followlinks=False):
+            chain = chains.pop(directory)
+            kept = []
+            for name in sorted(dirnames):
+                child = os.path.join(directory, name)
+                if not self._excluded(child, True, chain):
+                    kept.append(name)
+                    chains[child] = self._extend(chain, child)
+            dirnames[:] = kept
+            shown = top / os.path.relpath(directory, tree) if directory != tree else top
             for name in sorted(filenames):
-                path = base / name
-                if path.is_symlink() and not _inside(path.resolve(), tree):
-                    continue  # never follow a link out of the tree being walked
-                if not self.excluded(path, is_dir=False) and is_candidate(path):
-                    yield path
+                absolute = os.path.join(directory, name)
+                if not is_candidate(absolute) or self._excluded(absolute, False, chain):
+                    continue
+                if os.path.islink(absolute):
+                    absolute = os.path.realpath(absolute)
+                    if not _inside(Path(absolute), tree):
+                        continue  # never follow a link out of the tree being walked
+                yield shown / name, absolute
 
 
-def _inside(path: Path, tree: Path) -> bool:
+def _inside(path: Path, tree: str | Path) -> bool:
     try:
         path.relative_to(tree)
     except ValueError:

@@ -117,3 +117,17 @@ def test_symlinks_out_of_the_tree_are_not_followed(tmp_path):
 def test_candidate_detection_reads_only_shebangs_of_extensionless_files(tree):
     assert is_candidate(tree / "bin" / "serve") and not is_candidate(tree / "bin" / "blob")
     assert not is_candidate(tree / "data.json")
+
+
+def test_a_negated_exclude_re_includes_what_a_bare_name_excluded(tree):
+    touch(tree, "other/serve.sh")
+    result = found(FileFinder(tree, exclude=["serve.sh", "!scripts/serve.sh"]), tree, root=tree)
+    assert "scripts/serve.sh" in result and "other/serve.sh" not in result
+
+
+def test_gitignore_above_the_walked_directory_applies(tmp_path):
+    touch(tmp_path, ".gitignore", text="vendor/\n")
+    (tmp_path / ".git").mkdir()
+    touch(tmp_path, "src/vendor/a.py", "src/app/b.py")
+    finder = FileFinder(tmp_path / "src")
+    assert found(finder, tmp_path / "src", root=tmp_path) == ["src/app/b.py"]
