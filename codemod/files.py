@@ -133,11 +133,11 @@ class FileFinder:
         suffix = "/" if is_dir else ""
         if os.path.basename(absolute) in self.excluded_names or self.excludes.match_file(relative + suffix):
             return True
-        for directory, spec in chain:
-            if absolute.startswith(directory + os.sep):
-                if spec.match_file(absolute[len(directory) + 1 :].replace(os.sep, "/") + suffix):
-                    return True
-        return False
+        return any(
+            absolute.startswith(directory + os.sep)
+            and spec.match_file(absolute[len(directory) + 1 :].replace(os.sep, "/") + suffix)
+            for directory, spec in chain
+        )
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
         """Matched by ``exclude``/``extend-exclude`` (relative to the root) or by a ``.gitignore``."""
