@@ -64,7 +64,8 @@ class FileFinder:
     """Expands the paths given on the command line into the files to read.
 
     Walking keeps everything as resolved path strings and carries the ``.gitignore`` chain down
-    the tree, so a file costs a few string operations and pattern matches, no extra system calls.
+    the tree, so a file costs a few string operations and pattern matches; only a file without an
+    extension is opened (for its shebang) and only a symlink is resolved.
     """
 
     def __init__(

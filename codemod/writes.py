@@ -29,7 +29,7 @@ class SourceFile:
     text: str  # decoded, BOM removed, line endings as in the file
     encoding: str  # codec name without the BOM ("utf-8", "latin-1", ...)
     bom: bool
-    newline: str  # "\r\n" when the file's lines end that way, else "\n"
+    newline: str  # "\r\n" when every line of the file ends that way, else "\n"
     final_newline: bool
 
 
@@ -53,7 +53,9 @@ def decode_source(data: bytes, path: Path) -> SourceFile:
     except (UnicodeDecodeError, LookupError) as error:
         raise SourceError(f"{path}: cannot be decoded as {encoding}: {error}") from None
     crlf = text.count("\r\n")
-    newline = "\r\n" if crlf and crlf >= text.count("\n") - crlf else "\n"
+    # Only a file whose every line ends in CRLF gets CRLF for the lines a fix adds; a file with
+    # mixed endings is left as the fix wrote it, so untouched lines never change.
+    newline = "\r\n" if crlf and crlf == text.count("\n") else "\n"
     return SourceFile(path, text, encoding, bom, newline, text.endswith("\n"))
 
 

@@ -82,3 +82,10 @@ def test_writing_through_a_symlink_keeps_the_link(tmp_path):
     link.symlink_to(target)
     write_source(read_source(link), "new\n")
     assert link.is_symlink() and target.read_bytes() == b"new\n"
+
+
+def test_mixed_line_endings_are_left_as_they_are(tmp_path):
+    data = b"a: old\r\nb: 1\nc: 2\r\n"
+    assert roundtrip(tmp_path, "m.yaml", data, lambda t: t.replace("a: old", "a: new\nd: 3")) == (
+        b"a: new\nd: 3\r\nb: 1\nc: 2\r\n"
+    )
