@@ -112,7 +112,7 @@ def add_noqa(text: str, findings: Iterable[Finding], python: bool = False) -> st
         )
         wanted.setdefault(row, set()).add(finding.code)
     for row, codes in wanted.items():
-        lines[row - 1] = _with_noqa(lines[row - 1], codes, noqa.lines.get(row, frozenset()))
+        lines[row - 1] = with_noqa_comment(lines[row - 1], codes, noqa.lines.get(row, frozenset()))
     return "".join(lines)
 
 
@@ -132,7 +132,8 @@ def _rows_inside_strings(text: str) -> set[int]:
     return rows
 
 
-def _with_noqa(line: str, codes: set[str], existing: frozenset[str] | None) -> str:
+def with_noqa_comment(line: str, codes: set[str], existing: frozenset[str] | None) -> str:
+    """``line`` with its ``# noqa: ...`` extended by ``codes``, or one appended after its text."""
     body = line.rstrip("\r\n")
     ending = line[len(body) :]
     match = _NOQA.search(body)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from codemod.finding import FileResult, Finding
-from codemod.formats.dockerfile import scan_dockerfile
+from codemod.formats.dockerfile import add_noqa_to_dockerfile, scan_dockerfile
 from codemod.formats.embedded_python import CheckPython, check_embedded
 from codemod.formats.kinds import FileKind, file_kind
 from codemod.formats.markdown import scan_markdown
@@ -43,8 +43,13 @@ def scan_file(path: str, text: str, options: Options, check_python: CheckPython)
 
 
 def add_noqa_to_file(path: str, text: str, findings: list[Finding]) -> str:
-    """``text`` with ``# noqa: CODE`` comments for ``findings`` (``--add-noqa``), per cell in a notebook."""
+    """``text`` with ``# noqa: CODE`` comments for ``findings`` (``--add-noqa``).
+
+    Per cell in a notebook; on a comment line above the instruction in a Dockerfile.
+    """
     kind = file_kind(path, text.split("\n", 1)[0])
     if kind is FileKind.NOTEBOOK:
         return add_noqa_to_notebook(text, findings)
+    if kind is FileKind.DOCKERFILE:
+        return add_noqa_to_dockerfile(text, findings)
     return add_noqa(text, findings, python=kind is FileKind.PYTHON)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from codemod.argv import scan_argv_tokens
 from codemod.argv.invocation import is_vllm_image, token_values, vllm_args_start
@@ -21,6 +21,7 @@ from codemod.edits import LineIndex
 from codemod.finding import FileResult, Finding
 from codemod.formats.fixing import check_and_fix
 from codemod.formats.masking import keep_only
+from codemod.noqa import is_suppressed, parse_noqa, with_noqa_comment
 from codemod.options import Options
 
 _INSTRUCTION = re.compile(r"[ \t]*([A-Za-z]+)(?:[ \t]+|$)")
@@ -174,5 +175,52 @@ def _scan_stage_command(text: str, stage: dict, index: LineIndex, path: str, opt
     return scan_argv_tokens(tokens, path, options, _renderer(exec_segments), start=start)
 
 
+def _is_comment_line(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _with_comment_above(text: str, findings: list[Finding]) -> list[Finding]:
+    """Let a comment line right above an instruction count as part of it, for ``# noqa``.
+
+    A Dockerfile comment must start its line, and text after an exec-form ``CMD [...]`` would turn
+    it into shell form, so a Dockerfile's noqa lives on the comment line above the instruction.
+    """
+    lines = text.splitlines()
+    moved = []
+    for finding in findings:
+        first, last = finding.statement_rows or (finding.location.row, finding.end_location.row)
+        if first > 1 and _is_comment_line(lines[first - 2]):
+            finding = replace(finding, statement_rows=(first - 1, last))
+        moved.append(finding)
+    return moved
+
+
+def find_in_dockerfile_with_comments(text: str, path: str, options: Options) -> list[Finding]:
+    return _with_comment_above(text, find_in_dockerfile(text, path, options))
+
+
 def scan_dockerfile(path: str, text: str, options: Options) -> FileResult:
-    return check_and_fix(text, path, options, lambda current: find_in_dockerfile(current, path, options))
+    return check_and_fix(text, path, options, lambda current: find_in_dockerfile_with_comments(current, path, options))
+
+
+def add_noqa_to_dockerfile(text: str, findings: list[Finding]) -> str:
+    """Write ``# noqa: CODE`` on a comment line above each instruction with findings left."""
+    noqa = parse_noqa(text)
+    lines = text.splitlines(keepends=True)
+    wanted: dict[int, set[str]] = {}  # row of the instruction -> codes
+    for finding in findings:
+        if is_suppressed(finding, noqa):
+            continue
+        first, last = finding.statement_rows or (finding.location.row, finding.end_location.row)
+        row = next((r for r in range(first, last + 1) if not _is_comment_line(lines[r - 1])), first)
+        wanted.setdefault(row, set()).add(finding.code)
+    for row in sorted(wanted, reverse=True):  # bottom up: inserted lines do not move the rows still to do
+        above = row - 1
+        if above >= 1 and _is_comment_line(lines[above - 1]):
+            lines[above - 1] = with_noqa_comment(lines[above - 1], wanted[row], noqa.lines.get(above, frozenset()))
+        else:
+            line = lines[row - 1]
+            indent = line[: len(line) - len(line.lstrip())]
+            ending = "\r\n" if line.endswith("\r\n") else "\n"
+            lines.insert(row - 1, f"{indent}# noqa: {', '.join(sorted(wanted[row]))}{ending}")
+    return "".join(lines)

@@ -180,3 +180,22 @@ def test_a_deletion_never_crosses_from_cmd_into_entrypoint(check_python):
     assert result.fixed_source == (
         'FROM ubuntu\nENTRYPOINT ["vllm", "serve"]\nCMD ["--pooler-config", "{\\"task\\":\\"embed\\"}"]\n'
     )
+
+
+def test_dockerfile_noqa_lives_on_the_comment_line_above(check_python):
+    text = (
+        "FROM vllm/vllm-openai\n"
+        "# warm up\n"
+        "RUN vllm serve M --convert reward --help\n"
+        'CMD ["--model", "M", "--convert", "reward"]\n'
+    )
+    result = scan_file("Dockerfile", text, Options(), check_python)
+    with_noqa = add_noqa_to_file("Dockerfile", text, result.findings)
+    assert with_noqa == (
+        "FROM vllm/vllm-openai\n"
+        "# warm up  # noqa: POOL017\n"
+        "RUN vllm serve M --convert reward --help\n"
+        "# noqa: POOL017\n"
+        'CMD ["--model", "M", "--convert", "reward"]\n'
+    )
+    assert scan_file("Dockerfile", with_noqa, FIX, check_python).findings == []
