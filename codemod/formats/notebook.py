@@ -15,8 +15,10 @@ file byte for byte, so outputs, metadata and ids stay exactly as they were.
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import tokenize
 from dataclasses import dataclass, replace
 
 from codemod.argv import scan_shell_text
@@ -30,12 +32,12 @@ from codemod.options import Options
 SHELL_CELL_MAGICS = ("%%bash", "%%sh", "%%script bash", "%%script sh")
 #: Cell magics whose body is Python; a cell under any other cell magic (%%writefile, %%html ...) is not.
 PYTHON_CELL_MAGICS = frozenset({"%%time", "%%timeit", "%%capture", "%%prun", "%%debug"})
-_IPYTHON_LINE = re.compile(r"^([ \t]*)(?:[%!]|[^#\s].*\?$)")
+_IPYTHON_LINE = re.compile(r"^([ \t]*)(?:[%!]|\?{1,2}[\w.]+[ \t]*$|[\w.]+\?{1,2}[ \t]*$)")
 _SHELL_ESCAPE = re.compile(r"^[ \t]*!{1,2}")
 _CELL_MARKER = "# migrate-pooling: cell {}"
 _CELL_MARKER_LINE = re.compile(r"^# migrate-pooling: cell (\d+)\n", re.MULTILINE)
 _MASK = "pass  # migrate-pooling: ipython {}"
-_MASK_LINE = re.compile(r"^([ \t]*)pass  # migrate-pooling: ipython (\d+)$", re.MULTILINE)
+_MASK_LINE = re.compile(r"^([ \t]*)pass  # migrate-pooling: ipython (\d+)(?=\r?$)", re.MULTILINE)
 
 
 class NotebookError(ValueError):
@@ -100,12 +102,39 @@ def _shell_in_cell(source: str) -> str:
     return keep_only(source, regions)
 
 
+def _logical_line_starts(source: str) -> set[int] | None:
+    """Rows on which a logical line starts: not inside brackets or a string, not after a backslash.
+
+    IPython reads ``%`` and ``!`` as magics only there; ``% y`` continuing a bracketed expression
+    is Python. None when the cell cannot be tokenised (then every line counts as a start).
+    """
+    starts, depth, at_start = set(), 0, True
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in (tokenize.NEWLINE, tokenize.NL):
+                at_start = at_start or depth == 0
+            elif token.type in (tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+                continue
+            else:
+                if at_start and depth == 0:
+                    starts.add(token.start[0])
+                at_start = False
+                if token.type == tokenize.OP and token.string in "([{":
+                    depth += 1
+                elif token.type == tokenize.OP and token.string in ")]}":
+                    depth = max(depth - 1, 0)
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return starts
+
+
 def _mask_ipython(source: str, masked: list[str]) -> str:
     """Replace IPython-only lines by numbered ``pass`` lines; ``masked`` collects the originals."""
     lines = source.splitlines(keepends=True)
+    starts = _logical_line_starts(source)
     for i, line in enumerate(lines):
         match = _IPYTHON_LINE.match(line)
-        if match:
+        if match and (starts is None or i + 1 in starts):
             body = line.rstrip("\r\n")
             lines[i] = match.group(1) + _MASK.format(len(masked)) + line[len(body) :]
             masked.append(body)

@@ -200,3 +200,31 @@ def test_notebook_cell_magics_other_than_python_bodies_are_skipped(check_python)
     cells = json.loads(result.fixed_source)["cells"]
     assert cells[0]["source"][1] == "this is not python LEGACY (\n"
     assert cells[1]["source"] == ["%%time\n", "y = MODERN\n"]
+
+
+def test_notebook_masks_only_ipython_lines_that_start_a_logical_line(check_python):
+    seen = []
+
+    def engine(source, path, options):
+        seen.append(source)
+        return check_python(source, path, options)
+
+    cell = [
+        'x = ("a %s"\n',
+        "     % LEGACY)\n",
+        "y = 1  # really?\n",
+        "%timeit y\n",
+        "len?\n",
+        "if y:\n",
+        "    !echo hi\n",
+    ]
+    result = scan_file("n.ipynb", notebook(code("a", cell)), FIX, engine)
+    assert "     % LEGACY)\n" in seen[0] and "y = 1  # really?\n" in seen[0]
+    assert "%timeit" not in seen[0] and "len?" not in seen[0] and "!echo" not in seen[0]
+    assert json.loads(result.fixed_source)["cells"][0]["source"] == [line.replace("LEGACY", "MODERN") for line in cell]
+
+
+def test_notebook_with_crlf_cells_restores_masked_lines(check_python):
+    text = notebook(code("a", ["%pip install vllm\r\n", "x = LEGACY\r\n"]))
+    result = scan_file("n.ipynb", text, FIX, check_python)
+    assert json.loads(result.fixed_source)["cells"][0]["source"] == ["%pip install vllm\r\n", "x = MODERN\r\n"]
