@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-from shim.registry import DEFAULT_SHIM_TARGET, KNOWN_TARGETS, Version, format_version, parse_version
+from shim.registry import DEFAULT_SHIM_TARGET, Version, format_version, parse_version
 
 TARGET_ENV = "POOLING_SHIM_TARGET_VERSION"
 
@@ -44,8 +44,6 @@ class Profile:
     reward_deprecated: bool
     #: ``PoolerConfig.logit_bias``/``logit_scale``: "plain" fields, or "alias" of ``logit_mean``/``logit_sigma``.
     logit_fields: str
-    #: INFO line logged after construction: M40 (default task) or M40-0.18 (all tasks).
-    supported_log_message: str
 
 
 # Each release is written as the changes from the one before it (spec §0.1, §12.1).
@@ -53,17 +51,16 @@ _V018 = Profile(
     version=(0, 18), warn_mode=True, has_default_task=False, non_default_task="silent",
     missing_task_message="M02a", missing_task_checked_first=True, data_prompt_needs_plugin=False,
     score_is_task=True, score_type_from="architecture", score_messages="0.18", score_verifies_task=True,
-    combined_task_asserts=False, reward_deprecated=False, logit_fields="plain", supported_log_message="M40-0.18",
+    combined_task_asserts=False, reward_deprecated=False, logit_fields="plain",
 )
 _V019 = replace(_V018, version=(0, 19), has_default_task=True, non_default_task="warn",
-                missing_task_checked_first=False, score_is_task=False, supported_log_message="M40")
+                missing_task_checked_first=False, score_is_task=False)
 _V020 = replace(_V019, version=(0, 20), missing_task_message="M02b", data_prompt_needs_plugin=True,
                 score_messages="0.20", score_verifies_task=False, combined_task_asserts=True, reward_deprecated=True,
                 logit_fields="alias")
 _V021 = replace(_V020, version=(0, 21), warn_mode=False, non_default_task="raise", score_type_from="default_task")
 
 PROFILES: dict[Version, Profile] = {p.version: p for p in (_V018, _V019, _V020, _V021)}
-assert tuple(PROFILES) == KNOWN_TARGETS
 
 
 def parse_target(value: str | Version) -> Version:

@@ -150,3 +150,10 @@ def test_unknown_engine_arguments(fake_llm):
     fake_llm("embedding", enforce_eager=True, gpu_memory_utilization=0.5)  # GPU tuning knobs: accepted
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         fake_llm("embedding", colour="blue")
+
+
+def test_configs_compare_by_their_fields():
+    assert PoolerConfig(pooling_type="MEAN") == PoolerConfig(pooling_type="MEAN")
+    assert PoolerConfig(task="embed") != PoolerConfig(task="token_embed")
+    assert repr(PoolingParams(dimensions=4)) == "PoolingParams(dimensions=4)"
+    assert PoolingParams(dimensions=4) == PoolingParams(dimensions=4) != PoolingParams(dimensions=8)

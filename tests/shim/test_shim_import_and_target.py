@@ -60,6 +60,14 @@ def test_target_is_read_from_the_environment_at_import(value, expected):
     assert result.stdout.strip() == str(expected), result.stderr
 
 
+def test_one_profile_per_target_the_registry_knows():
+    from shim.registry import DEFAULT_SHIM_TARGET, KNOWN_TARGETS
+
+    assert tuple(versions.PROFILES) == KNOWN_TARGETS
+    assert [p.warn_mode for p in versions.PROFILES.values()] == [True, True, True, False]
+    assert versions.PROFILES[DEFAULT_SHIM_TARGET].warn_mode
+
+
 def test_an_unknown_target_fails_loudly():
     result = python("import shim", POOLING_SHIM_TARGET_VERSION="0.22")
     assert "cannot emulate vLLM 0.22; known targets: 0.18, 0.19, 0.20, 0.21" in result.stderr
