@@ -41,6 +41,7 @@ INVALID = [
     Invalid("docker run --gpus all vllm/vllm-openai:v0.12.0 --model M --task reward"),
     Invalid("vllm serve M --task score"),
     Invalid("vllm serve M --runner pooling --task embed"),
+    Invalid("vllm serve M --task"),
 ]
 
 
@@ -52,7 +53,7 @@ def check(scan: ArgvScan) -> Iterator[Finding]:
             continue
         task = flag.value
         convert = CONVERT_FOR_TASK.get(task or "")
-        message = f"`--task {task}` was removed in vLLM 0.13.0"
+        message = f"`--task {task}` was removed in vLLM 0.13.0" if task else "`--task` was removed in vLLM 0.13.0"
         if convert is None:
             advice = ADVICE.get(task or "", "`--runner`/`--convert` for the model at hand")
             yield scan.finding(CODE, f"{message}; use {advice}", flag, reason="the replacement depends on the model")

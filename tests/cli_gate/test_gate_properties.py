@@ -1,0 +1,78 @@
+"""Property tests: the non-Python scanners never crash, and fixing twice changes nothing."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from codemod.argv.shell_lexer import split_commands
+from codemod.formats import scan_file
+from codemod.options import Options
+
+FIX_ALL = Options(fix=True, unsafe_fixes=True)
+
+FLAGS = [
+    "--task",
+    "--task=embed",
+    "--convert",
+    "--runner",
+    "--override-pooler-config",
+    "--override_pooler_config",
+    "--pooler-config",
+    "--pooler-config.task",
+    "--pooler-config.pooling-type",
+    "--pooler_config.dimensions",
+    "--hf-overrides",
+    "--port",
+]
+VALUES = [
+    "embed",
+    "embedding",
+    "classify",
+    "reward",
+    "score",
+    "MEAN",
+    "8000",
+    "'{\"normalize\": false}'",
+    '\'{"pooling_task": "embed", "logit_bias": 1}\'',
+    '"{\\"softmax\\": true}"',
+    '\'{"architectures": ["BgeM3EmbeddingModel"]}\'',
+    "'{}'",
+    "'not json'",
+]
+SEPARATORS = [" ", " \\\n    ", "  "]
+
+words = st.lists(st.sampled_from(FLAGS + VALUES), min_size=0, max_size=10)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(words, st.lists(st.sampled_from(SEPARATORS), min_size=10, max_size=10))
+def test_shell_fixes_are_stable_and_keep_the_command_whole(args, separators):
+    text = "vllm serve M" + "".join(sep + word for sep, word in zip(separators, args)) + "\n"
+    first = scan_file("s.sh", text, FIX_ALL, None)
+    fixed = first.fixed_source or text
+    assert len(split_commands(fixed)) == 1
+    second = scan_file("s.sh", fixed, FIX_ALL, None)
+    assert second.fixed_source is None and second.applied == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("vlm serv-_=.{}[]\"'\\\n#;&|$()`tsk")), max_size=80))
+def test_shell_scanner_never_crashes(text):
+    scan_file("s.sh", "vllm serve " + text, FIX_ALL, None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(words)
+def test_yaml_and_dockerfile_fixes_are_stable(args):
+    listed = json.dumps(["vllm", "serve", "M", *[a.strip("'") for a in args]])
+    for path, text in (
+        ("k.yaml", f"spec:\n  command: {listed}\n"),
+        ("Dockerfile", f"FROM x\nCMD {listed}\n"),
+    ):
+        first = scan_file(path, text, FIX_ALL, None)
+        fixed = first.fixed_source or text
+        second = scan_file(path, fixed, FIX_ALL, None)
+        assert second.error is None and second.fixed_source is None, (text, fixed)
