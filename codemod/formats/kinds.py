@@ -1,4 +1,4 @@
-"""Which kind of file a path is, from its name or its shebang line. Import-light: discovery uses it."""
+"""Which kind of file a path is, from its name or its shebang line (used by discovery and by scan_file)."""
 
 from __future__ import annotations
 
