@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shim import registry
 from shim.deprecations import removed, warn
 from shim.messages import LOGGER_POOLER_CONFIG, LOGGER_POOLING_PARAMS, old_flag_text, render, text
 from shim.tasks import EMBED_LIKE, POOLING_TASKS
@@ -77,7 +78,7 @@ class PoolerConfig:
             kwargs, LOGGER_POOLER_CONFIG, lambda flag, all_kwargs: _unexpected_keywords(all_kwargs, [flag]))
         if "pooling_task" in kwargs:
             if p.warn_mode and p.has_default_task:
-                warn("POOL012", "`PoolerConfig(pooling_task=...)` is not a vLLM field; the field is `task`.")
+                warn("POOL012", registry.get("POOL012").title)  # no vLLM release has a text for it
                 kwargs.setdefault("task", kwargs.pop("pooling_task"))
             else:
                 raise removed("POOL012", _unexpected_keywords(kwargs, ["pooling_task"]))

@@ -29,6 +29,9 @@ class PoolingDeprecationWarning(Warning):
         self.fix = fix
         self.deprecation = registry.get(code)
 
+    def __reduce__(self):  # the default would call __init__ with the joined text only (pytest-xdist pickles these)
+        return type(self), (self.code, self.vllm_text, self.fix)
+
 
 class AlreadyRemovedWarning(PoolingDeprecationWarning, FutureWarning):
     """vLLM removed (or never accepted) this spelling before 0.21; only the shim's warn mode still runs it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 import sys
 import warnings
 
@@ -92,6 +93,13 @@ def test_an_error_filter_raises_the_warning_class_after_recording_the_hit(fake_l
     assert report.snapshot() - before == {("POOL005", __file__, line): 1}
     assert llm.engine.calls == []  # nothing ran
     assert issubclass(RemovedInV021Warning, (PoolingDeprecationWarning, FutureWarning))
+
+
+def test_warnings_survive_pickling(fake_llm):
+    with pytest.warns(RemovedInV021Warning) as record:
+        fake_llm("embedding").encode("a", pooling_task="token_embed")
+    copy = pickle.loads(pickle.dumps(record[0].message))
+    assert (type(copy), str(copy), copy.code) == (RemovedInV021Warning, str(record[0].message), "POOL005")
 
 
 def test_multitask_warning_is_logged_once_per_task_value(fake_llm, caplog):
