@@ -22,8 +22,9 @@ from runtime.batching import (
     truncation_length,
 )
 from runtime.devices import configure_threads, resolve_device, resolve_dtype, run_splitting_on_oom
-from runtime.heads import ClassifierActivation, ClassifierHead, EmbeddingHead, classifiers_of
+from runtime.heads import BgeM3Heads, ClassifierActivation, ClassifierHead, EmbeddingHead, classifiers_of
 from runtime.loading import (
+    load_bge_m3_linears,
     load_config,
     load_dense_projector,
     load_model,
@@ -33,6 +34,7 @@ from runtime.loading import (
     st_activation_name,
 )
 from runtime.model_info import (
+    BGE_M3_ARCHITECTURE,
     OFFSET_POSITION_MODEL_TYPES,
     ModelInfo,
     architecture_score_type,
@@ -44,7 +46,7 @@ from runtime.poolers import pool_sequences, pool_tokens
 from runtime.scoring import SCORE_TYPES, cosine_scores, maxsim
 from runtime.settings import PoolerSettings, resolve_settings
 
-RUNNABLE_TASKS = ("embed", "token_embed", "classify", "token_classify")
+RUNNABLE_TASKS = ("embed", "token_embed", "classify", "token_classify", "embed&token_classify")
 # Token budgets per forward pass. CPU: small batches stay in cache (2k–4k tokens measured best); GPU: large
 # batches keep the tensor cores busy.
 _DEFAULT_BATCH_LIMITS = {"cpu": (4096, 128), "cuda": (32768, 1024)}
@@ -74,6 +76,7 @@ class PoolingEngine:
         settings: PoolerSettings,
         embedding_head: EmbeddingHead,
         classifier_head: ClassifierHead | None,
+        bge_m3_heads: BgeM3Heads | None,
         device: torch.device,
         dtype: torch.dtype,
         max_num_batched_tokens: int,
@@ -89,6 +92,7 @@ class PoolingEngine:
         self.max_num_seqs = max_num_seqs
         self._embedding_head = embedding_head
         self._classifier_head = classifier_head
+        self._bge_m3_heads = bge_m3_heads
         base_model = model if classifier_head is None else model.base_model
         self._backbone = build_backbone(base_model, _pad_token_id(model.config, tokenizer))
 
@@ -174,20 +178,38 @@ class PoolingEngine:
         hidden = self._backbone(batch)
         requests = [params[i] for i in batch.indices]
         settings = self.settings
-        if task in ("embed", "token_embed"):
-            keys = [(self._dimensions(p), self._use_activation(p)) for p in requests]
-            if task == "embed":
-                pooled: torch.Tensor | list[torch.Tensor] = pool_sequences(settings.seq_pooling_type, hidden, batch)
-            else:
-                pooled = pool_tokens(settings.tok_pooling_type, hidden, batch, settings.step_tag_id)
+        activations = [self._use_activation(p) for p in requests]
+        if task == "embed":
+            pooled = pool_sequences(settings.seq_pooling_type, hidden, batch)
+            keys = [(self._dimensions(p), act) for p, act in zip(requests, activations, strict=True)]
             return _apply_grouped(pooled, keys, lambda x, key: self._embedding_head(x, *key))
-        head = self._classifier_head
-        keys = [self._use_activation(p) for p in requests]
+        if task == "token_embed":
+            rows = pool_tokens(settings.tok_pooling_type, hidden, batch, settings.step_tag_id)
+            if self._bge_m3_heads is not None:
+                rows = self._bge_m3_heads.colbert_rows(rows, self._prompt_ids(batch))
+            keys = [(self._dimensions(p), act) for p, act in zip(requests, activations, strict=True)]
+            return _apply_grouped(rows, keys, lambda x, key: self._embedding_head(x, *key))
         if task == "classify":
             pooled = pool_sequences(settings.seq_pooling_type, hidden, batch)
-            return _apply_grouped(pooled, keys, head.sequences)
+            return _apply_grouped(pooled, activations, self._classifier_head.sequences)
         rows = pool_tokens(settings.tok_pooling_type, hidden, batch, settings.step_tag_id)
-        return _apply_grouped(rows, keys, lambda x, act: head.tokens(x, act, settings.returned_token_ids))
+        if self._bge_m3_heads is None:
+            head = self._classifier_head
+            return _apply_grouped(rows, activations, lambda x, act: head.tokens(x, act, settings.returned_token_ids))
+        sparse_rows = self._bge_m3_heads.sparse_rows(rows, self._prompt_ids(batch))
+        sparse = _apply_grouped(sparse_rows, activations, self._bge_m3_heads.sparse_activation)
+        if task == "token_classify":
+            return sparse
+        # embed&token_classify: the normalised CLS embedding, then the sparse weights, flattened into one vector.
+        dense = _apply_grouped(pool_sequences(settings.seq_pooling_type, hidden, batch), activations, self._embed_full)
+        return [torch.cat([d, w.flatten()]) for d, w in zip(dense, sparse, strict=True)]
+
+    def _embed_full(self, pooled: torch.Tensor, use_activation: bool) -> torch.Tensor:
+        return self._embedding_head(pooled, None, use_activation)
+
+    @staticmethod
+    def _prompt_ids(batch: PackedBatch) -> list[list[int]]:
+        return [ids.tolist() for ids in torch.split(batch.input_ids.cpu(), batch.seq_lens)]
 
     def _use_activation(self, params: TaskParams) -> bool:
         for value in (params.use_activation, self.settings.use_activation):
@@ -322,6 +344,12 @@ def load_engine(
             settings.logit_mean,
             settings.logit_sigma,
         )
+    bge_m3_heads = None
+    if BGE_M3_ARCHITECTURE in architectures:
+        colbert, sparse = load_bge_m3_linears(path)
+        bge_m3_heads = BgeM3Heads(
+            colbert.to(torch_device), sparse.to(torch_device), config.bos_token_id, config.eos_token_id
+        )
     matryoshka = getattr(config, "matryoshka_dimensions", None)
     info = ModelInfo(
         architectures=architectures,
@@ -349,6 +377,7 @@ def load_engine(
         settings=settings,
         embedding_head=EmbeddingHead(projector),
         classifier_head=classifier_head,
+        bge_m3_heads=bge_m3_heads,
         device=torch_device,
         dtype=torch_dtype,
         max_num_batched_tokens=max_num_batched_tokens or default_tokens,

@@ -136,3 +136,32 @@ def classifiers_of(model: nn.Module) -> tuple[Classifier, Classifier]:
         score.float()
         return score, score
     raise ValueError(f"Unsupported classification head on {type(model).__name__}")
+
+
+class BgeM3Heads:
+    """bge-m3's extra heads (``hf_overrides={"architectures": ["BgeM3EmbeddingModel"]}``, spec §3.2, §10.2).
+
+    ColBERT vectors (token_embed): ``colbert_linear`` on every token but the BOS token. Sparse lexical weights
+    (token_classify): ``sparse_linear`` (one output) on every token but BOS and EOS, then ReLU.
+    """
+
+    def __init__(self, colbert: nn.Linear, sparse: nn.Linear, bos_token_id: int | None, eos_token_id: int | None):
+        self.colbert = colbert.float()
+        self.sparse = sparse.float()
+        self.bos_token_id = bos_token_id
+        self.eos_token_id = eos_token_id
+
+    def colbert_rows(self, rows: list[torch.Tensor], token_ids: list[list[int]]) -> list[torch.Tensor]:
+        return [self.colbert(self._trim(r, ids, drop_eos=False)) for r, ids in zip(rows, token_ids, strict=True)]
+
+    def sparse_rows(self, rows: list[torch.Tensor], token_ids: list[list[int]]) -> list[torch.Tensor]:
+        return [self.sparse(self._trim(r, ids, drop_eos=True)) for r, ids in zip(rows, token_ids, strict=True)]
+
+    @staticmethod
+    def sparse_activation(weights: torch.Tensor, use_activation: bool) -> torch.Tensor:
+        return torch.relu(weights) if use_activation else weights
+
+    def _trim(self, rows: torch.Tensor, ids: list[int], drop_eos: bool) -> torch.Tensor:
+        start = 1 if ids and ids[0] == self.bos_token_id else 0
+        end = len(ids) - 1 if drop_eos and ids and ids[-1] == self.eos_token_id else len(ids)
+        return rows[start:end]

@@ -106,6 +106,21 @@ def load_dense_projector(dense_dirs: tuple[Path, ...]) -> nn.Sequential | None:
     return nn.Sequential(*layers).float().eval() if layers else None
 
 
+def load_bge_m3_linears(path: Path) -> tuple[nn.Linear, nn.Linear]:
+    """bge-m3 ships its ColBERT and sparse heads as ``colbert_linear.pt`` and ``sparse_linear.pt`` state dicts."""
+    linears = []
+    for name in ("colbert_linear.pt", "sparse_linear.pt"):
+        file = path / name
+        if not file.is_file():
+            raise FileNotFoundError(f"BgeM3EmbeddingModel needs {name} in {path}")
+        state = torch.load(file, map_location="cpu", weights_only=True)
+        out_features, in_features = state["weight"].shape
+        linear = nn.Linear(in_features, out_features, bias="bias" in state)
+        linear.load_state_dict(state)
+        linears.append(linear.eval())
+    return linears[0], linears[1]
+
+
 def activation_module(qualified_name: str) -> nn.Module:
     """Instantiate an activation by its dotted name, restricted to torch.nn.modules as vLLM does."""
     assert qualified_name.startswith(ALLOWED_ACTIVATION_PREFIX), (

@@ -108,10 +108,15 @@ def is_token_classification(architectures: tuple[str, ...]) -> bool:
     return any("ForTokenClassification" in name for name in architectures)
 
 
+BGE_M3_ARCHITECTURE = "BgeM3EmbeddingModel"
+
+
 def supported_tasks(architectures: tuple[str, ...], runner: Runner, convert: Convert) -> tuple[str, ...]:
     """Spec §3.2, the 0.19–0.21 column, in canonical order."""
     if runner != "pooling":
         return ()
+    if BGE_M3_ARCHITECTURE in architectures:
+        return ("embed", "token_embed", "token_classify", "embed&token_classify")
     if convert == "classify":
         if is_token_classification(architectures):
             return ("token_classify",)

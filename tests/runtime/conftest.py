@@ -152,6 +152,11 @@ def tiny(tmp_path_factory) -> dict[str, Path]:
         BertModel(BertConfig(**ENCODER, **vocab), add_pooling_layer=False), tokenizer, root / "st-dense"
     )
     _write_st_folder(paths["bert-st-dense"], pooling="cls_token", normalize=False, dense=torch.nn.Linear(32, 12))
+
+    bge_m3 = XLMRobertaConfig(**xlmr, **vocab, bos_token_id=CLS, eos_token_id=SEP)
+    paths["bge-m3"] = _save(XLMRobertaModel(bge_m3, add_pooling_layer=False), tokenizer, root / "bge-m3")
+    torch.save(torch.nn.Linear(32, 32).state_dict(), paths["bge-m3"] / "colbert_linear.pt")
+    torch.save(torch.nn.Linear(32, 1).state_dict(), paths["bge-m3"] / "sparse_linear.pt")
     return paths
 
 
