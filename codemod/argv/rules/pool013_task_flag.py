@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from codemod.argv.flags import Flag
 from codemod.argv.scan import ArgvScan
 from codemod.examples import Invalid, Valid
 from codemod.finding import Finding
@@ -40,7 +41,14 @@ INVALID = [
     ),
     Invalid("docker run --gpus all vllm/vllm-openai:v0.12.0 --model M --task reward"),
     Invalid("vllm serve M --task score"),
-    Invalid("vllm serve M --runner pooling --task embed"),
+    Invalid("vllm serve M --runner pooling --task embed", "vllm serve M --runner pooling", unsafe=True),
+    Invalid("vllm serve M --task embed --convert embed", "vllm serve M --runner pooling --convert embed", unsafe=True),
+    Invalid(
+        "vllm serve M --task=classify --convert classify",
+        "vllm serve M --runner=pooling --convert classify",
+        unsafe=True,
+    ),
+    Invalid("vllm serve M --task embed --convert classify"),
     Invalid("vllm serve M --task"),
 ]
 
@@ -61,7 +69,7 @@ def check(scan: ArgvScan) -> Iterator[Finding]:
         replacement = f"--runner pooling --convert {convert}"
         message = f"{message}; use `{replacement}`"
         if scan.has_flag("runner", "convert"):
-            yield scan.finding(CODE, message, flag, reason="`--runner`/`--convert` are already given: drop `--task`")
+            yield _with_runner_or_convert_given(scan, flag, convert, message)
             continue
         if flag.inline:
             edits = [scan.replace(flag.token, ["--runner=pooling", f"--convert={convert}"])]
@@ -72,3 +80,17 @@ def check(scan: ArgvScan) -> Iterator[Finding]:
         yield scan.finding(
             CODE, message, flag, fix_class=FixClass.UNSAFE, fix_message=f"Replace with `{replacement}`", edits=edits
         )
+
+
+def _with_runner_or_convert_given(scan: ArgvScan, flag: Flag, convert: str, message: str) -> Finding:
+    """``--task`` next to ``--runner``/``--convert``: drop it when they already say the same, else report."""
+    runners = {f.value for f in scan.flags if f.is_("runner")}
+    converts = {f.value for f in scan.flags if f.is_("convert")}
+    if runners - {"pooling"} or converts - {convert}:
+        return scan.finding(CODE, message, flag, reason="`--runner`/`--convert` already say something else")
+    if runners:
+        edits, fix_message = [scan.delete(flag)], "Remove `--task`"
+    else:
+        rename = scan.rename_prefix(flag.token, f"--{flag.written_name}", "--runner")
+        edits, fix_message = [rename, scan.replace_value(flag, "pooling")], "Replace with `--runner pooling`"
+    return scan.finding(CODE, message, flag, fix_class=FixClass.UNSAFE, fix_message=fix_message, edits=edits)
