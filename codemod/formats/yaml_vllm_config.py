@@ -120,11 +120,19 @@ class _ConfigScan:
             message = f"`task: {task}` was removed in vLLM 0.13.0; use {advice}"
             return self.finding(code, message, key, value, reason="the replacement depends on the model")
         message = f"`task: {task}` was removed in vLLM 0.13.0; use `runner: pooling` and `convert: {convert}`"
-        if any(n in ("runner", "convert") and s is None for n, s in self.names):
-            return self.finding(code, message, key, value, reason="`runner:`/`convert:` are already given")
+        runners = {str(v.value) for k, v in self.entries if _flag_name(k.value) == ("runner", None)}
+        converts = {str(v.value) for k, v in self.entries if _flag_name(k.value) == ("convert", None)}
+        if runners - {"pooling"} or converts - {convert}:
+            return self.finding(code, message, key, value, reason="`runner:`/`convert:` already say something else")
         indent = " " * key.start_mark.column
-        content = f"runner: pooling\n{indent}convert: {convert}"
-        edit = Edit(content, location(key.start_mark), location(value.end_mark))
+        wanted = ([] if runners else ["runner: pooling"]) + ([] if converts else [f"convert: {convert}"])
+        if wanted:
+            edit = Edit(f"\n{indent}".join(wanted), location(key.start_mark), location(value.end_mark))
+        else:  # both already there: the line goes
+            row = key.start_mark.line + 1
+            lines = self.text.splitlines(keepends=True)
+            end = Location(row + 1, 1) if row < len(lines) or self.text.endswith("\n") else location(value.end_mark)
+            edit = Edit("", Location(row, 1), end)
         fix = {"edits": [edit], "fix_class": FixClass.UNSAFE, "fix_message": "Replace with `runner:`/`convert:`"}
         return self.finding(code, message, key, value, **fix)
 

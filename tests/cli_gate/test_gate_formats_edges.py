@@ -149,8 +149,21 @@ def test_vllm_config_dotted_key_dash_and_report_only_task_values(check_python):
     assert result.fixed_source == text.replace("pooling-type", "pooling_type")
     [task] = [f for f in result.findings if f.code == "POOL013"]
     assert task.fix is None and "cross-encoders" in task.message
-    conflict = scan_file("c.yaml", "model: M\ntask: embed\nconvert: embed\n", FIX_UNSAFE, check_python)
-    assert conflict.fixed_source is None and "already given" in conflict.findings[0].unfixable_reason
+    conflict = scan_file("c.yaml", "model: M\ntask: embed\nconvert: classify\n", FIX_UNSAFE, check_python)
+    assert conflict.fixed_source is None and "something else" in conflict.findings[0].unfixable_reason
+
+
+def test_vllm_config_task_next_to_runner_or_convert(check_python):
+    def fixed(text: str) -> str:
+        return scan_file("c.yaml", text, FIX_UNSAFE, check_python).fixed_source
+
+    assert fixed("model: M\ntask: embed\nconvert: embed\n") == "model: M\nrunner: pooling\nconvert: embed\n"
+    assert fixed("model: M\ntask: classify\nrunner: pooling\n") == "model: M\nconvert: classify\nrunner: pooling\n"
+    both = "model: M\ntask: embed  # old\nrunner: pooling\nconvert: embed\n"
+    assert fixed(both) == "model: M\nrunner: pooling\nconvert: embed\n"
+    assert (
+        fixed("model: M\nrunner: pooling\nconvert: embed\ntask: embed") == "model: M\nrunner: pooling\nconvert: embed\n"
+    )
 
 
 def test_vllm_config_escaped_json_string_is_reported_without_fix(check_python):
