@@ -94,7 +94,9 @@ class FakeEngine:
 def fake_runtime(kind: str, **info_changes):
     """A replacement for ``shim.llm.runtime_api`` whose engines describe the model ``kind``."""
     def load_engine(model, **kwargs):
-        engine = FakeEngine(kind, kwargs)
+        # Like the runtime (spec §3.4): an explicit convert turns a generative architecture into a pooling model.
+        converted = kind == "generator" and kwargs.get("convert") == "embed"
+        engine = FakeEngine("embedding" if converted else kind, kwargs)
         if info_changes:
             engine.info = replace(engine.info, **info_changes)
         return engine

@@ -157,6 +157,11 @@ def test_generative_runner_is_rejected(fake_llm, target, version):
     assert str(error.value) == text("M20")
 
 
+def test_runner_pooling_converts_a_generative_architecture(fake_llm):
+    llm = fake_llm("generator", runner="pooling")
+    assert (llm.runner, llm.pooling_task, llm.engine.load_kwargs["convert"]) == ("pooling", "embed", "embed")
+
+
 @pytest.mark.parametrize("version, message", [("0.18", "M02a"), ("0.19", "M01"), ("0.21", "M01")])
 def test_missing_task_is_checked_before_the_runner_on_018_only(fake_llm, target, version, message):
     target(version)
