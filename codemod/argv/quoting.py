@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from codemod.argv.tokens import ArgToken
+from codemod.argv.tokens import ArgToken, Renderer
 
 _SHELL_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
 
@@ -39,3 +39,21 @@ def string_literal(value: str, quote: str = '"') -> str:
 def render_string_list(args: Sequence[str], like: ArgToken) -> str:
     """Python argv lists and Dockerfile exec form: literals joined by ``", "``."""
     return ", ".join(string_literal(arg, like.quote or '"') for arg in args)
+
+
+#: How text is escaped to sit inside a quoted string of a given language and quote character.
+ESCAPES: dict[tuple[str, str], Callable[[str], str]] = {
+    ("shell", "'"): lambda text: text.replace("'", "'\\''"),
+    ("shell", '"'): lambda text: re.sub(r'([\\"$`])', r"\\\1", text),
+    ("json", '"'): lambda text: text.replace("\\", "\\\\").replace('"', '\\"'),
+    ("yaml", '"'): lambda text: text.replace("\\", "\\\\").replace('"', '\\"'),
+    ("yaml", "'"): lambda text: text.replace("'", "''"),
+}
+
+
+def render_within(render: Renderer, language: str, quote: str) -> Renderer:
+    """A renderer for words that live inside a quoted string (``bash -c '...'``, a YAML ``"..."``)."""
+    escape = ESCAPES.get((language, quote))
+    if escape is None:
+        return render
+    return lambda args, like: escape(render(args, like))

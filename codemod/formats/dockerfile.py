@@ -12,9 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from codemod.argv import scan_argv_tokens
+from codemod.argv import scan_argv_tokens, scan_shell_text
 from codemod.argv.invocation import is_vllm_image, token_values, vllm_args_start
-from codemod.argv.quoting import render_shell_words, render_string_list
+from codemod.argv.quoting import render_shell_words, render_string_list, render_within
+from codemod.argv.shell import script_argument
 from codemod.argv.shell_lexer import shell_tokens
 from codemod.argv.tokens import ArgToken
 from codemod.edits import LineIndex
@@ -144,10 +145,10 @@ def find_in_dockerfile(text: str, path: str, options: Options) -> list[Finding]:
             tokens, exec_form = _tokens(text, instruction, index, 0)
             if exec_form:
                 findings.extend(scan_argv_tokens(tokens, path, options, render_string_list))
+                findings.extend(_scan_script(text, tokens, {0}, index, path, options))
                 continue
             shell_text = _instruction_text(text, instruction, exec_form=False)
-            for command in shell_tokens(shell_text, index, instruction.args_start, instruction.end):
-                findings.extend(scan_argv_tokens(command, path, options, render_shell_words))
+            findings.extend(scan_shell_text(shell_text, path, options, index, instruction.args_start, instruction.end))
         elif instruction.keyword in ("ENTRYPOINT", "CMD"):
             if not stages:
                 stages.append({"vllm_base": False, "ENTRYPOINT": None, "CMD": None})
@@ -167,12 +168,31 @@ def _scan_stage_command(text: str, stage: dict, index: LineIndex, path: str, opt
         command, exec_form = _tokens(text, stage["CMD"], index, 1)
         exec_segments |= {1} if exec_form else set()
     tokens = entrypoint + command
+    if script_argument(token_values(tokens)) is not None:
+        return _scan_script(text, tokens, exec_segments, index, path, options)
     start = vllm_args_start(token_values(tokens))
     if start is None and stage["vllm_base"] and stage["ENTRYPOINT"] is None and command:
         start = 0
     if start is None:
         return []
     return scan_argv_tokens(tokens, path, options, _renderer(exec_segments), start=start)
+
+
+def _scan_script(
+    text: str, tokens: list[ArgToken], exec_segments: set[int], index: LineIndex, path: str, options: Options
+) -> list[Finding]:
+    """The script of ``sh -c SCRIPT``, when its characters in the file are its value (no escapes)."""
+    script = script_argument(token_values(tokens))
+    if script is None:
+        return []
+    token = tokens[script]
+    start, end = index.offset(token.start) + 1, index.offset(token.end) - 1
+    if not token.quote or text[start:end] != token.value:
+        return []
+    language = "json" if token.segment in exec_segments else "shell"
+    render = render_within(render_shell_words, language, token.quote)
+    rows = (tokens[0].start.row, tokens[-1].end.row)
+    return scan_shell_text(keep_only(text, [(start, end)]), path, options, index, start, end, render, rows)
 
 
 def _is_comment_line(line: str) -> bool:

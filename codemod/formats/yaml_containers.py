@@ -12,14 +12,18 @@ from collections.abc import Iterator, Sequence
 
 import yaml
 
-from codemod.argv import scan_argv_tokens
+from codemod.argv import scan_argv_tokens, scan_shell_text
 from codemod.argv.invocation import is_vllm_image, token_values, vllm_args_start
+from codemod.argv.quoting import render_shell_words, render_within
+from codemod.argv.shell import script_argument
 from codemod.argv.tokens import ArgToken
 from codemod.edits import LineIndex
 from codemod.finding import Finding
+from codemod.formats.masking import keep_only
 from codemod.formats.yaml_scalars import (
     scalar_token,
     sequence_renderer,
+    shell_region,
     string_command_tokens,
     string_scalar_renderer,
 )
@@ -57,7 +61,8 @@ def _scan_mapping(text: str, mapping: yaml.MappingNode, index: LineIndex, path: 
     if not present:
         return []
     tokens: list[ArgToken] = []
-    renderers = {}
+    items_of: list[yaml.ScalarNode | None] = []  # the list item each token is, None for words of a string
+    renderers, styles = {}, {}
     for segment, key in enumerate(present):
         value = entries[key][1]
         if isinstance(value, yaml.SequenceNode):
@@ -65,28 +70,58 @@ def _scan_mapping(text: str, mapping: yaml.MappingNode, index: LineIndex, path: 
             if len(items) != len(value.value):
                 return []  # a nested structure is not an argv list
             renderers[segment] = sequence_renderer(text)
+            items_of.extend(value.value)
         elif isinstance(value, yaml.ScalarNode) and value.tag.endswith(":str"):
             items = string_command_tokens(text, value, index, segment)
             if items is None:
                 return []
-            renderers[segment] = string_scalar_renderer(value.style if value.style in ("'", '"') else "")
+            styles[segment] = value.style if value.style in ("'", '"') else ""
+            renderers[segment] = string_scalar_renderer(styles[segment])
+            items_of.extend([None] * len(items))
         else:
             return []
         tokens.extend(items)
     if not tokens:
         return []
+    first_key = entries[present[0]][0]
+    rows = (first_key.start_mark.line + 1, tokens[-1].end.row)
+    script = script_argument(token_values(tokens))
+    if script is not None:
+        return _scan_script(text, tokens[script], items_of[script], styles, index, path, options, rows)
     start = vllm_args_start(token_values(tokens))
     if start is None and "entrypoint" not in present and _runs_vllm_image(entries):
         start = 0
     if start is None:
         return []
-    first_key = entries[present[0]][0]
-    rows = (first_key.start_mark.line + 1, tokens[-1].end.row)
 
     def render(args: Sequence[str], like: ArgToken) -> str:
         return renderers[like.segment](args, like)
 
     return scan_argv_tokens(tokens, path, options, render, start=start, statement_rows=rows)
+
+
+def _scan_script(
+    text: str,
+    token: ArgToken,
+    item: yaml.ScalarNode | None,
+    styles: dict[int, str],
+    index: LineIndex,
+    path: str,
+    options: Options,
+    rows: tuple[int, int],
+) -> list[Finding]:
+    """The script of ``sh -c SCRIPT``: a list item of its own, or a quoted word inside a string command."""
+    if item is not None:
+        region = shell_region(text, item)
+        if region is None:
+            return []
+        render = render_within(render_shell_words, "yaml", region.style)
+        return scan_shell_text(region.masked, path, options, index, region.start, region.end, render, rows)
+    start, end = index.offset(token.start) + 1, index.offset(token.end) - 1
+    if not token.quote or text[start:end] != token.value:
+        return []
+    render = render_within(render_within(render_shell_words, "shell", token.quote), "yaml", styles[token.segment])
+    return scan_shell_text(keep_only(text, [(start, end)]), path, options, index, start, end, render, rows)
 
 
 def _runs_vllm_image(entries: dict) -> bool:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import yaml
 
-from codemod.argv.quoting import render_shell_words
+from codemod.argv.quoting import render_shell_words, render_within
 from codemod.argv.shell_lexer import shell_tokens
-from codemod.argv.tokens import ArgToken
+from codemod.argv.tokens import ArgToken, Renderer
 from codemod.edits import LineIndex
 from codemod.finding import Location
 from codemod.formats.masking import keep_only
@@ -52,8 +53,19 @@ def sequence_renderer(text: str):
     return render
 
 
-def string_command_tokens(text: str, node: yaml.ScalarNode, index: LineIndex, segment: int) -> list[ArgToken] | None:
-    """The shell words of a string ``command:`` scalar, located in the file; None when they cannot be.
+@dataclass(frozen=True)
+class ShellRegion:
+    """A scalar's content laid out for the shell lexer: ``masked`` is the file with only
+    ``masked[start:end]`` left, with offsets unchanged."""
+
+    masked: str
+    start: int
+    end: int
+    style: str  # the scalar's quote ("'", '"') or "" (plain and block scalars need no escaping)
+
+
+def shell_region(text: str, node: yaml.ScalarNode) -> ShellRegion | None:
+    """Where a string scalar's shell words lie in the file; None when they cannot be located.
 
     A plain or quoted scalar whose source text is its value (no escapes), and ``|``/``>`` block
     scalars (indentation is shell whitespace; a folded scalar's line breaks are spaces), can be
@@ -72,19 +84,18 @@ def string_command_tokens(text: str, node: yaml.ScalarNode, index: LineIndex, se
     masked = keep_only(text, [(start, end)])
     if node.style != "|":  # folded and multi-line plain scalars read their line breaks as spaces
         masked = masked[:start] + masked[start:end].replace("\n", " ") + masked[end:]
-    commands = shell_tokens(masked, index, start, end)
+    return ShellRegion(masked, start, end, node.style if node.style in ("'", '"') else "")
+
+
+def string_command_tokens(text: str, node: yaml.ScalarNode, index: LineIndex, segment: int) -> list[ArgToken] | None:
+    """The words of a string ``command:`` scalar, located in the file, as one argv (compose splits it so)."""
+    region = shell_region(text, node)
+    if region is None:
+        return None
+    commands = shell_tokens(region.masked, index, region.start, region.end)
     return [ArgToken(t.value, t.start, t.end, t.quote, segment, t.raw) for c in commands for t in c]
 
 
-def string_scalar_renderer(style: str):
+def string_scalar_renderer(style: str) -> Renderer:
     """Render shell words for text that lives inside a quoted YAML scalar, escaped for that scalar."""
-
-    def render(args: Sequence[str], like: ArgToken) -> str:
-        words = render_shell_words(args, like)
-        if style == "'":
-            return words.replace("'", "''")
-        if style == '"':
-            return words.replace("\\", "\\\\").replace('"', '\\"')
-        return words
-
-    return render
+    return render_within(render_shell_words, "yaml", style)
