@@ -48,6 +48,8 @@ ESCAPES: dict[tuple[str, str], Callable[[str], str]] = {
     ("json", '"'): lambda text: text.replace("\\", "\\\\").replace('"', '\\"'),
     ("yaml", '"'): lambda text: text.replace("\\", "\\\\").replace('"', '\\"'),
     ("yaml", "'"): lambda text: text.replace("'", "''"),
+    ("python", '"'): lambda text: text.replace("\\", "\\\\").replace('"', '\\"'),
+    ("python", "'"): lambda text: text.replace("\\", "\\\\").replace("'", "\\'"),
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 from codemod.argv.flags import parse_dotted_value, parse_flags
 from codemod.argv.invocation import is_vllm_image, vllm_args_start
 from codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
-from codemod.argv.quoting import render_shell_words, render_string_list, shell_word, string_literal
+from codemod.argv.quoting import render_shell_words, render_string_list, render_within, shell_word, string_literal
 from codemod.argv.shell_lexer import split_commands
 from codemod.argv.tokens import ArgToken
 from codemod.finding import Location
@@ -141,3 +141,13 @@ def test_legacy_key_problems_gate_on_target_and_conflicts():
 
 def test_keep_only_preserves_offsets_and_newlines():
     assert keep_only("ab\ncd\nef", [(1, 2), (6, 8)]) == " b\n  \nef"
+
+
+def test_render_within_escapes_for_the_enclosing_string():
+    like = token("--x")
+    inner = render_within(render_shell_words, "python", "'")
+    assert inner(['{"a": 1}'], like) == "\\'{\"a\": 1}\\'"
+    assert eval("'" + inner(["it's"], like) + "'") == shell_word("it's")
+    assert render_within(render_shell_words, "json", '"')(["a b"], like) == "'a b'"
+    assert render_within(render_shell_words, "shell", '"')(['{"a": 1}'], like) == "'{\\\"a\\\": 1}'"
+    assert render_within(render_shell_words, "plain", "")(["x"], like) == "x"
