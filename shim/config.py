@@ -232,19 +232,17 @@ def verify_request_params(params: PoolingParams | None, task: str, info, setting
             raise ValueError(render("M19-step", task=task, valid_list=valid, invalid_list=step_given))
         raise NotImplementedError("pooling shim: per-request step_tag_id/returned_token_ids are not supported; "
                                   "set them on PoolerConfig")
-    use_activation, dimensions = params.use_activation, params.dimensions
-    if use_activation is None:
-        use_activation = settings.use_activation
-    if "dimensions" in valid and dimensions is None:
-        dimensions = settings.dimensions
-    if use_activation is None:
-        use_activation = True
-    if task in EMBED_LIKE and dimensions is not None:
-        _check_matryoshka(dimensions, info)
     invalid = [n for n in ("dimensions", "use_activation") if n not in valid and getattr(params, n) is not None]
     if invalid:
         raise ValueError(render("M19", task_repr=repr(task), valid_list=valid, invalid_list=invalid))
-    return RequestParams(use_activation=use_activation, dimensions=dimensions if task in EMBED_LIKE else None)
+    # Unset values take the model's resolved pooler defaults; an activation still unset is on.
+    use_activation = next(v for v in (params.use_activation, settings.use_activation, True) if v is not None)
+    dimensions = None
+    if task in EMBED_LIKE:
+        dimensions = params.dimensions if params.dimensions is not None else settings.dimensions
+        if dimensions is not None:
+            _check_matryoshka(dimensions, info)
+    return RequestParams(use_activation=use_activation, dimensions=dimensions)
 
 
 def _check_matryoshka(dimensions: int, info) -> None:
