@@ -8,6 +8,7 @@ import sys
 import warnings
 
 import pytest
+from shim_fake_engine import FakeSettings
 
 from shim import PoolerConfig, PoolingParams, PoolingDeprecationWarning, RemovedInV021Warning, report
 from shim.messages import render, text
@@ -385,3 +386,14 @@ def test_matryoshka_and_invalid_parameter_messages(fake_llm):
     with pytest.raises(ValueError) as error:
         fake_llm("ner").encode("a", PoolingParams(step_tag_id=3), pooling_task="token_classify")
     assert str(error.value).startswith("Task token_classify only supports ['use_activation'] parameters")
+
+
+def test_unset_request_values_take_the_models_pooler_defaults(fake_llm):
+    llm = fake_llm("matryoshka")
+    llm.engine.settings = FakeSettings(use_activation=False, dimensions=4)  # e.g. an ST folder without Normalize
+    llm.embed("a", pooling_params=PoolingParams(use_activation=True))
+    [params] = llm.engine.calls[-1][3]
+    assert (params.use_activation, params.dimensions) == (True, 4)
+    llm.encode("a", pooling_task="embed")
+    [params] = llm.engine.calls[-1][3]
+    assert (params.use_activation, params.dimensions) == (False, 4)
