@@ -34,8 +34,10 @@ def split_commands(text: str, start: int = 0, end: int | None = None) -> list[li
     i = start
     while i < end:
         char = text[i]
-        if char == "\\" and i + 1 < end and text[i + 1] == "\n":
+        if char == "\\" and text.startswith("\n", i + 1, end):
             i += 2
+        elif char == "\\" and text.startswith("\r\n", i + 1, end):  # CRLF files (Dockerfiles written on Windows)
+            i += 3
         elif char == "\n" or char in _OPERATOR_CHARS:
             if current:
                 commands.append(current)
@@ -78,8 +80,8 @@ def _read_word(text: str, i: int, end: int) -> tuple[ShellWord, int]:
                     i += 1
             i += 1
         elif char == "\\" and i + 1 < end:
-            if text[i + 1] == "\n":
-                i += 2
+            if text[i + 1] == "\n" or text.startswith("\r\n", i + 1, end):
+                i += 2 if text[i + 1] == "\n" else 3
                 continue
             value.append(text[i + 1])
             i += 2

@@ -71,9 +71,10 @@ def _instruction_text(text: str, instruction: Instruction, exec_form: bool) -> s
     masked = list(keep_only(text, [(instruction.args_start, instruction.end)]))
     for start, newline_at in instruction.comment_lines:
         if start < instruction.end:
-            masked[start:newline_at] = " " * (newline_at - start)
-            if newline_at < len(masked):
-                masked[newline_at] = " "  # join the lines around the dropped comment, as Docker does
+            line_end = text.find("\n", newline_at)
+            line_end = len(text) if line_end == -1 else line_end + 1
+            # Blank the comment and its line break: the lines around it join, as Docker does.
+            masked[start:line_end] = " " * (line_end - start)
     if exec_form:  # JSON does not know backslash-newline: turn continuations into plain whitespace
         for i in range(instruction.args_start, instruction.end):
             if masked[i] == "\\" and masked[i + 1 : i + 2] in (["\n"], ["\r"]):

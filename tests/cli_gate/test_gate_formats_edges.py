@@ -212,3 +212,10 @@ def test_dockerfile_noqa_lives_on_the_comment_line_above(check_python):
         'CMD ["--model", "M", "--convert", "reward"]\n'
     )
     assert scan_file("Dockerfile", with_noqa, FIX, check_python).findings == []
+
+
+def test_crlf_dockerfile_continuations_and_comments(check_python):
+    text = "FROM x\r\nRUN pip install a \\\r\n  # a comment\r\n  && vllm serve M \\\r\n  --convert reward\r\n"
+    result = scan_file("Dockerfile", text, FIX, check_python)
+    assert result.fixed_source == text.replace("reward", "embed")
+    assert result.findings[0].statement_rows == (3, 5)  # the command after &&, plus the comment line above it
