@@ -138,7 +138,8 @@ def find_in_dockerfile(text: str, path: str, options: Options) -> list[Finding]:
     index = LineIndex(text)
     findings: list[Finding] = []
     stages: list[dict] = []
-    for instruction in parse_instructions(text):
+    instructions = parse_instructions(text)
+    for instruction in instructions:
         if instruction.keyword == "FROM":
             image = (instruction.first_line_args(text).split() or [""])[0]
             stages.append({"vllm_base": is_vllm_image(image), "ENTRYPOINT": None, "CMD": None})
@@ -156,7 +157,17 @@ def find_in_dockerfile(text: str, path: str, options: Options) -> list[Finding]:
             stages[-1][instruction.keyword] = instruction
     for stage in stages:
         findings.extend(_scan_stage_command(text, stage, index, path, options))
-    return findings
+    return _per_instruction_rows(findings, instructions, index)
+
+
+def _per_instruction_rows(findings: list[Finding], instructions: list[Instruction], index: LineIndex) -> list[Finding]:
+    """A finding's statement is its whole instruction (``RUN a && \\ vllm ...`` included)."""
+    spans = [(index.location(i.args_start).row, index.location(i.end).row) for i in instructions]
+    placed = []
+    for finding in findings:
+        rows = next((span for span in spans if span[0] <= finding.location.row <= span[1]), None)
+        placed.append(replace(finding, statement_rows=rows) if rows else finding)
+    return placed
 
 
 def _scan_stage_command(text: str, stage: dict, index: LineIndex, path: str, options: Options) -> list[Finding]:

@@ -214,8 +214,17 @@ def test_dockerfile_noqa_lives_on_the_comment_line_above(check_python):
     assert scan_file("Dockerfile", with_noqa, FIX, check_python).findings == []
 
 
+def test_dockerfile_noqa_goes_above_the_instruction_not_inside_it(check_python):
+    text = "FROM x\nRUN pip install a && \\\n    vllm serve M --convert reward\n"
+    result = scan_file("Dockerfile", text, Options(), check_python)
+    assert result.findings[0].statement_rows == (2, 3)
+    with_noqa = add_noqa_to_file("Dockerfile", text, result.findings)
+    assert with_noqa == "FROM x\n# noqa: POOL017\nRUN pip install a && \\\n    vllm serve M --convert reward\n"
+    assert scan_file("Dockerfile", with_noqa, Options(), check_python).findings == []
+
+
 def test_crlf_dockerfile_continuations_and_comments(check_python):
     text = "FROM x\r\nRUN pip install a \\\r\n  # a comment\r\n  && vllm serve M \\\r\n  --convert reward\r\n"
     result = scan_file("Dockerfile", text, FIX, check_python)
     assert result.fixed_source == text.replace("reward", "embed")
-    assert result.findings[0].statement_rows == (3, 5)  # the command after &&, plus the comment line above it
+    assert result.findings[0].statement_rows == (2, 5)  # the whole RUN instruction
