@@ -5,7 +5,7 @@ from __future__ import annotations
 from codemod.finding import FileResult, Finding
 from codemod.formats.dockerfile import add_noqa_to_dockerfile, scan_dockerfile
 from codemod.formats.embedded_python import CheckPython, check_embedded
-from codemod.formats.kinds import FileKind, file_kind
+from codemod.formats.kinds import FileKind, file_kind, may_be_affected
 from codemod.formats.markdown import scan_markdown
 from codemod.formats.notebook import add_noqa_to_notebook, scan_notebook
 from codemod.formats.shell_script import scan_shell_script
@@ -13,7 +13,7 @@ from codemod.formats.yaml_file import scan_yaml
 from codemod.noqa import add_noqa
 from codemod.options import Options
 
-__all__ = ["CheckPython", "FileKind", "add_noqa_to_file", "file_kind", "scan_file"]
+__all__ = ["CheckPython", "FileKind", "add_noqa_to_file", "file_kind", "may_be_affected", "scan_file"]
 
 
 def scan_file(path: str, text: str, options: Options, check_python: CheckPython) -> FileResult:

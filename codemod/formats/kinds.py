@@ -53,3 +53,25 @@ def file_kind(path: str, first_line: str | None = None) -> FileKind | None:
         if _PYTHON_SHEBANG.match(first_line):
             return FileKind.PYTHON
     return None
+
+
+#: What a file of each non-Python kind must contain for any rule to fire. Shell, Dockerfile and
+#: notebook findings need a vLLM command (or, in notebooks and Markdown, Python that uses vLLM or
+#: posts to /pooling); a ``vllm serve --config`` YAML file need not name vLLM, only its keys.
+_NEEDLES = {
+    FileKind.SHELL: re.compile(rb"vllm"),
+    FileKind.DOCKERFILE: re.compile(rb"vllm"),
+    FileKind.NOTEBOOK: re.compile(rb"vllm|shim|/pooling"),
+    FileKind.MARKDOWN: re.compile(rb"vllm|shim|/pooling"),
+    FileKind.YAML: re.compile(rb"vllm|pooler|\btask\b|\bconvert\b|hf[-_]overrides"),
+}
+
+
+def may_be_affected(kind: FileKind, data: bytes) -> bool:
+    """Byte-level pre-filter for the non-Python kinds: False means no finding is possible.
+
+    Python files are the engine's business (``codemod.engine.may_be_affected``); for them this
+    returns True.
+    """
+    needle = _NEEDLES.get(kind)
+    return needle is None or needle.search(data) is not None

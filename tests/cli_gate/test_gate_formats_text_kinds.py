@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from codemod.formats import FileKind, file_kind, scan_file
+from codemod.formats import FileKind, file_kind, may_be_affected, scan_file
 from codemod.options import Options
 
 FIX = Options(fix=True)
@@ -239,3 +239,26 @@ def test_vllm_config_mixed_mapping_and_dotted_keys_is_report_only(check_python):
 def test_invalid_yaml_is_an_error_naming_the_file(check_python):
     result = scan_file("bad.yaml", "a: [1,\n", Options(), check_python)
     assert result.error.startswith("bad.yaml: not valid YAML")
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "affected"),
+    [
+        (FileKind.SHELL, b"echo hello\n", False),
+        (FileKind.SHELL, b"vllm serve M\n", True),
+        (FileKind.DOCKERFILE, b"FROM vllm/vllm-openai\n", True),
+        (FileKind.YAML, b"model: M\ntask: embed\n", True),
+        (FileKind.YAML, b"jobs:\n  build: {}\n", False),
+        (FileKind.NOTEBOOK, b'{"cells": [{"source": ["from vllm import LLM"]}]}', True),
+        (FileKind.MARKDOWN, b"# Title\n", False),
+        (FileKind.PYTHON, b"x = 1\n", True),  # the engine's own pre-filter decides
+    ],
+)
+def test_byte_pre_filter(kind, data, affected):
+    assert may_be_affected(kind, data) is affected
+
+
+def test_pre_filter_never_hides_a_finding_of_the_examples_here(check_python):
+    for path, text in [("s.sh", SCRIPT), ("Dockerfile", DOCKERFILE), ("d.yaml", DEPLOYMENT), ("c.yaml", VLLM_CONFIG)]:
+        assert scan_file(path, text, Options(), check_python).findings
+        assert may_be_affected(file_kind(path, text.split("\n", 1)[0]), text.encode())
