@@ -20,6 +20,7 @@ from codemod.argv.rules import (
     pool016_dotted_key_dash,
     pool017_convert_reward,
     pool018_pooler_config_mixed_forms,
+    pool019_server_without_task,
 )
 from codemod.argv.scan import make_finding
 from codemod.finding import Edit, Finding, Location
@@ -84,6 +85,34 @@ class _ConfigScan:
         mixed = any(name == "pooler-config" and sub for name, sub in self.names)
         return mixed and self.deprecated(pool018_pooler_config_mixed_forms.CODE)
 
+    def multi_task_without_task(self, overrides: yaml.Node) -> bool:
+        """``hf-overrides`` loads a multi-task architecture (bge-m3) and no task is pinned (POOL019)."""
+        if not self.deprecated(pool019_server_without_task.CODE):
+            return False
+        if isinstance(overrides, yaml.MappingNode):
+            architectures = [
+                item.value
+                for k, v in overrides.value
+                if k.value == "architectures" and isinstance(v, yaml.SequenceNode)
+                for item in v.value
+            ]
+            multi_task = bool(pool019_server_without_task.MULTI_TASK_ARCHITECTURES & set(architectures))
+        else:
+            multi_task = _is_str(overrides) and pool019_server_without_task.multi_task(overrides.value)
+        return multi_task and not self.task_pinned()
+
+    def task_pinned(self) -> bool:
+        for key, value in self.entries:
+            name, sub = _flag_name(key.value)
+            if name == "pooler-config" and sub == "task":
+                return True
+            if name == "pooler-config" and sub is None:
+                if isinstance(value, yaml.MappingNode) and any(k.value == "task" for k, _ in value.value):
+                    return True
+                if _is_str(value) and "task" in (top_level_keys(value.value) or ()):
+                    return True
+        return False
+
     def findings(self) -> Iterator[Finding]:
         for key, value in self.entries:
             name, sub = _flag_name(key.value)
@@ -106,6 +135,10 @@ class _ConfigScan:
                 edit = Edit(yaml_scalar("embed", _style(value)), location(value.start_mark), location(value.end_mark))
                 message = pool017_convert_reward.MESSAGE.replace("--convert ", "convert: ")
                 yield self.finding(pool017_convert_reward.CODE, message, key, value, edits=[edit])
+            if name == "hf-overrides" and sub is None and self.multi_task_without_task(value):
+                reason = "which tasks the clients need is not visible here: pick them, one server each"
+                message = pool019_server_without_task.MESSAGE.replace("--pooler-config.task", "pooler-config.task:")
+                yield self.finding(pool019_server_without_task.CODE, message, key, value, reason=reason)
             if name == "pooler-config" and sub is None and self.has_dotted_pooler_keys():
                 message = "`pooler-config:` is dropped because dotted `pooler-config.<key>:` keys are also given"
                 reason = "merge the dotted keys into the `pooler-config:` mapping by hand"
@@ -195,3 +228,8 @@ def _edit_in_scalar(node: yaml.ScalarNode, start: int, end: int, content: str) -
     first = node.start_mark.column + 1 + (1 if _style(node) else 0)
     row = node.start_mark.line + 1
     return Edit(content, Location(row, first + start), Location(row, first + end))
+
+
+def top_level_keys(text: str) -> list[str] | None:
+    spans = top_level_key_spans(text)
+    return None if spans is None else [key for key, _, _ in spans]

@@ -228,3 +228,17 @@ def test_crlf_dockerfile_continuations_and_comments(check_python):
     result = scan_file("Dockerfile", text, FIX, check_python)
     assert result.fixed_source == text.replace("reward", "embed")
     assert result.findings[0].statement_rows == (2, 5)  # the whole RUN instruction
+
+
+def test_vllm_config_bge_m3_multi_task_without_a_task(check_python):
+    base = "model: BAAI/bge-m3\nhf-overrides:\n  architectures: [BgeM3EmbeddingModel]\n"
+    [finding] = scan_file("c.yaml", base, Options(), check_python).findings
+    assert finding.code == "POOL019" and finding.fix is None and finding.location.row == 2
+    for pinned in (
+        "pooler-config.task: embed\n",
+        "pooler-config:\n  task: token_embed\n",
+        'pooler_config: \'{"task": "embed"}\'\n',
+    ):
+        assert scan_file("c.yaml", base + pinned, Options(), check_python).findings == []
+    as_json = 'model: M\nhf_overrides: \'{"architectures": ["BgeM3EmbeddingModel"]}\'\n'
+    assert [f.code for f in scan_file("c.yaml", as_json, Options(), check_python).findings] == ["POOL019"]

@@ -51,7 +51,7 @@ INVALID = [
 def check(scan: ArgvScan) -> Iterator[Finding]:
     if not is_deprecated_at(BY_CODE[CODE], scan.options.target_version):
         return
-    override = next((f for f in scan.flags if f.is_("hf-overrides") and _multi_task(f.value)), None)
+    override = next((f for f in scan.flags if f.is_("hf-overrides") and multi_task(f.value)), None)
     if override is None or any(_pins_task(f) for f in scan.flags):
         return
     reason = "which tasks the clients need is not visible here: pick them, one server each"
@@ -65,7 +65,8 @@ def _json(text: str | None):
         return None
 
 
-def _multi_task(overrides: str | None) -> bool:
+def multi_task(overrides: str | None) -> bool:
+    """``--hf-overrides`` JSON naming a multi-task architecture."""
     value = _json(overrides)
     architectures = value.get("architectures") if isinstance(value, dict) else None
     return isinstance(architectures, list) and bool(MULTI_TASK_ARCHITECTURES & set(map(str, architectures)))
