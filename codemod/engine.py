@@ -22,9 +22,11 @@ from codemod.rule import FileContext, RawFinding, Rule
 from codemod.rules import ALL_RULES
 from shim.registry import FixClass
 
-#: A Python file can only be affected if it mentions vLLM (or this project's shim), or posts to a vLLM
-#: server's /pooling route (clients rarely import vllm).
-_MENTIONS_VLLM = re.compile(rb"\b(?:vllm|shim)\b|/pooling\b")
+#: A Python file can only be affected if it imports vLLM (or this project's shim), or posts to a vLLM
+#: server's /pooling route (clients rarely import vllm). A mention in a comment or docstring is not enough.
+_MENTIONS_VLLM = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(?:vllm|shim)\b|import[ \t]+[^\n#]*\b(?:vllm|shim)\b)|/pooling\b", re.MULTILINE
+)
 
 
 def may_be_affected(source: str | bytes) -> bool:
@@ -111,10 +113,21 @@ def verify_fixed_source(original: cst.Module, new_source: str) -> str | None:
         fixed = cst.parse_module(new_source)
     except cst.ParserSyntaxError as error:
         return f"the fix would not parse ({error.message}); file left unchanged"
+    if _compiles(original.code) and not _compiles(new_source):
+        return "the fix would not compile (e.g. a repeated keyword argument); file left unchanged"
     introduced = unbound_names(fixed) - unbound_names(original)
     if introduced:
         return f"the fix would use unbound names {sorted(introduced)}; file left unchanged"
     return None
+
+
+def _compiles(source: str) -> bool:
+    """CPython's own checks beyond the grammar (repeated keywords, misplaced arguments)."""
+    try:
+        compile(source, "<fixed>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def unbound_names(module: cst.Module) -> set[str]:

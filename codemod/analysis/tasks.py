@@ -110,7 +110,8 @@ def construction_config(construction: Construction, symbol_of) -> ConstructionCo
 
 def config_of_value(value: cst.BaseExpression, symbol_of, star: bool = False) -> ConstructionConfig:
     if isinstance(value, cst.Call) and symbol_of(value.func) == POOLER_CONFIG:
-        task = keyword_arg(value, "task")
+        # ``pooling_task=`` is the typo spelling of ``task=`` (POOL012 renames it): it states the task too.
+        task = keyword_arg(value, "task") or keyword_arg(value, "pooling_task")
         if any(a.star for a in value.args):
             return ConstructionConfig("opaque", value, star_kwargs=star)
         return ConstructionConfig(
@@ -120,7 +121,7 @@ def config_of_value(value: cst.BaseExpression, symbol_of, star: bool = False) ->
         for element in value.elements:
             if not isinstance(element, cst.DictElement):
                 return ConstructionConfig("opaque", value, star_kwargs=star)
-            if string_value(element.key) == "task":
+            if string_value(element.key) in ("task", "pooling_task"):
                 return ConstructionConfig("dict", value, string_value(element.value), True, star_kwargs=star)
         return ConstructionConfig("dict", value, star_kwargs=star)
     return ConstructionConfig("opaque", value, star_kwargs=star)

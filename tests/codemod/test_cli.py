@@ -155,3 +155,22 @@ def test_parallel_run_matches_serial(project):
     assert run("--check", "-j", "2", "--output-format", "json", "-o", "par.json", ".") == 1
     assert run("--check", "-j", "1", "--output-format", "json", "-o", "ser.json", ".") == 1
     assert json.loads((project / "par.json").read_text()) == json.loads((project / "ser.json").read_text())
+
+
+def test_typo_spelling_of_the_task_is_renamed_not_duplicated(project):
+    (project / "typo.py").write_text(
+        'from vllm import LLM\nfrom vllm.config import PoolerConfig\n'
+        'llm = LLM("m", pooler_config=PoolerConfig(pooling_task="token_embed"))\nllm.encode(x, pooling_task="token_embed")\n'
+    )
+    assert run("typo.py") == 0
+    assert 'PoolerConfig(task="token_embed")' in (project / "typo.py").read_text()
+
+
+def test_a_fix_that_would_not_compile_leaves_the_file_unchanged():
+    import libcst as cst
+
+    from codemod.engine import verify_fixed_source
+
+    original = cst.parse_module("f(a=1)\n")
+    assert "would not compile" in verify_fixed_source(original, "f(a=1, a=2)\n")
+    assert verify_fixed_source(original, "f(a=1, b=2)\n") is None
