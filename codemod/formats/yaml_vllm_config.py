@@ -22,6 +22,7 @@ from codemod.argv.rules import (
     pool018_pooler_config_mixed_forms,
     pool019_server_without_task,
 )
+from codemod.argv.rules.pool018_pooler_config_mixed_forms import merged_json_text
 from codemod.argv.scan import make_finding
 from codemod.finding import Edit, Finding, Location
 from codemod.formats.yaml_scalars import location, yaml_scalar
@@ -140,9 +141,59 @@ class _ConfigScan:
                 message = pool019_server_without_task.MESSAGE.replace("--pooler-config.task", "pooler-config.task:")
                 yield self.finding(pool019_server_without_task.CODE, message, key, value, reason=reason)
             if name == "pooler-config" and sub is None and self.has_dotted_pooler_keys():
-                message = "`pooler-config:` is dropped because dotted `pooler-config.<key>:` keys are also given"
-                reason = "merge the dotted keys into the `pooler-config:` mapping by hand"
-                yield self.finding(pool018_pooler_config_mixed_forms.CODE, message, key, value, reason=reason)
+                yield self.mixed_forms(key, value)
+
+    def mixed_forms(self, key: yaml.ScalarNode, value: yaml.Node) -> Finding:
+        """POOL018: move the dotted ``pooler-config.<key>:`` entries into the ``pooler-config:`` value."""
+        code = pool018_pooler_config_mixed_forms.CODE
+        message = "`pooler-config:` is dropped because dotted `pooler-config.<key>:` keys are also given"
+        dotted = [
+            (k, v) for k, v in self.entries if _flag_name(k.value)[0] == "pooler-config" and _flag_name(k.value)[1]
+        ]
+        edits = self.merge_edits(value, dotted)
+        if edits is None:
+            reason = "merge the dotted keys into the `pooler-config:` value by hand"
+            return self.finding(code, message, key, value, reason=reason)
+        fix = {
+            "edits": edits,
+            "fix_class": FixClass.UNSAFE,
+            "fix_message": "Merge the dotted keys into `pooler-config:`",
+        }
+        return self.finding(code, message, key, value, **fix)
+
+    def merge_edits(self, value: yaml.Node, dotted: list[tuple[yaml.Node, yaml.Node]]) -> list[Edit] | None:
+        """Edits that merge one-line, non-nested dotted entries into a mapping or JSON string; else None."""
+        additions: dict[str, yaml.ScalarNode] = {}
+        for key, item in dotted:
+            sub = _flag_name(key.value)[1].replace("-", "_")
+            one_line = isinstance(item, yaml.ScalarNode) and key.start_mark.line == item.end_mark.line
+            if "." in sub or sub.endswith("+") or not one_line:
+                return None
+            additions[sub] = item
+        lines = self.text.splitlines(keepends=True)
+        deletions = [_delete_line(self.text, lines, key.start_mark.line) for key, _ in dotted]
+        raw = {name: self.text[node.start_mark.index : node.end_mark.index] for name, node in additions.items()}
+        if isinstance(value, yaml.MappingNode):
+            children = [(k, v) for k, v in value.value if isinstance(v, yaml.ScalarNode)]
+            if len(children) != len(value.value) or not children or {k.value for k, _ in children} & additions.keys():
+                return None
+            if value.flow_style:  # {a: 1} -> {a: 1, b: 2}
+                close = location(value.end_mark)
+                close = Location(close.row, close.column - 1)
+                return [Edit("".join(f", {n}: {r}" for n, r in raw.items()), close, close), *deletions]
+            indent = " " * children[0][0].start_mark.column
+            last_row = children[-1][1].end_mark.line
+            end = Location(last_row + 1, len(lines[last_row].rstrip("\r\n")) + 1)
+            return [Edit("".join(f"\n{indent}{n}: {r}" for n, r in raw.items()), end, end), *deletions]
+        if _is_str(value) and _source_is_value(self.text, value):
+            spans = top_level_key_spans(value.value)
+            if spans is None:
+                return None
+            base = json.loads(value.value)
+            merged = merged_json_text(value.value, base, {n: yaml.safe_load(r) for n, r in raw.items()})
+            replacement = Edit(yaml_scalar(merged, _style(value)), location(value.start_mark), location(value.end_mark))
+            return [replacement, *deletions]
+        return None
 
     def task_key(self, key: yaml.ScalarNode, value: yaml.Node) -> Finding:
         task = value.value if isinstance(value, yaml.ScalarNode) else None
@@ -233,3 +284,11 @@ def _edit_in_scalar(node: yaml.ScalarNode, start: int, end: int, content: str) -
 def top_level_keys(text: str) -> list[str] | None:
     spans = top_level_key_spans(text)
     return None if spans is None else [key for key, _, _ in spans]
+
+
+def _delete_line(text: str, lines: list[str], line: int) -> Edit:
+    """Remove one whole line (0-based), with its line break; the file's last line takes the one before it."""
+    if line + 1 < len(lines) or text.endswith("\n"):
+        return Edit("", Location(line + 1, 1), Location(line + 2, 1))
+    previous = lines[line - 1].rstrip("\r\n")
+    return Edit("", Location(line, len(previous) + 1), Location(line + 1, len(lines[line]) + 1))

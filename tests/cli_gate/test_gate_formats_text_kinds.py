@@ -230,10 +230,24 @@ def test_yaml_that_is_not_a_vllm_config_is_left_alone(check_python):
     assert scan_file("ci.yml", workflow, FIX, check_python).findings == []
 
 
-def test_vllm_config_mixed_mapping_and_dotted_keys_is_report_only(check_python):
-    text = "model: M\npooler-config:\n  pooling_type: MEAN\npooler-config.task: embed\n"
+def test_vllm_config_mixed_mapping_and_dotted_keys_are_merged(check_python):
+    def fixed(text: str) -> str | None:
+        return scan_file("c.yaml", text, FIX_UNSAFE, check_python).fixed_source
+
+    block = "model: M\npooler-config:\n  pooling_type: MEAN   # keep\npooler-config.task: embed\nport: 1\n"
+    assert fixed(block) == "model: M\npooler-config:\n  pooling_type: MEAN   # keep\n  task: embed\nport: 1\n"
+    flow = "model: M\npooler-config: {pooling_type: MEAN}\nport: 1\npooler_config.dimensions: 256"
+    assert fixed(flow) == "model: M\npooler-config: {pooling_type: MEAN, dimensions: 256}\nport: 1"
+    as_json = 'model: M\npooler-config: \'{"pooling_type": "MEAN"}\'\npooler-config.task: embed\n'
+    assert fixed(as_json) == 'model: M\npooler-config: \'{"pooling_type": "MEAN", "task": "embed"}\'\n'
+    unsafe_only = scan_file("c.yaml", block, FIX, check_python)
+    assert unsafe_only.fixed_source is None and unsafe_only.findings[0].fix.applicability.value == "unsafe"
+
+
+def test_vllm_config_mixed_forms_with_a_clash_are_report_only(check_python):
+    text = "model: M\npooler-config:\n  task: classify\npooler-config.task: embed\n"
     [finding] = scan_file("c.yaml", text, FIX_UNSAFE, check_python).findings
-    assert finding.code == "POOL018" and finding.fix is None
+    assert finding.code == "POOL018" and finding.fix is None and "by hand" in finding.unfixable_reason
 
 
 def test_invalid_yaml_is_an_error_naming_the_file(check_python):

@@ -77,8 +77,8 @@ def _json_object(text: str | None) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def _merged_text(text: str, base: dict, dotted: list[Flag]) -> str:
-    """The JSON text with the dotted keys added: appended in place when no key is already there."""
+def _dotted_additions(dotted: list[Flag]) -> dict:
+    """The dict vLLM builds from the dotted flags (nested keys, ``key+`` comma lists), dashes fixed."""
     additions: dict = {}
     for flag in dotted:
         *parents, leaf = flag.key.replace("-", "_").split(".")
@@ -89,6 +89,15 @@ def _merged_text(text: str, base: dict, dotted: list[Flag]) -> str:
         for parent in parents:
             node = node.setdefault(parent, {})
         node[leaf] = value
+    return additions
+
+
+def _merged_text(text: str, base: dict, dotted: list[Flag]) -> str:
+    return merged_json_text(text, base, _dotted_additions(dotted))
+
+
+def merged_json_text(text: str, base: dict, additions: dict) -> str:
+    """The JSON object ``text`` (parsed: ``base``) with ``additions``; appended in place when no key clashes."""
     compact = '": ' not in text and '", ' not in text
     item_sep, key_sep = (",", ":") if compact else (", ", ": ")
     if base.keys() & additions.keys():
