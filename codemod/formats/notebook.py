@@ -159,7 +159,7 @@ def scan_notebook(path: str, text: str, options: Options, check_python: CheckPyt
     for number, cell in code_cells:
 
         def find(current: str, number: int = number) -> list[Finding]:
-            return [replace_cell(f, number) for f in scan_shell_text(_shell_in_cell(current), path, options)]
+            return [_in_cell(f, number) for f in scan_shell_text(_shell_in_cell(current), path, options)]
 
         shell = check_and_fix(_cell_source(cell), path, options, find)
         _collect(result, shell)
@@ -215,7 +215,7 @@ def _with_final_newline(body: str) -> str:
     return body if body.endswith("\n") or not body else body + "\n"
 
 
-def replace_cell(finding: Finding, number: int) -> Finding:
+def _in_cell(finding: Finding, number: int) -> Finding:
     return shift_rows(finding, 0, cell=number)
 
 
