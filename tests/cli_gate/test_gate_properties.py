@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,3 +77,31 @@ def test_yaml_and_dockerfile_fixes_are_stable(args):
         fixed = first.fixed_source or text
         second = scan_file(path, fixed, FIX_ALL, None)
         assert second.error is None and second.fixed_source is None, (text, fixed)
+
+
+CONFIG_LINES = [
+    "task: embed",
+    "task: score",
+    "runner: pooling",
+    "convert: reward",
+    "convert: embed",
+    "override-pooler-config:\n  normalize: false",
+    "pooler-config: {softmax: true}",
+    "pooler_config: '{\"logit_bias\": 1.0}'",
+    "pooler-config.pooling-type: MEAN",
+    "pooler-config.task: embed",
+    "hf-overrides: {architectures: [BgeM3EmbeddingModel]}",
+    "port: 8000  # comment",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(CONFIG_LINES), unique=True, max_size=6))
+def test_vllm_config_fixes_are_stable_and_keep_yaml_valid(lines):
+    text = "model: M\n" + "".join(line + "\n" for line in lines)
+    first = scan_file("c.yaml", text, FIX_ALL, None)
+    assert first.error is None
+    fixed = first.fixed_source or text
+    assert isinstance(yaml.safe_load(fixed), dict)
+    second = scan_file("c.yaml", fixed, FIX_ALL, None)
+    assert second.fixed_source is None, (text, fixed)
