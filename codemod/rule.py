@@ -8,12 +8,14 @@ whole file (which tasks an ``LLM`` is used for) do their work in ``finish()``, a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
 from codemod.analysis.instances import InstanceTracker
+from codemod.visitors import CachedVisitors
 from codemod.analysis.symbols import resolve_symbol
 from codemod.examples import Invalid, Valid
 from codemod.options import Options
@@ -41,11 +43,18 @@ class FileContext:
         self.options = options
         self.tracker = tracker
         self.findings: list[RawFinding] = []
-        self._positions = wrapper.resolve(PositionProvider)
         self.qualified_names = wrapper.resolve(QualifiedNameProvider)
-        self._parents = wrapper.resolve(ParentNodeProvider)
         self._imports = _top_level_from_imports(self.module)
         self._planned: dict[tuple[str, str], ImportNeed] = {}
+
+    # Positions and parents cost a traversal each and are needed only for findings: computed on demand.
+    @cached_property
+    def _positions(self):
+        return self.wrapper.resolve(PositionProvider)
+
+    @cached_property
+    def _parents(self):
+        return self.wrapper.resolve(ParentNodeProvider)
 
     def position(self, node: cst.CSTNode) -> CodeRange:
         return self._positions[node]
@@ -104,7 +113,7 @@ def _top_level_from_imports(module: cst.Module) -> list[tuple[str, str, str]]:
     return found
 
 
-class Rule(cst.BatchableCSTVisitor):
+class Rule(CachedVisitors):
     CODE: ClassVar[str]
     MESSAGE: ClassVar[str]
     VALID: ClassVar[list[Valid]] = []

@@ -23,6 +23,7 @@ import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, QualifiedNameProvider, ScopeProvider
 
 from codemod.analysis.symbols import LLM, resolve_symbol, symbol_of_qualified_name
+from codemod.visitors import CachedVisitors
 
 #: Methods of ``LLM`` that run a pooling task (or choose one, for ``score``).
 POOLING_METHODS = frozenset({"embed", "classify", "encode", "reward", "score"})
@@ -128,7 +129,7 @@ def _binding_constructions(binding: Binding) -> tuple[Construction, ...]:
     return ()
 
 
-class InstanceTracker(cst.BatchableCSTVisitor):
+class InstanceTracker(CachedVisitors):
     METADATA_DEPENDENCIES = (QualifiedNameProvider, ScopeProvider, ExpressionContextProvider)
 
     def __init__(self) -> None:
