@@ -15,7 +15,9 @@ from libcst.metadata import ScopeProvider
 
 from codemod.analysis.instances import InstanceTracker
 from codemod.finding import Edit, FileResult, Finding, Fix, Location
+from codemod.edits import apply_fixes as apply_text_fixes
 from codemod.noqa import is_suppressed, parse_noqa
+from codemod.python.argv_lists import ArgvLists
 from codemod.options import Options
 from codemod.python.edits import add_imports, apply_fixes, render_node_after
 from codemod.rule import FileContext, RawFinding, Rule
@@ -68,21 +70,39 @@ def _one_pass(source: str, path: str, options: Options, rules: list[type[Rule]] 
     tracker = InstanceTracker()
     context = FileContext(wrapper, path, options, tracker)
     active = [rule(context) for rule in (rules or ALL_RULES) if options.enabled(rule.CODE)]
-    wrapper.visit_batched([tracker, *active])
+    argv_lists = ArgvLists(context)
+    wrapper.visit_batched([tracker, *active] + ([argv_lists] if rules is None else []))
     for rule in active:
         rule.finish()
 
     raw = sorted(context.findings, key=lambda f: (context.position(f.node).start.line, context.position(f.node).start.column, f.code))
     findings = [_to_finding(context, f) for f in raw]
+    argv_findings = argv_lists.findings
     if not options.ignore_noqa:
         # A suppressed finding is neither reported nor fixed.
         noqa = parse_noqa(source, python=True)
         kept = [i for i, finding in enumerate(findings) if not is_suppressed(finding, noqa)]
         raw, findings = [raw[i] for i in kept], [findings[i] for i in kept]
-    result.findings = findings
+        argv_findings = [f for f in argv_findings if not is_suppressed(f, noqa)]
+    result.findings = sorted(findings + argv_findings, key=Finding.sort_key)
     if options.fix:
         _apply(context, raw, result)
+        if result.fixed_source is None:
+            _apply_argv_edits(context, argv_findings, result)
     return result
+
+
+def _apply_argv_edits(context: FileContext, argv_findings: list[Finding], result: FileResult) -> None:
+    """Text edits of argv lists, in a pass without CST fixes (so their positions are still right)."""
+    new_source, applied = apply_text_fixes(context.module.code, argv_findings, context.options.unsafe_fixes)
+    if not applied or new_source == context.module.code:
+        return
+    problem = verify_fixed_source(context.module, new_source)
+    if problem:
+        result.findings = [_replace(f, fix=None, unfixable_reason=problem) if f in applied else f for f in result.findings]
+        return
+    result.fixed_source = new_source
+    result.applied = applied
 
 
 def _applicable(finding: RawFinding, options: Options) -> bool:
