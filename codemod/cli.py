@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -19,7 +18,7 @@ from codemod.catalog import all_rules
 from codemod.config import CommandLine, ConfigError, build_options, load_config
 from codemod.docs import rule_doc
 from codemod.files import FileFinder
-from codemod.finding import FileResult, Finding
+from codemod.finding import Finding
 from codemod.formats import add_noqa_to_file
 from codemod.options import Options
 from codemod.output import OUTPUT_FORMATS, format_statistics, format_summary, render_findings, statistics, use_color

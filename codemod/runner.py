@@ -17,6 +17,7 @@ from codemod.config import Config, options_for_file
 from codemod.engine import check_python_source, may_be_affected
 from codemod.finding import FileResult
 from codemod.formats import FileKind, file_kind, scan_file
+from codemod.formats.kinds import may_be_affected as kind_may_be_affected
 from codemod.options import Options
 from codemod.writes import SourceError, SourceFile, decode_source
 
@@ -35,8 +36,9 @@ def process_file(path: Path, options: Options) -> FileOutcome:
         data = path.read_bytes()
     except OSError as error:
         return FileOutcome(FileResult(str(path), error=f"{path}: cannot read: {error.strerror}"))
-    if file_kind(str(path)) is FileKind.PYTHON and not may_be_affected(data):
-        return FileOutcome(FileResult(str(path)))  # cannot mention vLLM: not even decoded
+    kind = file_kind(str(path))
+    if kind is not None and not (may_be_affected(data) if kind is FileKind.PYTHON else kind_may_be_affected(kind, data)):
+        return FileOutcome(FileResult(str(path)))  # cannot hold a finding: not even decoded
     try:
         source = decode_source(data, path)
     except SourceError as error:
