@@ -46,7 +46,6 @@ from runtime.poolers import pool_sequences, pool_tokens
 from runtime.scoring import SCORE_TYPES, cosine_scores, maxsim
 from runtime.settings import PoolerSettings, resolve_settings
 
-RUNNABLE_TASKS = ("embed", "token_embed", "classify", "token_classify", "embed&token_classify")
 # Token budgets per forward pass. CPU: small batches stay in cache (2k–4k tokens measured best); GPU: large
 # batches keep the tensor cores busy.
 _DEFAULT_BATCH_LIMITS = {"cpu": (4096, 128), "cuda": (32768, 1024)}
@@ -105,7 +104,7 @@ class PoolingEngine:
         use_tqdm: bool = False,
         truncate_prompt_tokens: int | None = None,
     ) -> list[PoolingResult]:
-        if task not in self.info.supported_tasks or task not in RUNNABLE_TASKS:
+        if task not in self.info.supported_tasks:
             raise ValueError(f"Unsupported task: {task!r} Supported tasks: {list(self.info.supported_tasks)}")
         prompts = list(prompts)
         request_params = _expand_params(params, len(prompts))

@@ -3,6 +3,7 @@ L2 normalisation) and the classifier head (classifier → logit_mean/logit_sigma
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 
@@ -106,7 +107,7 @@ class ClassifierHead:
 
 
 def classifiers_of(model: nn.Module) -> tuple[Classifier, Classifier]:
-    """The (sequence, per-token) classifier functions of a transformers *For*Classification model, moved to fp32.
+    """The (sequence, per-token) classifier functions of a transformers *For*Classification model, in fp32.
 
     BERT: the pooler's dense + tanh then ``classifier`` for sequences, ``classifier`` alone per token.
     RoBERTa/XLM-R: ``classifier.dense`` + tanh + ``classifier.out_proj`` (its forward takes the first token
@@ -115,27 +116,35 @@ def classifiers_of(model: nn.Module) -> tuple[Classifier, Classifier]:
     head = getattr(model, "classifier", None)
     score = getattr(model, "score", None)
     if head is not None and hasattr(head, "out_proj"):
-        head.float()
+        dense, out_proj = _fp32(head.dense), _fp32(head.out_proj)
 
         def roberta_style(x: torch.Tensor) -> torch.Tensor:
-            return head.out_proj(torch.tanh(head.dense(x)))
+            return out_proj(torch.tanh(dense(x)))
 
         return roberta_style, roberta_style
     if isinstance(head, nn.Linear):
-        head.float()
+        classifier = _fp32(head)
         pooler = getattr(model.base_model, "pooler", None)
         if pooler is None:
-            return head, head
-        pooler.float()
+            return classifier, classifier
+        pooler_dense = _fp32(pooler.dense)
 
         def bert_style(x: torch.Tensor) -> torch.Tensor:
-            return head(pooler.activation(pooler.dense(x)))
+            return classifier(pooler.activation(pooler_dense(x)))
 
-        return bert_style, head
+        return bert_style, classifier
     if isinstance(score, nn.Linear):
-        score.float()
-        return score, score
+        classifier = _fp32(score)
+        return classifier, classifier
     raise ValueError(f"Unsupported classification head on {type(model).__name__}")
+
+
+def _fp32(module: nn.Module) -> nn.Module:
+    """Heads run in fp32 (vLLM's head_dtype). An fp32 model's head is used as is; a half-precision model gets an
+    fp32 copy of the (small) head, leaving the original in place for the model's own forward."""
+    if all(p.dtype == torch.float32 for p in module.parameters()):
+        return module
+    return copy.deepcopy(module).float()
 
 
 class BgeM3Heads:

@@ -276,3 +276,15 @@ def test_over_length_prompt_raises_vllm_error_or_truncates(bert):
     assert len(bert.run("embed", [long_text], truncate_prompt_tokens=-1)[0].prompt_token_ids) == 64
     ids = [5 + i % 20 for i in range(90)]
     assert bert.run("embed", [ids], truncate_prompt_tokens=7)[0].prompt_token_ids == ids[-7:]
+
+
+@pytest.mark.parametrize("overrides", [None, {"position_embedding_type": "relative_key"}])
+def test_bfloat16_engine_runs_heads_in_fp32(tiny, overrides):
+    """The packed encoder and, with relative positions, the padded transformers forward (whose BERT pooler must
+    stay in the model dtype while the head's copy is fp32)."""
+    fp32 = load_engine(tiny["bert-cls"], dtype="float32", hf_overrides=overrides, seed=0)
+    bf16 = load_engine(tiny["bert-cls"], dtype="bfloat16", hf_overrides=overrides, seed=0)
+    assert bf16.dtype == torch.bfloat16
+    for a, b in zip(fp32.run("classify", TEXTS), bf16.run("classify", TEXTS), strict=True):
+        assert b.data.dtype == torch.float32
+        torch.testing.assert_close(b.data, a.data, atol=0.05, rtol=0)
