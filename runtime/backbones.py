@@ -49,6 +49,8 @@ class PackedBertEncoder:
         self.layers = list(base_model.encoder.layer)
         self.num_heads = config.num_attention_heads
         self.position_offset = config.pad_token_id + 1 if config.model_type in OFFSET_POSITION_MODEL_TYPES else 0
+        # XLM-R has a single token type: a pair's segment ids from the tokenizer must not index past it.
+        self.uses_token_types = config.type_vocab_size > 1
         self.fused_qkv = [_fuse_qkv(layer.attention.self) for layer in self.layers]
 
     @staticmethod
@@ -65,7 +67,9 @@ class PackedBertEncoder:
     def __call__(self, batch: PackedBatch) -> torch.Tensor:
         emb = self.embeddings
         x = emb.word_embeddings(batch.input_ids) + emb.position_embeddings(batch.position_ids + self.position_offset)
-        token_types = batch.token_type_ids if batch.token_type_ids is not None else torch.zeros_like(batch.input_ids)
+        token_types = batch.token_type_ids
+        if token_types is None or not self.uses_token_types:
+            token_types = torch.zeros_like(batch.input_ids)
         x = x + emb.token_type_embeddings(token_types)
         x = emb.LayerNorm(x)
         attention = _PaddedAttention(batch, self.num_heads)

@@ -126,7 +126,8 @@ def tiny(tmp_path_factory) -> dict[str, Path]:
     vocab = dict(vocab_size=len(tokenizer))
     torch.manual_seed(0)
     ner_labels = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
-    xlmr = dict(ENCODER, max_position_embeddings=ENCODER["max_position_embeddings"] + 1)  # positions start at 1
+    # Like the real XLM-R: positions start after the padding index, and there is a single token type.
+    xlmr = dict(ENCODER, max_position_embeddings=ENCODER["max_position_embeddings"] + 1, type_vocab_size=1)
     builders = {
         "bert": lambda: BertModel(BertConfig(**ENCODER, **vocab), add_pooling_layer=False),
         "bert-cls": lambda: BertForSequenceClassification(BertConfig(**ENCODER, **vocab, num_labels=3)),

@@ -53,3 +53,12 @@ def test_unknown_score_type_and_cross_encoder_on_an_embedding_model(tiny):
         engine.score(PAIRS, "dot")
     with pytest.raises(ValueError, match="Unsupported task: 'classify'"):
         engine.score(PAIRS, "cross-encoder")
+
+
+def test_pairs_on_a_model_with_one_token_type(tiny):
+    engine = load_engine(tiny["xlmr-cls"], dtype="float32")
+    model = transformers.XLMRobertaForSequenceClassification.from_pretrained(tiny["xlmr-cls"]).eval()
+    for pair, result in zip(PAIRS, engine.run("classify", PAIRS), strict=True):
+        with torch.inference_mode():
+            logits = model(input_ids=engine.tokenizer(*pair, return_tensors="pt")["input_ids"]).logits[0]
+        torch.testing.assert_close(result.data, logits.softmax(-1), atol=2e-5, rtol=1e-4)
