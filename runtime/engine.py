@@ -387,7 +387,9 @@ def load_engine(
 def _max_model_len(config, st_max_seq_length: int | None, requested: int | None) -> int:
     """The model's position limit (RoBERTa-style models lose ``pad_token_id + 1`` positions to their offset),
     lowered to sentence-transformers' max_seq_length as vLLM does; a requested length may only shrink it."""
-    limit = getattr(config, "max_position_embeddings", None) or 2048
+    # The config keys vLLM reads for the length, and its fallback when none is present.
+    keys = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length")
+    limit = next((getattr(config, key) for key in keys if getattr(config, key, None)), 2048)
     if config.model_type in OFFSET_POSITION_MODEL_TYPES:
         limit -= (config.pad_token_id or 0) + 1
     if st_max_seq_length:

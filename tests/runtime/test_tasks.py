@@ -288,3 +288,9 @@ def test_bfloat16_engine_runs_heads_in_fp32(tiny, overrides):
     for a, b in zip(fp32.run("classify", TEXTS), bf16.run("classify", TEXTS), strict=True):
         assert b.data.dtype == torch.float32
         torch.testing.assert_close(b.data, a.data, atol=0.05, rtol=0)
+
+
+def test_max_model_len_may_only_shrink(tiny):
+    assert load_engine(tiny["bert"], max_model_len=16).info.max_model_len == 16
+    with pytest.raises(ValueError, match=r"max_model_len \(65\) is greater than the model's maximum length \(64\)"):
+        load_engine(tiny["bert"], max_model_len=65)
