@@ -105,6 +105,8 @@ def check_command(paths, check, diff, unsafe_fixes, target_version, select, igno
 
     finder = FileFinder(config.root, exclude=config.exclude, extend_exclude=config.extend_exclude, force_exclude=force_exclude)
     discovery = finder.discover(paths)
+    if not discovery.files and not discovery.errors and not quiet:
+        click.echo("migrate-pooling: no files to check under the given paths (all excluded or gitignored?)", err=True)
     if not quiet and output_format == "text":
         click.echo(f"migrate-pooling: {target_note}", err=True)
     outcomes = run_files(discovery.files, options, config, jobs, ProgressBar(len(discovery.files)))

@@ -174,3 +174,10 @@ def test_a_fix_that_would_not_compile_leaves_the_file_unchanged():
     original = cst.parse_module("f(a=1)\n")
     assert "would not compile" in verify_fixed_source(original, "f(a=1, a=2)\n")
     assert verify_fixed_source(original, "f(a=1, b=2)\n") is None
+
+
+def test_warns_when_every_file_is_excluded(project, capsys):
+    (project / ".venv").mkdir()
+    (project / ".venv" / "legacy.py").write_text(LEGACY)
+    assert run("--check", ".venv") == 0
+    assert "no files to check" in capsys.readouterr().err
