@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,8 @@ from runtime.settings import PoolerSettings, resolve_settings
 # Token budgets per forward pass. CPU: small batches stay in cache (2k–4k tokens measured best); GPU: large
 # batches keep the tensor cores busy.
 _DEFAULT_BATCH_LIMITS = {"cpu": (4096, 128), "cuda": (32768, 1024)}
+# Prompts per tokenizer call when tokenization runs ahead of a GPU; each chunk is sorted and batched on its own.
+_TOKENIZE_AHEAD_CHUNK = 8192
 
 
 @dataclass
@@ -89,6 +92,8 @@ class PoolingEngine:
         self.dtype = dtype
         self.max_num_batched_tokens = max_num_batched_tokens
         self.max_num_seqs = max_num_seqs
+        # On a CPU, tokenizing ahead would take cores from the model: one call for all prompts there.
+        self.tokenize_ahead_chunk = _TOKENIZE_AHEAD_CHUNK if device.type == "cuda" else None
         self._embedding_head = embedding_head
         self._classifier_head = classifier_head
         self._bge_m3_heads = bge_m3_heads
@@ -108,14 +113,31 @@ class PoolingEngine:
             raise ValueError(f"Unsupported task: {task!r} Supported tasks: {list(self.info.supported_tasks)}")
         prompts = list(prompts)
         request_params = _expand_params(params, len(prompts))
-        tokenized = tokenize_prompts(
-            self.tokenizer,
-            prompts,
-            max_model_len=self.info.max_model_len,
-            truncate_to=truncation_length(truncate_prompt_tokens, self.info.max_model_len),
-        )
-        outputs = self._execute(task, tokenized, request_params, use_tqdm)
-        return [PoolingResult(data, prompt.token_ids) for data, prompt in zip(outputs, tokenized)]
+        truncate_to = truncation_length(truncate_prompt_tokens, self.info.max_model_len)
+
+        def tokenize(chunk: range) -> list[TokenizedPrompt]:
+            selected = [prompts[i] for i in chunk]
+            return tokenize_prompts(
+                self.tokenizer, selected, max_model_len=self.info.max_model_len, truncate_to=truncate_to
+            )
+
+        chunk_size = self.tokenize_ahead_chunk or max(len(prompts), 1)
+        chunks = [range(start, min(start + chunk_size, len(prompts))) for start in range(0, len(prompts), chunk_size)]
+        results: list[PoolingResult] = []
+        progress = _progress_bar(len(prompts), use_tqdm)
+        # With several chunks, the next chunk is tokenized on a worker thread (the fast tokenizer releases the
+        # GIL) while the device runs the current one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            upcoming = pool.submit(tokenize, chunks[0]) if chunks else None
+            for position, chunk in enumerate(chunks):
+                tokenized = upcoming.result()
+                if position + 1 < len(chunks):
+                    upcoming = pool.submit(tokenize, chunks[position + 1])
+                outputs = self._execute(task, tokenized, [request_params[i] for i in chunk], progress)
+                results += [PoolingResult(data, prompt.token_ids) for data, prompt in zip(outputs, tokenized)]
+        if progress is not None:
+            progress.close()
+        return results
 
     def score(
         self,
@@ -144,13 +166,12 @@ class PoolingEngine:
     # -- execution -------------------------------------------------------------------------------------------
 
     def _execute(
-        self, task: str, prompts: list[TokenizedPrompt], params: list[TaskParams], use_tqdm: bool
+        self, task: str, prompts: list[TokenizedPrompt], params: list[TaskParams], progress
     ) -> list[torch.Tensor]:
         batches = plan_batches(
             [len(p.token_ids) for p in prompts], max_tokens=self.max_num_batched_tokens, max_seqs=self.max_num_seqs
         )
         outputs: list[torch.Tensor | None] = [None] * len(prompts)
-        progress = _progress_bar(len(prompts), use_tqdm)
         pending: _Download | None = None
 
         def run_batch(indices: Sequence[int]) -> list[torch.Tensor]:
@@ -169,8 +190,6 @@ class PoolingEngine:
                     progress.update(len(indices))
             if pending is not None:
                 pending.finish_into(outputs)
-        if progress is not None:
-            progress.close()
         return outputs
 
     def _run_batch(self, task: str, batch: PackedBatch, params: list[TaskParams]) -> list[torch.Tensor]:

@@ -294,3 +294,14 @@ def test_max_model_len_may_only_shrink(tiny):
     assert load_engine(tiny["bert"], max_model_len=16).info.max_model_len == 16
     with pytest.raises(ValueError, match=r"max_model_len \(65\) is greater than the model's maximum length \(64\)"):
         load_engine(tiny["bert"], max_model_len=65)
+
+
+def test_tokenizing_ahead_in_chunks_gives_the_same_results(tiny):
+    engine = load_engine(tiny["bert"], dtype="float32")
+    expected = engine.run("token_embed", TEXTS)
+    engine.tokenize_ahead_chunk = 2  # what a CUDA engine does with 8,192-prompt chunks
+    for a, b in zip(engine.run("token_embed", TEXTS), expected, strict=True):
+        assert a.prompt_token_ids == b.prompt_token_ids
+        close(a.data, b.data)
+    with pytest.raises(ValueError, match="is longer than the maximum model length"):
+        engine.run("embed", TEXTS + [" ".join(["model"] * 80)])
