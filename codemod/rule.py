@@ -16,7 +16,7 @@ from libcst.metadata import CodeRange, ParentNodeProvider, PositionProvider, Qua
 
 from codemod.analysis.instances import InstanceTracker
 from codemod.visitors import CachedVisitors
-from codemod.analysis.symbols import resolve_symbol
+from codemod.analysis.symbols import resolve_root, resolve_symbol
 from codemod.examples import Invalid, Valid
 from codemod.options import Options
 from codemod.python.edits import ImportNeed, PythonFix
@@ -139,6 +139,10 @@ class Rule(CachedVisitors):
     def symbol(self, node: cst.BaseExpression) -> str | None:
         # The resolved mapping works both during the traversal and in finish().
         return resolve_symbol(self.context.qualified_names, node)
+
+    def root(self, node: cst.BaseExpression) -> str:
+        """Where the file imports vLLM's API from ("vllm", or this project's "shim")."""
+        return resolve_root(self.context.qualified_names, node)
 
     def finish(self) -> None:
         """Called once after the traversal, when every use of every LLM is known."""

@@ -35,20 +35,21 @@ def symbol_of_qualified_name(qualified: str) -> str | None:
     return parts[-1] if parts[-1] in KNOWN_SYMBOLS else None
 
 
-def resolve_symbol(source, node: cst.CSTNode) -> str | None:
-    """The vLLM symbol an expression (a Name or Attribute) refers to, or None.
-
-    ``source`` is a visitor during the traversal, or the resolved qualified-name mapping afterwards.
-    """
+def qualified_names(source, node: cst.CSTNode) -> set:
+    """Qualified names of ``node``; ``source`` is a visitor during the traversal, or the resolved
+    qualified-name mapping afterwards (libcst resolves its values lazily)."""
     if isinstance(source, cst.MetadataDependent):
         try:
-            names = source.get_metadata(QualifiedNameProvider, node, set())
+            return source.get_metadata(QualifiedNameProvider, node, set())
         except KeyError:
-            return None
-    else:
-        names = source.get(node, set())
-        names = names() if callable(names) else names  # libcst resolves qualified names lazily
-    for qualified in names:
+            return set()
+    names = source.get(node, set())
+    return names() if callable(names) else names
+
+
+def resolve_symbol(source, node: cst.CSTNode) -> str | None:
+    """The vLLM symbol an expression (a Name or Attribute) refers to, or None."""
+    for qualified in qualified_names(source, node):
         if qualified.source is QualifiedNameSource.IMPORT:
             symbol = symbol_of_qualified_name(qualified.name)
             if symbol:
@@ -56,5 +57,6 @@ def resolve_symbol(source, node: cst.CSTNode) -> str | None:
     return None
 
 
-def call_symbol(visitor: cst.MetadataDependent, call: cst.Call) -> str | None:
-    return resolve_symbol(visitor, call.func)
+def resolve_root(source, node: cst.CSTNode) -> str:
+    """"shim" when the expression comes from this project's shim, else "vllm" (where imports should come from)."""
+    return "shim" if any(q.name.split(".")[0] == "shim" for q in qualified_names(source, node)) else "vllm"

@@ -39,14 +39,14 @@ class OverridePoolerConfig(Rule):
         fix = PythonFix().on(node, RenameKeyword(index, "pooler_config"))
         value = node.args[index].value
         if isinstance(value, cst.Dict):
-            call = self._as_pooler_config(value, fix)
+            call = self._as_pooler_config(value, fix, self.root(node.func))
             if call is None:
                 self.report(node, unfixable_reason="the dict has keys that are not plain names")
                 return
             fix.on(node, ReplaceValue(index, call))
         self.report(node, fix=fix)
 
-    def _as_pooler_config(self, value: cst.Dict, fix: PythonFix) -> cst.Call | None:
+    def _as_pooler_config(self, value: cst.Dict, fix: PythonFix, root: str) -> cst.Call | None:
         args = []
         for element in value.elements:
             key = string_value(element.key) if isinstance(element, cst.DictElement) else None
@@ -54,7 +54,6 @@ class OverridePoolerConfig(Rule):
                 return None
             args.append(cst.Arg(keyword=cst.Name(key), value=element.value,
                                 equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))))
-        root = "shim" if self.context.tracker.constructions and self.context.tracker.constructions[0].root == "shim" else "vllm"
         need = self.context.import_for(root, "vllm.config", POOLER_CONFIG)
         fix.imports.append(need)
         return cst.Call(func=cst.Name(need.local), args=_with_commas(args))
