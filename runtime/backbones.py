@@ -41,9 +41,14 @@ class PaddedBackbone:
 
 class PackedBertEncoder:
     """BERT-family encoder over the flat layout. It reads the transformers module's parameters; fusing Q/K/V
-    re-points the three projections at slices of one tensor, so no weight is held twice."""
+    re-points the three projections at slices of one tensor, so no weight is held twice.
 
-    def __init__(self, base_model: nn.Module):
+    With ``fp32_residual`` and half-precision weights, the GEMMs and attention run in the weights' dtype while the
+    residual stream and LayerNorms stay in fp32 (what CPU autocast does): a bf16 model on an AMX CPU then keeps
+    most of fp32's accuracy at bf16 speed. The LayerNorm parameters are copied to fp32 for that (2 × hidden
+    values per norm)."""
+
+    def __init__(self, base_model: nn.Module, fp32_residual: bool):
         config = base_model.config
         self.embeddings = base_model.embeddings
         self.layers = list(base_model.encoder.layer)
@@ -52,6 +57,16 @@ class PackedBertEncoder:
         # XLM-R has a single token type: a pair's segment ids from the tokenizer must not index past it.
         self.uses_token_types = config.type_vocab_size > 1
         self.fused_qkv = [_fuse_qkv(layer.attention.self) for layer in self.layers]
+        self.compute_dtype = self.embeddings.word_embeddings.weight.dtype
+        self.stream_dtype = torch.float32 if fp32_residual else self.compute_dtype
+        self.embedding_norm = self._norm(self.embeddings.LayerNorm)
+        self.layer_norms = [
+            (self._norm(layer.attention.output.LayerNorm), self._norm(layer.output.LayerNorm)) for layer in self.layers
+        ]
+
+    def _norm(self, layer_norm: nn.LayerNorm) -> tuple:
+        dtype = self.stream_dtype
+        return layer_norm.normalized_shape, layer_norm.weight.to(dtype), layer_norm.bias.to(dtype), layer_norm.eps
 
     @staticmethod
     def supports(base_model: nn.Module) -> bool:
@@ -65,33 +80,22 @@ class PackedBertEncoder:
         )
 
     def __call__(self, batch: PackedBatch) -> torch.Tensor:
-        emb = self.embeddings
-        x = emb.word_embeddings(batch.input_ids) + emb.position_embeddings(batch.position_ids + self.position_offset)
+        emb, stream, compute = self.embeddings, self.stream_dtype, self.compute_dtype
         token_types = batch.token_type_ids
         if token_types is None or not self.uses_token_types:
             token_types = torch.zeros_like(batch.input_ids)
-        x = x + emb.token_type_embeddings(token_types)
-        x = emb.LayerNorm(x)
+        x = emb.word_embeddings(batch.input_ids).to(stream)
+        x += emb.position_embeddings(batch.position_ids + self.position_offset)
+        x += emb.token_type_embeddings(token_types)
+        x = F.layer_norm(x, *self.embedding_norm)
         attention = _PaddedAttention(batch, self.num_heads)
-        for layer, (qkv_weight, qkv_bias) in zip(self.layers, self.fused_qkv):
-            context = attention(F.linear(x, qkv_weight, qkv_bias))
-            out = layer.attention.output
-            x = F.layer_norm(
-                out.dense(context).add_(x),
-                out.LayerNorm.normalized_shape,
-                out.LayerNorm.weight,
-                out.LayerNorm.bias,
-                out.LayerNorm.eps,
-            )
-            ffn = layer.output
-            hidden = ffn.dense(layer.intermediate.intermediate_act_fn(layer.intermediate.dense(x)))
-            x = F.layer_norm(
-                hidden.add_(x),
-                ffn.LayerNorm.normalized_shape,
-                ffn.LayerNorm.weight,
-                ffn.LayerNorm.bias,
-                ffn.LayerNorm.eps,
-            )
+        for layer, (qkv_weight, qkv_bias), (attention_norm, output_norm) in zip(
+            self.layers, self.fused_qkv, self.layer_norms
+        ):
+            context = attention(F.linear(x.to(compute), qkv_weight, qkv_bias))
+            x = F.layer_norm(layer.attention.output.dense(context).to(stream).add_(x), *attention_norm)
+            intermediate = layer.intermediate.intermediate_act_fn(layer.intermediate.dense(x.to(compute)))
+            x = F.layer_norm(layer.output.dense(intermediate).to(stream).add_(x), *output_norm)
         return x
 
 
@@ -135,7 +139,7 @@ class _PaddedAttention:
         return context if self.uniform else context[self.rows]
 
 
-def build_backbone(base_model: nn.Module, pad_token_id: int):
+def build_backbone(base_model: nn.Module, pad_token_id: int, fp32_residual: bool):
     if PackedBertEncoder.supports(base_model):
-        return PackedBertEncoder(base_model)
+        return PackedBertEncoder(base_model, fp32_residual)
     return PaddedBackbone(base_model, pad_token_id)

@@ -80,3 +80,12 @@ def test_long_text_is_rejected_or_keeps_its_last_tokens(engine):
     full_ids = engine.tokenizer(long_text)["input_ids"]
     # vLLM truncates on the left (keeps the last tokens); the tokenizer keeps [CLS] and [SEP].
     assert truncated.prompt_token_ids == full_ids[:1] + full_ids[-255:]
+
+
+def test_bfloat16_on_cpu_keeps_an_fp32_residual_stream(minilm_path, sentence_transformer):
+    """bf16 GEMMs with the residual stream and LayerNorms in fp32 stay within the golden tolerance."""
+    engine = load_engine(minilm_path, device="cpu", dtype="bfloat16")
+    assert engine.dtype == torch.bfloat16 and engine._backbone.stream_dtype == torch.float32
+    expected = sentence_transformer.encode(TEXTS[:6], normalize_embeddings=True, convert_to_tensor=True)
+    actual = torch.stack([r.data for r in engine.run("embed", TEXTS[:6])])
+    assert F.cosine_similarity(actual, expected, dim=-1).min().item() >= 0.9999
