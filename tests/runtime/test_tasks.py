@@ -305,3 +305,16 @@ def test_tokenizing_ahead_in_chunks_gives_the_same_results(tiny):
         close(a.data, b.data)
     with pytest.raises(ValueError, match="is longer than the maximum model length"):
         engine.run("embed", TEXTS + [" ".join(["model"] * 80)])
+
+
+def test_fused_gelu_up_projection_matches_the_plain_path(bert):
+    if not bert._backbone.fuse_gelu:
+        pytest.skip("oneDNN's fused linear+GELU is not available in this torch build")
+    fused = bert.run("token_embed", TEXTS)
+    bert._backbone.fuse_gelu = False
+    try:
+        plain = bert.run("token_embed", TEXTS)
+    finally:
+        bert._backbone.fuse_gelu = True
+    for a, b in zip(fused, plain, strict=True):
+        close(a.data, b.data)
