@@ -112,16 +112,16 @@ BGE_M3_ARCHITECTURE = "BgeM3EmbeddingModel"
 
 
 def supported_tasks(architectures: tuple[str, ...], runner: Runner, convert: Convert) -> tuple[str, ...]:
-    """Spec §3.2, the 0.19–0.21 column, in canonical order."""
+    """Spec §3.2, the 0.19–0.21 column, in the canonical order (vLLM's own order comes from a set)."""
     if runner != "pooling":
-        return ()
-    if BGE_M3_ARCHITECTURE in architectures:
-        return ("embed", "token_embed", "token_classify", "embed&token_classify")
-    if convert == "classify":
-        if is_token_classification(architectures):
-            return ("token_classify",)
-        return ("classify", "token_classify")
-    return ("embed", "token_embed")
+        tasks: set[str] = set()
+    elif BGE_M3_ARCHITECTURE in architectures:
+        tasks = {"embed", "token_embed", "token_classify", "embed&token_classify"}
+    elif convert == "classify":
+        tasks = {"token_classify"} if is_token_classification(architectures) else {"classify", "token_classify"}
+    else:
+        tasks = {"embed", "token_embed"}
+    return tuple(task for task in TASK_ORDER if task in tasks)
 
 
 def architecture_score_type(convert: Convert) -> ScoreType:
