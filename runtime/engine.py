@@ -155,6 +155,8 @@ class PoolingEngine:
         if score_type not in SCORE_TYPES:
             raise ValueError(f"Unknown score type {score_type!r}; expected one of {list(SCORE_TYPES)}")
         pairs = [tuple(pair) for pair in pairs]
+        if not pairs:
+            return []
         params = TaskParams(use_activation=use_activation)
         options = dict(use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
         if score_type == "cross-encoder":

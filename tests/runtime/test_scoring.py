@@ -62,3 +62,9 @@ def test_pairs_on_a_model_with_one_token_type(tiny):
         with torch.inference_mode():
             logits = model(input_ids=engine.tokenizer(*pair, return_tensors="pt")["input_ids"]).logits[0]
         torch.testing.assert_close(result.data, logits.softmax(-1), atol=2e-5, rtol=1e-4)
+
+
+def test_empty_inputs(tiny):
+    engine = load_engine(tiny["bert"], dtype="float32")
+    assert engine.run("embed", []) == []
+    assert engine.score([], "bi-encoder") == [] and engine.score([], "late-interaction") == []
