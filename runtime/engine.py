@@ -333,8 +333,8 @@ def load_engine(
     max_num_seqs: int | None = None,
     num_threads: int | None = None,
 ) -> PoolingEngine:
-    if convert not in ("auto", "embed", "classify"):
-        raise ValueError(f"convert must be 'auto', 'embed' or 'classify', got {convert!r}")
+    if convert not in ("auto", "none", "embed", "classify"):
+        raise ValueError(f"convert must be 'auto', 'none', 'embed' or 'classify', got {convert!r}")
     path = resolve_model_dir(model)
     config = load_config(path, hf_overrides, trust_remote_code)
     st_folder = read_st_folder(path)

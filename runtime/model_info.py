@@ -85,8 +85,8 @@ class ModelInfo:
 def runner_and_convert(
     architectures: tuple[str, ...], model_type: str, *, has_st_pooling: bool, convert: str
 ) -> tuple[Runner, Convert]:
-    """Spec §3.4. ``convert`` is the user's value ("auto", "embed" or "classify"); it is a no-op on the encoder
-    families vLLM implements natively as pooling models."""
+    """Spec §3.4. ``convert`` is the user's value ("auto", "none", "embed" or "classify"); "embed"/"classify" are
+    no-ops on the encoder families vLLM implements natively as pooling models, "none" never adapts a model."""
     arch = architectures[0] if architectures else "Model"
     runner: Runner = "pooling"
     arch_convert: Convert = "embed"
@@ -94,7 +94,7 @@ def runner_and_convert(
         if arch.endswith(suffixes):
             runner, arch_convert = rule_runner, rule_convert
             break
-    if runner == "generate" and (has_st_pooling or convert != "auto"):
+    if runner == "generate" and ((has_st_pooling and convert == "auto") or convert in ("embed", "classify")):
         # An ST Pooling module or an explicit convert turns a generative name into a pooling model.
         runner, arch_convert = "pooling", "embed"
     if runner == "generate":
