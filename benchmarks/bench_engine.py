@@ -218,7 +218,7 @@ def print_table(texts, tokens, reports, vectors, args) -> None:
 
     reference_label = next(iter(reports))  # sentence-transformers runs first
     reference = vectors[reference_label]
-    print(f"\n{'system':<24} {'batch':>6} {'texts/s':>9} {'tokens/s':>10} {'ratio':>6} {'best ratio':>10} "
+    print(f"\n{'system':<32} {'batch':>6} {'texts/s':>9} {'tokens/s':>10} {'ratio':>6} {'best ratio':>10} "
           f"{'peak RSS MB':>12} {'min cos':>9}")  # fmt: skip
     for label, runs in reports.items():
         seconds = statistics.median(r["seconds"] for r in runs)
@@ -228,19 +228,19 @@ def print_table(texts, tokens, reports, vectors, args) -> None:
             np.linalg.norm(vectors[label], axis=1) * np.linalg.norm(reference, axis=1)
         )
         print(
-            f"{label:<24} {runs[0]['best']:>6} {len(texts) / seconds:>9.1f} {tokens / seconds:>10.0f} "
+            f"{label:<32} {runs[0]['best']:>6} {len(texts) / seconds:>9.1f} {tokens / seconds:>10.0f} "
             f"{statistics.median(ratios):>6.2f} {max(ratios):>10.2f} {max(r['peak_rss_mb'] for r in runs):>12.0f} "
             f"{cosines.min():>9.6f}"
         )
         tuning = ", ".join(f"{k}: {v:.1f}" for k, v in runs[0]["tuning"].items())
-        print(f"{'':<24} tuning (batch setting: texts/s): {tuning}")
+        print(f"{'':<32} tuning (batch setting: texts/s): {tuning}")
         if args.device == "cuda":
             gpu = runs[0]["gpu_name"]
             peak = args.peak_tflops or next((v for k, v in _GPU_PEAK_TFLOPS.items() if k in gpu), None)
             achieved = flops_per_token(tokens / len(texts)) * tokens / seconds / 1e12
             mfu = f"{100 * achieved / peak:.2f}% of {peak:.0f} TFLOP/s" if peak else "unknown peak (--peak-tflops)"
             peak_gpu = max(r["peak_gpu_mb"] for r in runs)
-            print(f"{'':<24} {gpu}: {achieved:.2f} TFLOP/s, MFU {mfu}, peak GPU memory {peak_gpu:.0f} MB")
+            print(f"{'':<32} {gpu}: {achieved:.2f} TFLOP/s, MFU {mfu}, peak GPU memory {peak_gpu:.0f} MB")
     print("ratio = median over rounds of (sentence-transformers seconds / system seconds) in the same round")
 
 
