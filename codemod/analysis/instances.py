@@ -97,6 +97,13 @@ class InlineRef:
 
 
 @dataclass(frozen=True, eq=False)
+class ClosureRef:
+    """A name an inner function reads from an enclosing function that binds it after (or around) here."""
+
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
 class GlobalRef:
     name: str
 
@@ -107,7 +114,7 @@ class SelfAttrRef:
     attr: str
 
 
-Reference = Binding | GlobalRef | SelfAttrRef | InlineRef
+Reference = Binding | GlobalRef | SelfAttrRef | InlineRef | ClosureRef
 
 
 @dataclass(eq=False)
@@ -119,6 +126,9 @@ class Frame:
     attr_bindings: dict[str, list[Binding]] = field(default_factory=dict)  # class frames: self.<attr> = ...
     returns: list[Binding] = field(default_factory=list)  # function frames
     block_depth: int = 0  # compound statements entered inside this frame
+    assigned: frozenset[str] = frozenset()  # every name the function binds, wherever in its body
+    globals: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
 
 
 def _binding_constructions(binding: Binding) -> tuple[Construction, ...]:
@@ -146,6 +156,13 @@ class InstanceTracker(CachedVisitors):
         self._module_assign_counts: dict[str, int] = {}
         self._prior: dict[int, dict[str, Binding]] = {}
         self._declarations: set[int] = set()  # names of defs, classes and parameters
+        self._called_funcs: set[int] = set()  # the `func` of every call: `llm.embed` in `llm.embed(x)`
+        self._assign_targets: set[int] = set()  # Names bound by a plain assignment (handled in leave_Assign)
+        self._foreign_attrs: dict[str, cst.CSTNode] = {}  # `x.attr` read on something other than self
+        self._class_frames: list[Frame] = []
+        self._function_bindings: dict[str, list[Construction]] = {}  # constructions bound to a name in a function
+        self._plain_calls: list[cst.Call] = []  # `name(...)` calls: maybe factory calls
+        self._handled_factory_calls: set[int] = set()
 
     # --- scopes ----------------------------------------------------------------------------------
 
@@ -167,16 +184,80 @@ class InstanceTracker(CachedVisitors):
             self._declarations.add(id(param.name))
             annotated = param.annotation is not None and self._is_llm_expr(param.annotation.annotation)
             frame.env[param.name.value] = AnnotatedLLM() if annotated else UNKNOWN
+        frame.assigned = self._names_bound_in(node.body)
         self._frames.append(frame)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         frame = self._frames.pop()
         if self._frame.kind == "module":
-            self._factories[original_node.name.value] = self._factory_construction(frame)
+            factory = self._factory_construction(frame)
+            self._factories[original_node.name.value] = factory
+            if factory is None:  # returned from a function we do not follow as a factory: escaped
+                for binding in frame.returns:
+                    for construction in _binding_constructions(binding):
+                        construction.escapes.append(original_node)
+
+    def _names_bound_in(self, body: cst.CSTNode) -> frozenset[str]:
+        try:
+            scope = self.get_metadata(ScopeProvider, body, None)
+        except KeyError:
+            scope = None
+        return frozenset(a.name for a in scope.assignments) if scope is not None else frozenset()
+
+    # Lambdas and comprehensions have scopes of their own: their parameters and targets are not
+    # rebindings of the enclosing names.
+    def _push_inner_scope(self, params: cst.Parameters | None = None, inside: cst.CSTNode | None = None) -> None:
+        frame = Frame("function")
+        if inside is not None:
+            frame.assigned = self._names_bound_in(inside)
+        if params is not None:
+            every = [*params.posonly_params, *params.params, *params.kwonly_params, params.star_arg, params.star_kwarg]
+            for param in every:
+                if isinstance(param, cst.Param):
+                    self._declarations.add(id(param.name))
+                    frame.env[param.name.value] = UNKNOWN
+        self._frames.append(frame)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._push_inner_scope(node.params)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._frames.pop()
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._push_inner_scope(inside=node.elt)
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self._frames.pop()
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._push_inner_scope(inside=node.elt)
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self._frames.pop()
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._push_inner_scope(inside=node.key)
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self._frames.pop()
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._push_inner_scope(inside=node.elt)
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self._frames.pop()
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self._frame.globals.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self._frame.nonlocals.update(item.name.value for item in node.names)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._declarations.add(id(node.name))
         self._frames.append(Frame("class"))
+        self._class_frames.append(self._frame)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         frame = self._frames.pop()
@@ -184,6 +265,9 @@ class InstanceTracker(CachedVisitors):
         remaining_uses = []
         for use, ref in self._deferred_uses:
             if isinstance(ref, SelfAttrRef) and ref.frame is frame:
+                if ref.attr not in frame.attr_bindings:
+                    # Set somewhere else (a base class, a mixin): uses of that attribute are not all here.
+                    self._foreign_attrs.setdefault(ref.attr, use.call)
                 ref = self._single_binding(frame.attr_bindings.get(ref.attr, []))
             remaining_uses.append((use, ref))
         self._deferred_uses = remaining_uses
@@ -208,6 +292,12 @@ class InstanceTracker(CachedVisitors):
     def leave_For(self, original_node: cst.For) -> None:
         self._frame.block_depth -= 1
 
+    def visit_Match(self, node: cst.Match) -> None:
+        self._frame.block_depth += 1
+
+    def leave_Match(self, original_node: cst.Match) -> None:
+        self._frame.block_depth -= 1
+
     def visit_While(self, node: cst.While) -> None:
         self._frame.block_depth += 1
 
@@ -229,6 +319,9 @@ class InstanceTracker(CachedVisitors):
     # --- constructions and uses ------------------------------------------------------------------
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._called_funcs.add(id(node.func))
+        if isinstance(node.func, cst.Name):
+            self._plain_calls.append(node)
         qualified = self._llm_root(node.func)
         if qualified:
             construction = Construction(node, qualified)
@@ -246,9 +339,16 @@ class InstanceTracker(CachedVisitors):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._attribute_values.add(id(node.value))
+        if node.attr.value in POOLING_METHODS and id(node) not in self._called_funcs:
+            # `f = llm.classify`, `partial(llm.encode, ...)`: a use whose task we cannot see.
+            receiver = self._reference_of(node.value)
+            if receiver is not None:
+                self._deferred_escapes.append((node, receiver))
+        ref = self._self_attr_ref(node)
+        if ref is None and self._context(node) is not ExpressionContext.STORE:
+            self._foreign_attrs.setdefault(node.attr.value, node)
         if id(node) in self._attribute_values:
             return  # part of a longer chain such as self.llm.embed: not a bare use
-        ref = self._self_attr_ref(node)
         if ref is not None and self._context(node) is ExpressionContext.LOAD:
             self._deferred_escapes.append((node, ref))
 
@@ -256,8 +356,11 @@ class InstanceTracker(CachedVisitors):
         if id(node) in self._declarations:
             return
         if id(node) in self._attribute_values or self._context(node) is not ExpressionContext.LOAD:
-            if self._context(node) is ExpressionContext.STORE:
-                self._store(node.value, UNKNOWN)  # for-targets, with-as, unpacking ...; Assign refines it
+            if self._context(node) is ExpressionContext.STORE and id(node) not in self._assign_targets:
+                # for-targets, with/except-as, walrus, unpacking: a rebinding we do not follow.
+                for construction in _binding_constructions(self._frame.env.get(node.value)):
+                    construction.ambiguous = True
+                self._store(node.value, UNKNOWN)
             return
         ref = self._lookup(node.value, node)
         if ref is not None:
@@ -278,6 +381,7 @@ class InstanceTracker(CachedVisitors):
     # --- assignments -----------------------------------------------------------------------------
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        self._assign_targets.update(id(t.target) for t in node.targets if isinstance(t.target, cst.Name))
         if isinstance(node.value, cst.Name) and all(isinstance(t.target, cst.Name) for t in node.targets):
             self._attribute_values.add(id(node.value))  # `alias = llm` is followed, not an escape
         self._prior[id(node)] = {
@@ -293,6 +397,7 @@ class InstanceTracker(CachedVisitors):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if isinstance(node.target, cst.Name):
+            self._assign_targets.add(id(node.target))
             self._prior[id(node)] = {node.target.value: self._frame.env.get(node.target.value)}
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
@@ -305,8 +410,14 @@ class InstanceTracker(CachedVisitors):
         if isinstance(target, cst.Name):
             binding = self._binding_of(value, mark_handled=True)
             name = target.value
-            if frame.kind == "module":
+            if name in frame.nonlocals:
+                for construction in _binding_constructions(binding):
+                    construction.ambiguous = True  # bound for an enclosing function we do not follow
+                return
+            if frame.kind == "module" or name in frame.globals:
                 self._module_assign_counts[name] = self._module_assign_counts.get(name, 0) + 1
+            if frame.kind == "function" and name not in frame.globals:
+                self._function_bindings.setdefault(name, []).extend(_binding_constructions(binding))
             previous = prior.get(name)
             if frame.block_depth and previous is not None and previous is not binding:
                 # Reassigned in a branch: which construction reaches a later use depends on run time.
@@ -327,7 +438,8 @@ class InstanceTracker(CachedVisitors):
                 construction.names.append(f"self.{attr}")
 
     def _store(self, name: str, binding: Binding) -> None:
-        self._frame.env[name] = binding
+        frame = self._frames[0] if name in self._frame.globals else self._frame
+        frame.env[name] = binding
 
     # --- resolution helpers ----------------------------------------------------------------------
 
@@ -338,6 +450,7 @@ class InstanceTracker(CachedVisitors):
                 self._handled.add(id(value))
             return Bound(construction)
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and not self._is_local(value.func):
+            self._handled_factory_calls.add(id(value))
             return FactoryResult(value.func.value)
         if isinstance(value, cst.Name):
             ref = self._lookup(value.value, value)
@@ -348,6 +461,7 @@ class InstanceTracker(CachedVisitors):
         if isinstance(receiver, cst.Call):
             if isinstance(receiver.func, cst.Name) and not self._is_local(receiver.func):
                 if self._llm_root(receiver.func) is None:
+                    self._handled_factory_calls.add(id(receiver))
                     return FactoryResult(receiver.func.value)
             return InlineRef(receiver)
         if isinstance(receiver, cst.Name):
@@ -358,34 +472,34 @@ class InstanceTracker(CachedVisitors):
         return isinstance(receiver, (cst.Name, cst.Call)) or self._self_attr_ref(receiver) is not None
 
     def _lookup(self, name: str, node: cst.CSTNode) -> Reference:
+        innermost = True
         for frame in reversed(self._frames):
             if frame.kind == "class":
                 continue  # class bodies are not enclosing scopes for methods
-            if name in frame.env:
-                return frame.env[name]
-            if frame.kind == "function" and self._assigned_in_function(name, node, frame):
-                return UNKNOWN
             if frame.kind == "module":
                 return frame.env.get(name) if len(self._frames) == 1 else GlobalRef(name)
+            if name in frame.globals:
+                return GlobalRef(name)
+            if name in frame.nonlocals:
+                return UNKNOWN
+            if name in frame.env:
+                return frame.env[name]
+            if name in frame.assigned:
+                # Bound later in this function; or, read from an inner function, bound in the enclosing one.
+                return UNKNOWN if innermost else ClosureRef(name)
+            innermost = False
         return UNKNOWN
-
-    def _assigned_in_function(self, name: str, node: cst.CSTNode, frame: Frame) -> bool:
-        # Only the innermost function's scope is known from metadata; enclosing ones used env alone.
-        if frame is not self._frame:
-            return False
-        try:
-            scope = self.get_metadata(ScopeProvider, node)
-        except KeyError:
-            return False
-        return scope is not None and bool(scope.assignments[name]) and name not in getattr(scope, "_globals", ())
 
     def _is_local(self, name: cst.Name) -> bool:
         return len(self._frames) > 1 and any(name.value in f.env for f in self._frames[1:])
 
     def _method_frame(self) -> Frame | None:
+        """The method we are in, also from a function nested in it (closures see its `self`)."""
         for frame in reversed(self._frames):
-            if frame.kind == "function":
-                return frame if frame.class_frame is not None else None
+            if frame.kind == "class":
+                return None
+            if frame.kind == "function" and frame.class_frame is not None:
+                return frame
         return None
 
     def _is_self_attr(self, node: cst.BaseExpression) -> bool:
@@ -441,6 +555,10 @@ class InstanceTracker(CachedVisitors):
         module_env = self._frames[0].env
 
         def resolve(ref: Reference) -> Binding:
+            if isinstance(ref, ClosureRef):
+                for construction in self._function_bindings.get(ref.name, []):
+                    construction.ambiguous = True
+                return UNKNOWN
             if isinstance(ref, InlineRef):
                 construction = self._by_call.get(id(ref.call))
                 if construction is None:
@@ -468,6 +586,15 @@ class InstanceTracker(CachedVisitors):
         for construction in self.constructions:
             if id(construction.call) not in self._handled:
                 construction.escapes.append(construction.call)
+        for frame in self._class_frames:
+            for attr, bindings in frame.attr_bindings.items():
+                if attr in self._foreign_attrs:  # `obj.<attr>` read outside the class's own methods
+                    for construction in (c for b in bindings for c in _binding_constructions(b)):
+                        construction.escapes.append(self._foreign_attrs[attr])
+        for call in self._plain_calls:
+            factory = self._factories.get(call.func.value)
+            if factory is not None and id(call) not in self._handled_factory_calls:
+                factory.escapes.append(call)  # the factory's instance is passed on, not followed
 
     def _ambiguous_global(self, name: str) -> Binding:
         binding = self._frames[0].env.get(name)
