@@ -71,10 +71,12 @@ class FileContext:
         where = self._positions[target]
         return where.start.line, where.end.line
 
-    def import_for(self, root: str, module: str, name: str) -> ImportNeed:
+    def import_for(self, root: str, module: str, name: str) -> ImportNeed | None:
         """How to refer to ``name``: an existing import of it, or a new ``from module import name``.
 
         ``root`` is "vllm" or "shim": code written against this project's shim gets its names from it.
+        None when a new top-level import would be wrong: the file imports vLLM only conditionally
+        (inside ``try``/``if`` or a function), so an unconditional one could break where vLLM is absent.
         """
         module = "shim" if root == "shim" else module
         key = (module, name)
@@ -85,11 +87,26 @@ class FileContext:
                 need = ImportNeed(imported_module, name, local)
                 break
         else:
+            if not self._imports_root_unconditionally(module.split(".")[0]):
+                return None
             taken = set(self.module_level_names())
             local = name if name not in taken else f"Vllm{name}"
             need = ImportNeed(module, name, local)
         self._planned[key] = need
         return need
+
+    def _imports_root_unconditionally(self, root: str) -> bool:
+        for statement in self.module.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                        if self.code(small.module).split(".")[0] == root:
+                            return True
+                    if isinstance(small, cst.Import) and any(
+                        self.code(alias.name).split(".")[0] == root for alias in small.names
+                    ):
+                        return True
+        return False
 
     def module_level_names(self) -> set[str]:
         scope = self.wrapper.resolve(cst.metadata.ScopeProvider).get(self.module)

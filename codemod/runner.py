@@ -51,6 +51,8 @@ def process_text(path: str, text: str, options: Options) -> FileResult:
         return scan_file(path, text, options, check_python_source)
     except RecursionError:
         return FileResult(path, error=f"{path}: too deeply nested to analyse; left unchanged")
+    except Exception as error:  # noqa: BLE001 - one file's internal error must not stop the run or lose files
+        return FileResult(path, error=f"{path}: internal error ({type(error).__name__}: {error}); left unchanged")
 
 
 def _process_for_pool(item: tuple[Path, Options]) -> FileOutcome:

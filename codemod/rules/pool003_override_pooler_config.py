@@ -41,7 +41,7 @@ class OverridePoolerConfig(Rule):
         if isinstance(value, cst.Dict):
             call = self._as_pooler_config(value, fix, self.root(node.func))
             if call is None:
-                self.report(node, unfixable_reason="the dict has keys that are not plain names")
+                self.report(node, unfixable_reason="the dict has keys that are not plain names, or vLLM is imported conditionally")
                 return
             fix.on(node, ReplaceValue(index, call))
         self.report(node, fix=fix)
@@ -55,6 +55,8 @@ class OverridePoolerConfig(Rule):
             args.append(cst.Arg(keyword=cst.Name(key), value=element.value,
                                 equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))))
         need = self.context.import_for(root, "vllm.config", POOLER_CONFIG)
+        if need is None:
+            return None  # vLLM is imported conditionally: no new top-level import
         fix.imports.append(need)
         return cst.Call(func=cst.Name(need.local), args=_with_commas(args))
 

@@ -116,6 +116,8 @@ class ImplicitPoolingTask(Rule):
 
     def _new_pooler_config(self, construction, call: cst.Call, literal: cst.SimpleString, fix: PythonFix | None = None):
         need = self.context.import_for(construction.root, "vllm.config", POOLER_CONFIG)
+        if need is None:
+            return None, "vLLM is imported conditionally here: import PoolerConfig next to LLM and pin the task by hand"
         value = cst.Call(func=cst.Name(need.local), args=[cst.Arg(keyword=cst.Name("task"), value=literal,
                          equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))])
         fix = fix or PythonFix()

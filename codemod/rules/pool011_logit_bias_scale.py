@@ -3,6 +3,7 @@
 ``logit_sigma`` is the reciprocal of ``logit_scale``: numeric literals are rewritten exactly (safe); an
 expression becomes ``1 / (expr)`` (unsafe: it changes when the value is computed)."""
 
+import ast
 from fractions import Fraction
 
 import libcst as cst
@@ -65,12 +66,14 @@ class LogitBiasScale(Rule):
 def _reciprocal(value: cst.BaseExpression):
     if not isinstance(value, (cst.Integer, cst.Float)):
         return None
-    number = Fraction(value.value.replace("_", ""))
+    number = Fraction(ast.literal_eval(value.value))  # 0x10, 1_000, 1e-3 ... as Python reads them
     if number == 0:
         return "zero"
-    inverse = 1 / number
-    text = repr(float(inverse))
-    return cst.Float(text)
+    try:
+        inverse = float(1 / number)
+    except OverflowError:
+        return None  # not representable: written as 1 / (value), an unsafe fix
+    return cst.Float(repr(inverse))
 
 
 def _one_over(value: cst.BaseExpression) -> cst.BaseExpression:

@@ -182,3 +182,30 @@ def test_warns_when_every_file_is_excluded(project, capsys):
     (project / "generated" / "legacy.py").write_text(LEGACY)
     assert run("--check", "generated") == 0
     assert "no files to check" in capsys.readouterr().err
+
+
+def test_logit_scale_literals_of_every_form(project):
+    (project / "cfg.py").write_text(
+        "from vllm.config import PoolerConfig\na = PoolerConfig(logit_scale=0x10)\nb = PoolerConfig(logit_scale=1e-320)\n"
+    )
+    assert run("cfg.py") == 1  # the overflowing one needs --unsafe-fixes
+    text = (project / "cfg.py").read_text()
+    assert "logit_sigma=0.0625" in text and "logit_scale=1e-320" in text
+
+
+def test_internal_error_in_one_file_is_exit_2_and_the_others_are_fixed(project, monkeypatch, capsys):
+    import codemod.runner
+
+    real = codemod.runner.scan_file
+
+    def flaky(path, text, options, check_python):
+        if path.endswith("boom.py"):
+            raise RuntimeError("simulated")
+        return real(path, text, options, check_python)
+
+    monkeypatch.setattr(codemod.runner, "scan_file", flaky)
+    (project / "boom.py").write_text(LEGACY)
+    (project / "ok.py").write_text(LEGACY)
+    assert run("-j", "1", ".") == 2
+    assert "boom.py: internal error (RuntimeError: simulated)" in capsys.readouterr().err
+    assert (project / "ok.py").read_text() == FIXED and (project / "boom.py").read_text() == LEGACY

@@ -44,3 +44,18 @@ def test_comprehension_target_does_not_rebind_the_engine():
     source = HEADER + 'llm = LLM("m")\nnames = [llm for llm in ["a", "b"]]\nllm.embed(["a"])\n'
     result = check_python_source(source, "x.py", Options(fix=True))
     assert 'PoolerConfig(task="embed")' in result.fixed_source
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "try:\n    from vllm import LLM\nexcept ImportError:\n    LLM = None\n\ndef embed(t):\n    llm = LLM('m')\n    return llm.embed(t)\n",
+        "def embed(t):\n    from vllm import LLM\n    llm = LLM('m')\n    return llm.embed(t)\n",
+    ],
+    ids=["try-import", "function-import"],
+)
+def test_no_unconditional_import_is_added_where_vllm_is_optional(source):
+    result = check_python_source(source, "x.py", Options(fix=True))
+    assert [f.code for f in result.findings] == ["POOL005"]
+    assert result.fixed_source is None
+    assert "conditionally" in result.findings[0].unfixable_reason
