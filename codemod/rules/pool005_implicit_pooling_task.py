@@ -46,8 +46,8 @@ class ImplicitPoolingTask(Rule):
             'from vllm import LLM\nfrom vllm.config import PoolerConfig\n\ndef build():\n    return LLM("m", pooler_config=PoolerConfig(task="classify"))\n\ndef main():\n    llm = build()\n    return llm.classify(["x"])\n',
         ),
         Invalid(
-            'from vllm import LLM, EngineArgs\nparser.set_defaults(model="m", runner="pooling")\nllm = LLM(**vars(args))\nllm.encode(p, pooling_task="token_embed")\n',
-            'from vllm import LLM, EngineArgs\nfrom vllm.config import PoolerConfig\nparser.set_defaults(model="m", runner="pooling", pooler_config=PoolerConfig(task="token_embed"))\nllm = LLM(**vars(args))\nllm.encode(p, pooling_task="token_embed")\n',
+            'from vllm import LLM, EngineArgs\nparser.set_defaults(model="m", runner="pooling")\nargs = parser.parse_args()\nllm = LLM(**vars(args))\nllm.encode(p, pooling_task="token_embed")\n',
+            'from vllm import LLM, EngineArgs\nfrom vllm.config import PoolerConfig\nparser.set_defaults(model="m", runner="pooling", pooler_config=PoolerConfig(task="token_embed"))\nargs = parser.parse_args()\nllm = LLM(**vars(args))\nllm.encode(p, pooling_task="token_embed")\n',
         ),
         Invalid('from vllm import LLM\nllm = LLM("m")\nllm.embed(["a"])\nsend(llm)\n'),  # escapes: report only
         Invalid(
@@ -59,11 +59,25 @@ class ImplicitPoolingTask(Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self._set_defaults: list[cst.Call] = []
+        self._set_defaults: dict[str, list[cst.Call]] = {}  # parser name -> its set_defaults(...) calls
+        self._parsed_by: dict[str, str] = {}  # args name -> the parser whose parse_args() made it
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "set_defaults":
-            self._set_defaults.append(node)
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "set_defaults" and isinstance(func.value, cst.Name):
+            self._set_defaults.setdefault(func.value.value, []).append(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        if (
+            len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "parse_args"
+            and isinstance(value.func.value, cst.Name)
+        ):
+            self._parsed_by[node.targets[0].target.value] = value.func.value.value
 
     def finish(self) -> None:
         if not self.applies():
@@ -126,10 +140,13 @@ class ImplicitPoolingTask(Rule):
         return fix, None
 
     def _via_set_defaults(self, construction, task: str, literal: cst.SimpleString):
-        """``LLM(**vars(args))``: the task goes where the script sets its argument defaults (spec §14 A)."""
-        if len(self._set_defaults) != 1:
-            return None, "built from **kwargs and there is no single parser.set_defaults(...) to put the task in"
-        defaults = self._set_defaults[0]
+        """``LLM(**vars(args))`` with ``args = parser.parse_args()``: the task goes into that parser's
+        ``set_defaults(...)``, where the script sets its argument defaults (spec §14 A)."""
+        parser = self._parser_of(construction.call)
+        calls = self._set_defaults.get(parser, []) if parser else []
+        if len(calls) != 1:
+            return None, "built from **kwargs that are not `vars(args)` of a parser with one set_defaults(...) call"
+        defaults = calls[0]
         index = keyword_index(defaults, "pooler_config")
         if index is None:
             return self._new_pooler_config(construction, defaults, literal)
@@ -139,6 +156,21 @@ class ImplicitPoolingTask(Rule):
         if existing.kind == "dict" and not existing.has_task:
             return PythonFix().on(existing.value, AddDictEntry("task", literal)), None
         return None, "set_defaults(pooler_config=...) is not a literal to merge the task into"
+
+
+    def _parser_of(self, call: cst.Call) -> str | None:
+        for arg in call.args:
+            value = arg.value
+            if (
+                arg.star == "**"
+                and isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Name)
+                and value.func.value == "vars"
+                and len(value.args) == 1
+                and isinstance(value.args[0].value, cst.Name)
+            ):
+                return self._parsed_by.get(value.args[0].value.value)
+        return None
 
 
 def _first_string(call: cst.Call):

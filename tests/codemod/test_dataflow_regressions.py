@@ -59,3 +59,12 @@ def test_no_unconditional_import_is_added_where_vllm_is_optional(source):
     assert [f.code for f in result.findings] == ["POOL005"]
     assert result.fixed_source is None
     assert "conditionally" in result.findings[0].unfixable_reason
+
+
+def test_set_defaults_of_an_unrelated_parser_is_not_touched():
+    source = HEADER + (
+        'sub.set_defaults(func=run)\nengine_kwargs = {"model": "m", "pooler_config": {"task": "classify"}}\n'
+        'llm = LLM(**engine_kwargs)\nllm.embed(["a"])\n'
+    )
+    result = check_python_source(source, "x.py", Options(fix=True))
+    assert result.fixed_source is None
