@@ -146,7 +146,8 @@ def check_command(paths, check, diff, unsafe_fixes, target_version, select, igno
         if not quiet:
             click.echo(format_summary(reported, unsafe_fixes), err=True)
     else:
-        _report(reported, output_format, output_file, show_statistics, show_fixes, unsafe_fixes, quiet, fixed_findings, fixed_files, writing)
+        quiet_summary = quiet or (bool(errors) and not reported)  # never "All checks passed!" next to an error
+        _report(reported, output_format, output_file, show_statistics, show_fixes, unsafe_fixes, quiet_summary, fixed_findings, fixed_files, writing)
     for error in errors:
         click.echo(f"error: {error}", err=True)
     if errors:

@@ -86,7 +86,7 @@ def _one_pass(source: str, path: str, options: Options, rules: list[type[Rule]] 
         argv_findings = [f for f in argv_findings if not is_suppressed(f, noqa)]
     result.findings = sorted(findings + argv_findings, key=Finding.sort_key)
     if options.fix:
-        _apply(context, raw, result)
+        _apply(context, list(zip(raw, findings)), result)
         if result.fixed_source is None:
             _apply_argv_edits(context, argv_findings, result)
     return result
@@ -111,20 +111,34 @@ def _applicable(finding: RawFinding, options: Options) -> bool:
     return finding.applicability is FixClass.SAFE or (finding.applicability is FixClass.UNSAFE and options.unsafe_fixes)
 
 
-def _apply(context: FileContext, raw: list[RawFinding], result: FileResult) -> None:
-    chosen = [(index, finding) for index, finding in enumerate(raw) if _applicable(finding, context.options)]
+def _apply(context: FileContext, pairs: list[tuple[RawFinding, Finding]], result: FileResult) -> None:
+    chosen = [(raw, finding) for raw, finding in pairs if _applicable(raw, context.options)]
     if not chosen:
         return
-    fixed = apply_fixes(context.module, [finding.fix for _, finding in chosen])
-    new_source = fixed.code
-    problem = verify_fixed_source(context.module, new_source)
+    new_source, problem = _fixed_source(context, chosen)
     if problem:
-        for index, _ in chosen:
-            result.findings[index] = _replace(result.findings[index], fix=None, unfixable_reason=problem)
-        return
+        # Some fixes conflict: keep each one that still verifies together with those kept so far.
+        kept, rejected = [], []
+        for pair in chosen:
+            _, pair_problem = _fixed_source(context, kept + [pair])
+            if pair_problem:
+                rejected.append((pair, pair_problem))
+            else:
+                kept.append(pair)
+        unfixable = {id(finding): reason for (_, finding), reason in rejected}
+        result.findings = [
+            _replace(f, fix=None, unfixable_reason=unfixable[id(f)]) if id(f) in unfixable else f for f in result.findings
+        ]
+        chosen = kept
+        new_source, _ = _fixed_source(context, chosen) if chosen else (context.module.code, None)
     if new_source != context.module.code:
         result.fixed_source = new_source
-        result.applied = [result.findings[index] for index, _ in chosen]
+        result.applied = [finding for _, finding in chosen]
+
+
+def _fixed_source(context: FileContext, chosen: list[tuple[RawFinding, Finding]]) -> tuple[str, str | None]:
+    new_source = apply_fixes(context.module, [raw.fix for raw, _ in chosen]).code
+    return new_source, verify_fixed_source(context.module, new_source)
 
 
 def verify_fixed_source(original: cst.Module, new_source: str) -> str | None:
@@ -202,9 +216,17 @@ def _edits(context: FileContext, raw: RawFinding) -> list[Edit]:
             )
         )
     if raw.fix.imports:
-        with_imports = add_imports(context.module, raw.fix.imports)
-        edits.extend(_line_diff_edits(context.module.code, with_imports.code))
+        edits.extend(_import_edits(context, tuple(raw.fix.imports)))
     return edits
+
+
+def _import_edits(context: FileContext, needs: tuple) -> list[Edit]:
+    """The edits adding ``needs``; computed once per file and set of imports (many findings share one)."""
+    cache = context.__dict__.setdefault("_import_edit_cache", {})
+    if needs not in cache:
+        with_imports = add_imports(context.module, list(needs))
+        cache[needs] = _line_diff_edits(context.module.code, with_imports.code)
+    return cache[needs]
 
 
 def _outermost_targets(context: FileContext, raw: RawFinding) -> list[cst.CSTNode]:

@@ -38,6 +38,9 @@ class OverridePoolerConfig(Rule):
             return
         fix = PythonFix().on(node, RenameKeyword(index, "pooler_config"))
         value = node.args[index].value
+        if isinstance(value, cst.Dict) and self.target < (0, 19) and "task" in _keys(value):
+            self.report(node, unfixable_reason="PoolerConfig has no `task` field before vLLM 0.19")
+            return
         if isinstance(value, cst.Dict):
             call = self._as_pooler_config(value, fix, self.root(node.func))
             if call is None:
@@ -59,6 +62,10 @@ class OverridePoolerConfig(Rule):
             return None  # vLLM is imported conditionally: no new top-level import
         fix.imports.append(need)
         return cst.Call(func=cst.Name(need.local), args=_with_commas(args))
+
+
+def _keys(value: cst.Dict) -> set:
+    return {string_value(e.key) for e in value.elements if isinstance(e, cst.DictElement)}
 
 
 def _with_commas(args: list[cst.Arg]) -> list[cst.Arg]:

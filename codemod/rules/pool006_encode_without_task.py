@@ -34,7 +34,8 @@ class EncodeWithoutTask(Rule):
             if use.method != "encode" or not use.is_llm or not requested(use, self.symbol).missing:
                 continue
             task = self._visible_task(use)
-            if task is None:
+            if task is None or any(arg.star for arg in use.call.args):
+                # With **kwargs the task may already be among them: adding one could repeat it.
                 self.report(use.call, applicability=FixClass.REPORT)
                 continue
             fix = PythonFix().on(use.call, AddKeyword("pooling_task", quote_like(None, task)))

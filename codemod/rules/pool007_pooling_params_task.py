@@ -4,9 +4,11 @@ Engine-level code (``AsyncLLM.encode``, ``LLMEngine.add_request``) must keep ``P
 only calls on a proven ``LLM`` are touched.
 """
 
+import libcst as cst
+
 from codemod.analysis.tasks import RENAMED_TASK_VALUES, params_task, pooling_params_arg
 from codemod.examples import Invalid, Valid
-from codemod.python.edits import AddKeyword, PythonFix, RemoveArg, keyword_arg, keyword_index, quote_like, string_value
+from codemod.python.edits import AddKeyword, PythonFix, RemoveArg, ReplaceValue, keyword_arg, keyword_index, quote_like, string_value
 from codemod.rule import Rule
 from shim.registry import FixClass
 
@@ -57,7 +59,8 @@ class PoolingParamsTask(Rule):
                         applicability=FixClass.REPORT)
             return
         task = RENAMED_TASK_VALUES.get(value, value)
-        method_task = {"embed": "embed", "classify": "classify"}.get(use.method)
+        # reward() is POOL009's: it becomes encode(..., pooling_task="token_classify") there.
+        method_task = {"embed": "embed", "classify": "classify", "reward": "token_classify"}.get(use.method)
         explicit = keyword_arg(use.call, "pooling_task")
         requested = method_task or (string_value(explicit.value) if explicit else None)
         if requested is not None and requested != task:
@@ -68,7 +71,10 @@ class PoolingParamsTask(Rule):
             self.report(use.call, unfixable_reason="score() picks its own task", applicability=FixClass.REPORT)
             return
         fix = PythonFix()
-        if len(params.args) == 1:
+        later_positional = any(a.keyword is None for a in use.call.args[params_index + 1 :])
+        if len(params.args) == 1 and later_positional:
+            fix.on(use.call, ReplaceValue(params_index, cst.Name("None")))  # keep the positions after it
+        elif len(params.args) == 1:
             fix.on(use.call, RemoveArg(params_index))  # task was all it said: drop pooling_params
         else:
             fix.on(params, RemoveArg(keyword_index(params, "task")))

@@ -68,3 +68,45 @@ def test_set_defaults_of_an_unrelated_parser_is_not_touched():
     )
     result = check_python_source(source, "x.py", Options(fix=True))
     assert result.fixed_source is None
+
+
+def test_reward_with_pooling_params_task_migrates_in_one_consistent_fix():
+    source = HEADER + 'from vllm import PoolingParams\nprm = LLM("m")\nprm.reward(xs, pooling_params=PoolingParams(task="reward", dimensions=2))\n'
+    result = check_python_source(source, "x.py", Options(fix=True))
+    assert 'prm.encode(xs, pooling_params=PoolingParams(dimensions=2), pooling_task="token_classify")' in result.fixed_source
+    compile(result.fixed_source, "x.py", "exec")
+
+
+def test_conflicting_fixes_are_dropped_one_at_a_time(monkeypatch):
+    """A fix that would not compile is rejected alone; the other fixes of the file still apply."""
+    import codemod.engine as engine
+
+    real = engine.verify_fixed_source
+
+    def reject_reward_fix(original, new_source):
+        return "simulated conflict" if "token_classify" in new_source else real(original, new_source)
+
+    monkeypatch.setattr(engine, "verify_fixed_source", reject_reward_fix)
+    source = HEADER + 'prm = LLM("p")\nprm.reward(xs)\nfrom vllm.config import PoolerConfig\ncfg = PoolerConfig(normalize=False)\n'
+    result = check_python_source(source, "x.py", Options(fix=True))
+    assert "use_activation=False" in result.fixed_source and "prm.reward(xs)" in result.fixed_source
+    reasons = {f.code: f.unfixable_reason for f in result.findings}
+    assert reasons["POOL009"] == "simulated conflict" and reasons["POOL010"] is None
+
+
+def test_encode_with_star_kwargs_is_reported_not_fixed():
+    source = HEADER + 'from vllm.config import PoolerConfig\nllm = LLM("m", pooler_config=PoolerConfig(task="token_embed"))\nllm.encode(texts, **kw)\n'
+    result = check_python_source(source, "x.py", Options(fix=True))
+    assert [f.code for f in result.findings] == ["POOL006"] and result.fixed_source is None
+
+
+def test_positional_pooling_params_keeps_the_positions_after_it():
+    source = HEADER + 'from vllm import PoolingParams\nllm = LLM("m")\nllm.encode(texts, PoolingParams(task="token_embed"), True)\n'
+    result = check_python_source(source, "x.py", Options(fix=True))
+    assert 'llm.encode(texts, None, True, pooling_task="token_embed")' in result.fixed_source
+
+
+def test_no_pooler_config_task_below_0_19():
+    source = HEADER + 'llm = LLM("m", override_pooler_config={"task": "embed"})\n'
+    result = check_python_source(source, "x.py", Options(fix=True, target_version=(0, 18)))
+    assert result.fixed_source is None
