@@ -79,8 +79,9 @@ def worker(args: argparse.Namespace) -> None:
         from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(model_path(), device=args.device)
-        if args.device == "cuda":
-            model.half()  # the usual way to run sentence-transformers on a GPU; the engine's "auto" is fp16 too
+        if args.dtype != "float32":
+            # fp16 is the usual way to run sentence-transformers on a GPU; bf16 on CPU is --also-st-bf16.
+            model.to(getattr(torch, args.dtype))
 
         def encode(batch_texts, setting):
             return model.encode(
@@ -166,6 +167,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--dtype", default=None, help="the engine's dtype (default: float32 on CPU, auto on CUDA)")
     parser.add_argument("--also-auto", action="store_true", help="also run the engine with dtype='auto'")
+    parser.add_argument(
+        "--also-st-bf16", action="store_true", help="also run sentence-transformers in bfloat16 (a same-dtype peer)"
+    )
     parser.add_argument("--tune-size", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3, help="alternating timed runs per system")
     parser.add_argument("--peak-tflops", type=float, default=None, help="GPU peak for MFU, if not in the table")
@@ -194,6 +198,8 @@ def main() -> None:
     )
     st_dtype = "float32" if args.device == "cpu" else "float16"
     systems = [(f"sentence-transformers ({st_dtype})", "st", st_dtype), (f"runtime ({args.dtype})", "ours", args.dtype)]
+    if args.also_st_bf16:
+        systems.append(("sentence-transformers (bfloat16)", "st", "bfloat16"))
     if args.also_auto:
         systems.append(("runtime (auto)", "ours", "auto"))
     # Rounds alternate the systems so that each sees the same share of whatever else the machine is doing;
