@@ -60,11 +60,12 @@ _FIELDS_0_20 = ("task", "pooling_type", "seq_pooling_type", "tok_pooling_type", 
 
 
 def pooler_config_fields() -> tuple[str, ...]:
-    """The target release's fields: ``task`` arrived in 0.19, ``logit_mean``/``logit_sigma`` in 0.20."""
+    """The target release's fields: ``task`` arrived in 0.19; ``logit_mean``/``logit_sigma`` and the
+    deprecated ``logit_scale`` in 0.20 (before, ``logit_bias`` was the only calibration field)."""
     p = profile()
     absent = set() if p.has_default_task else {"task"}
     if p.logit_fields == "plain":
-        absent |= {"logit_mean", "logit_sigma"}
+        absent |= {"logit_mean", "logit_sigma", "logit_scale"}
     return tuple(f for f in _FIELDS_0_20 if f not in absent)
 
 

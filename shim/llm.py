@@ -209,13 +209,18 @@ class LLM:
             task = self._legacy_score_task(self.supported_tasks)
         if p.has_default_task:
             self._verify_task(task)
-        if has_data_prompt or task == "plugin":
-            if not p.data_prompt_needs_plugin and task not in self.supported_tasks:
-                raise ValueError(render("M05e", task_repr=repr(task), list_repr=repr(list(self.supported_tasks))))
-            raise ValueError(text("M08"))  # the shim has no IO-processor plugins
+        # The shim has no IO-processor plugins: a data prompt goes down that path and ends in M08 (0.18/0.19
+        # route it there directly; 0.20+ raised M09 above unless the task is plugin); from 0.20 a plugin task
+        # fails M08 inside verification (spec §4.1 step 6).
+        if has_data_prompt or (task == "plugin" and p.data_prompt_needs_plugin):
+            raise ValueError(text("M08"))
         if task == "embed&token_classify" and p.combined_task_asserts:
             raise AssertionError  # 0.20+: no IO processor for this task (spec §4.2)
         self._check_params_task(params, task)
+        if task == "plugin":  # 0.18/0.19: past the M10 check, the engine rejects it or finds no plugin
+            if task not in self.supported_tasks:
+                raise ValueError(render("M05e", task_repr=repr(task), list_repr=repr(list(self.supported_tasks))))
+            raise ValueError(text("M08"))
         if not p.has_default_task and task not in self.supported_tasks:
             raise ValueError(render("M05e", task_repr=repr(task), list_repr=repr(list(self.supported_tasks))))
         engine_task = "classify" if task == "score" else task  # 0.18: a classifier's score task is classify
