@@ -100,7 +100,7 @@ class PoolerConfig:
             return
         if self.task == "score":
             if profile().warn_mode:
-                warn("POOL021", text("M17"))
+                warn("POOL021", text("M17"), log=(LOGGER_POOLING_PARAMS, text("M17"), ()))
                 self.task = "classify"
                 return
             raise removed("POOL021", _literal_error("task", POOLING_TASKS, self.task))

@@ -43,3 +43,14 @@ def test_from_0_20_data_needs_plugin_and_plugin_fails_in_verification(fake_llm, 
     with pytest.raises(ValueError) as error:
         llm.encode("a b", PoolingParams(task="embed"), pooling_task="plugin")
     assert str(error.value) == text("M08")
+
+
+def test_pooler_config_score_task_logs_m17_in_warn_mode(target, caplog):
+    import logging
+
+    from shim import PoolerConfig
+
+    target("0.20")
+    with caplog.at_level(logging.WARNING, logger="vllm.pooling_params"), pytest.warns(Warning):
+        assert PoolerConfig(task="score").task == "classify"
+    assert [r.getMessage() for r in caplog.records if r.name == "vllm.pooling_params"] == [text("M17")]
