@@ -11,9 +11,8 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-WORDS = "the a of and to in is it model engine token embed query document fast slow red blue step".split()
-# Every model shares one WordPiece vocabulary; these ids are fixed by its construction.
-PAD, UNK, CLS, SEP = 0, 1, 2, 3
+from runtime.testing import CLS, PAD, SEP, WORDS, wordpiece_tokenizer  # noqa: F401 - shared with tests
+
 STEP_TOKEN = "step"
 
 ENCODER = dict(
@@ -25,34 +24,6 @@ ENCODER = dict(
     pad_token_id=PAD,
 )
 DECODER = dict(ENCODER, num_key_value_heads=1, bos_token_id=CLS, eos_token_id=SEP, tie_word_embeddings=False)
-
-
-def wordpiece_tokenizer():
-    """A BERT-style fast tokenizer built with the ``tokenizers`` library (``BertTokenizerFast(vocab_file=...)``
-    silently yields a 5-token vocabulary in transformers 5)."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS
-    vocab += [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"] + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'")
-    backend = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
-    backend.normalizer = normalizers.BertNormalizer(lowercase=True)
-    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    backend.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", CLS), ("[SEP]", SEP)],
-    )
-    backend.decoder = decoders.WordPiece()
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_input_names=["input_ids", "token_type_ids", "attention_mask"],
-    )
 
 
 def _spread_head(model) -> None:

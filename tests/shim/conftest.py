@@ -45,6 +45,6 @@ def fake_llm(monkeypatch):
 def tiny_models(tmp_path_factory) -> dict[str, str]:
     """Paths of seeded tiny random checkpoints (bert, bert-cls, bert-ce, bert-ner) for the real engine."""
     pytest.importorskip("runtime.engine")
-    from shim_tiny_models import build_tiny_models
+    from runtime.testing import build_tiny_bert_models
 
-    return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))
+    return build_tiny_bert_models(tmp_path_factory.mktemp("tiny-models"))
