@@ -68,12 +68,13 @@ def _version(ctx, param, value):
 @click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` comments for every finding left.")
 @click.option("--ignore-noqa", is_flag=True, help="Report findings even where `# noqa` suppresses them.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to files named on the command line too (pre-commit).")
+@click.option("--no-respect-gitignore", is_flag=True, help="Also read files that .gitignore files exclude.")
 @click.option("--stdin-filename", help="The name of the file read from `-` (decides its kind).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: all usable cores).")
 @click.option("--from-report", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Limit the run to the files and codes of a shim usage report.")
 def check_command(paths, check, diff, unsafe_fixes, target_version, select, ignore, output_format, output_file,
                   show_statistics, exit_zero, quiet, show_fixes, list_rules, config_file, add_noqa, ignore_noqa,
-                  force_exclude, stdin_filename, jobs, from_report):
+                  force_exclude, no_respect_gitignore, stdin_filename, jobs, from_report):
     """Find and rewrite code written for vLLM's deprecated pooling multi-task API.
 
     PATHS are files or directories (default: the current directory); `-` reads standard input.
@@ -103,10 +104,20 @@ def check_command(paths, check, diff, unsafe_fixes, target_version, select, igno
     if paths == ["-"]:
         return _run_stdin(options, stdin_filename or "stdin.py", output_format, writing, diff, check, exit_zero)
 
-    finder = FileFinder(config.root, exclude=config.exclude, extend_exclude=config.extend_exclude, force_exclude=force_exclude)
+    finder = FileFinder(
+        config.root,
+        exclude=config.exclude,
+        extend_exclude=config.extend_exclude,
+        respect_gitignore=not no_respect_gitignore,
+        force_exclude=force_exclude,
+    )
     discovery = finder.discover(paths)
     if not discovery.files and not discovery.errors and not quiet:
-        click.echo("migrate-pooling: no files to check under the given paths (all excluded or gitignored?)", err=True)
+        click.echo(
+            "migrate-pooling: no files to check under the given paths (all excluded, or gitignored: "
+            "see --no-respect-gitignore)",
+            err=True,
+        )
     if not quiet and output_format == "text":
         click.echo(f"migrate-pooling: {target_note}", err=True)
     outcomes = run_files(discovery.files, options, config, jobs, ProgressBar(len(discovery.files)))

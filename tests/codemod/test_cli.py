@@ -182,6 +182,7 @@ def test_warns_when_every_file_is_excluded(project, capsys):
     (project / "generated" / "legacy.py").write_text(LEGACY)
     assert run("--check", "generated") == 0
     assert "no files to check" in capsys.readouterr().err
+    assert run("--check", "--no-respect-gitignore", "generated") == 1
 
 
 def test_logit_scale_literals_of_every_form(project):
