@@ -11,6 +11,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from runtime.settings import PoolerSettings
+
 
 @dataclass(frozen=True)
 class FakeInfo:
@@ -32,16 +34,9 @@ class FakeInfo:
     st_activation_fn: str | None = None
 
 
-@dataclass(frozen=True)
-class FakeSettings:
-    seq_pooling_type: str = "CLS"
-    tok_pooling_type: str = "ALL"
-    use_activation: bool | None = None
-    dimensions: int | None = None
-    logit_mean: float | None = None
-    logit_sigma: float | None = None
-    step_tag_id: int | None = None
-    returned_token_ids: tuple[int, ...] | None = None
+def bert_like_settings(**overrides) -> PoolerSettings:
+    """The engine's own settings value, with a BERT-like model's pooling defaults."""
+    return PoolerSettings(**{"seq_pooling_type": "CLS", "tok_pooling_type": "ALL", **overrides})
 
 
 @dataclass(frozen=True)
@@ -76,7 +71,7 @@ class FakeTokenizer:
 class FakeEngine:
     def __init__(self, kind: str, load_kwargs: dict):
         self.info = MODELS[kind]
-        self.settings = FakeSettings()
+        self.settings = bert_like_settings()
         self.load_kwargs = load_kwargs
         self.tokenizer = FakeTokenizer()
         self.calls: list[tuple] = []

@@ -8,7 +8,7 @@ import sys
 import warnings
 
 import pytest
-from shim_fake_engine import FakeSettings
+from shim_fake_engine import bert_like_settings
 
 from shim import PoolerConfig, PoolingParams, PoolingDeprecationWarning, RemovedInV021Warning, report
 from shim.messages import render, text
@@ -390,7 +390,7 @@ def test_matryoshka_and_invalid_parameter_messages(fake_llm):
 
 def test_unset_request_values_take_the_models_pooler_defaults(fake_llm):
     llm = fake_llm("matryoshka")
-    llm.engine.settings = FakeSettings(use_activation=False, dimensions=4)  # e.g. an ST folder without Normalize
+    llm.engine.settings = bert_like_settings(use_activation=False, dimensions=4)  # e.g. an ST folder without Normalize
     llm.embed("a", pooling_params=PoolingParams(use_activation=True))
     [params] = llm.engine.calls[-1][3]
     assert (params.use_activation, params.dimensions) == (True, 4)
