@@ -43,7 +43,7 @@ class Finding:
     unfixable_reason: str | None = None
     #: Notebook cell (1-based) the location refers to, for .ipynb files.
     cell: int | None = None
-    #: Lines of the enclosing statement: a ``# noqa`` on any of them suppresses the finding.
+    #: Lines of the enclosing statement: a noqa comment on any of them suppresses the finding.
     statement_rows: tuple[int, int] | None = field(default=None, compare=False)
 
     @property

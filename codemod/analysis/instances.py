@@ -52,7 +52,6 @@ class Construction:
 class Use:
     call: cst.Call  # the whole ``receiver.method(...)`` call
     method: str
-    receiver_text: str
     construction: Construction | None = None  # resolved at the end of the traversal
     annotated_llm: bool = False  # receiver is a parameter annotated as LLM
 
@@ -333,7 +332,7 @@ class InstanceTracker(CachedVisitors):
             ref = self._reference_of(func.value)
             if ref is None and not self._is_followable(func.value):
                 return
-            use = Use(node, func.attr.value, _code(func.value))
+            use = Use(node, func.attr.value)
             self.uses.append(use)
             self._deferred_uses.append((use, ref))
 
@@ -602,6 +601,3 @@ class InstanceTracker(CachedVisitors):
             construction.ambiguous = True
         return UNKNOWN
 
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
