@@ -79,10 +79,10 @@ def naive_baseline(root: Path) -> tuple[float, int]:
     """Parse every file and run each rule in its own pass, one process: no pre-filter, no batching."""
     import libcst as cst
 
-    from codemod.analysis.instances import InstanceTracker
-    from codemod.options import Options
-    from codemod.rule import FileContext
-    from codemod.rules import ALL_RULES
+    from vllm_pooling_migrate.codemod.analysis.instances import InstanceTracker
+    from vllm_pooling_migrate.codemod.options import Options
+    from vllm_pooling_migrate.codemod.rule import FileContext
+    from vllm_pooling_migrate.codemod.rules import ALL_RULES
 
     options = Options()
     findings = 0

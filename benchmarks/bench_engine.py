@@ -90,8 +90,7 @@ def worker(args: argparse.Namespace) -> None:
 
         settings = args.settings or [16, 32, 64, 128]
     else:
-        sys.path.insert(0, str(ROOT))
-        from runtime import load_engine
+        from vllm_pooling_migrate.runtime import load_engine
 
         engine = load_engine(model_path(), device=args.device, dtype=args.dtype)
 

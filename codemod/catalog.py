@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codemod.examples import Invalid, Valid
-from shim.registry import DEPRECATIONS, Deprecation
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.registry import DEPRECATIONS, Deprecation
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,8 @@ class RuleInfo:
 
 
 def all_rules() -> dict[str, RuleInfo]:
-    from codemod.argv.rules import RULES as ARGV_RULES
-    from codemod.rules import ALL_RULES
+    from vllm_pooling_migrate.codemod.argv.rules import RULES as ARGV_RULES
+    from vllm_pooling_migrate.codemod.rules import ALL_RULES
 
     rules = {}
     for rule in ALL_RULES:

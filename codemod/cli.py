@@ -14,17 +14,17 @@ from pathlib import Path
 
 import click
 
-from codemod.catalog import all_rules
-from codemod.config import CommandLine, ConfigError, build_options, load_config
-from codemod.docs import rule_doc
-from codemod.files import FileFinder
-from codemod.finding import Finding
-from codemod.formats import add_noqa_to_file
-from codemod.options import Options
-from codemod.output import OUTPUT_FORMATS, format_statistics, format_summary, render_findings, statistics, use_color
-from codemod.runner import ProgressBar, process_text, run_files
-from codemod.writes import SourceError, write_source
-from shim.registry import BY_CODE, DEPRECATIONS, parse_version
+from vllm_pooling_migrate.codemod.catalog import all_rules
+from vllm_pooling_migrate.codemod.config import CommandLine, ConfigError, build_options, load_config
+from vllm_pooling_migrate.codemod.docs import rule_doc
+from vllm_pooling_migrate.codemod.files import FileFinder
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.codemod.formats import add_noqa_to_file
+from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.codemod.output import OUTPUT_FORMATS, format_statistics, format_summary, render_findings, statistics, use_color
+from vllm_pooling_migrate.codemod.runner import ProgressBar, process_text, run_files
+from vllm_pooling_migrate.codemod.writes import SourceError, write_source
+from vllm_pooling_migrate.registry import BY_CODE, DEPRECATIONS, parse_version
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pathspec
 
-from codemod.options import Options
-from shim.registry import Version, format_version, parse_version
+from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.registry import Version, format_version, parse_version
 
 if sys.version_info >= (3, 11):
     import tomllib

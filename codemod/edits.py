@@ -9,8 +9,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
-from codemod.finding import Edit, Finding, Location
-from shim.registry import FixClass
+from vllm_pooling_migrate.codemod.finding import Edit, Finding, Location
+from vllm_pooling_migrate.registry import FixClass
 
 
 class OverlappingEditsError(ValueError):

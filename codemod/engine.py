@@ -13,21 +13,21 @@ import re
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
-from codemod.analysis.instances import InstanceTracker
-from codemod.finding import Edit, FileResult, Finding, Fix, Location
-from codemod.edits import apply_fixes as apply_text_fixes
-from codemod.noqa import is_suppressed, parse_noqa
-from codemod.python.argv_lists import ArgvLists
-from codemod.options import Options
-from codemod.python.edits import add_imports, apply_fixes, render_node_after
-from codemod.rule import FileContext, RawFinding, Rule
-from codemod.rules import ALL_RULES
-from shim.registry import FixClass
+from vllm_pooling_migrate.codemod.analysis.instances import InstanceTracker
+from vllm_pooling_migrate.codemod.finding import Edit, FileResult, Finding, Fix, Location
+from vllm_pooling_migrate.codemod.edits import apply_fixes as apply_text_fixes
+from vllm_pooling_migrate.codemod.noqa import is_suppressed, parse_noqa
+from vllm_pooling_migrate.codemod.python.argv_lists import ArgvLists
+from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.codemod.python.edits import add_imports, apply_fixes, render_node_after
+from vllm_pooling_migrate.codemod.rule import FileContext, RawFinding, Rule
+from vllm_pooling_migrate.codemod.rules import ALL_RULES
+from vllm_pooling_migrate.registry import FixClass
 
 #: A Python file can only be affected if it imports vLLM (or this project's shim), or posts to a vLLM
 #: server's /pooling route (clients rarely import vllm). A mention in a comment or docstring is not enough.
 _MENTIONS_VLLM = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(?:vllm|shim)\b|import[ \t]+[^\n#]*\b(?:vllm|shim)\b)|/pooling\b", re.MULTILINE
+    rb"^[ \t]*(?:from[ \t]+(?:vllm|vllm_pooling_migrate)\b|import[ \t]+[^\n#]*\b(?:vllm|vllm_pooling_migrate)\b)|/pooling\b", re.MULTILINE
 )
 
 

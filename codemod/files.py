@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pathspec
 
-from codemod.formats.kinds import file_kind
+from vllm_pooling_migrate.codemod.formats.kinds import file_kind
 
 DEFAULT_EXCLUDES = (
     ".git",

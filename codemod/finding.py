@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shim.registry import FixClass
+from vllm_pooling_migrate.registry import FixClass
 
 
 @dataclass(frozen=True, order=True)

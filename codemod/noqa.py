@@ -14,7 +14,7 @@ import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from codemod.finding import Finding
+from vllm_pooling_migrate.codemod.finding import Finding
 
 _CODE_LIST = r"[A-Za-z]+[0-9]+(?:\s*,\s*[A-Za-z]+[0-9]+|\s+[A-Za-z]+[0-9]+)*"
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>" + _CODE_LIST + r"))?", re.IGNORECASE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shim.registry import DEFAULT_CODEMOD_TARGET, BY_CODE, Version
+from vllm_pooling_migrate.registry import DEFAULT_CODEMOD_TARGET, BY_CODE, Version
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from typing import ClassVar
 import libcst as cst
 from libcst.metadata import CodeRange, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
-from codemod.analysis.instances import InstanceTracker
-from codemod.visitors import CachedVisitors
-from codemod.analysis.symbols import resolve_root, resolve_symbol
-from codemod.examples import Invalid, Valid
-from codemod.options import Options
-from codemod.python.edits import ImportNeed, PythonFix
-from shim.registry import Deprecation, FixClass, format_version, get, is_deprecated_at
+from vllm_pooling_migrate.codemod.analysis.instances import InstanceTracker
+from vllm_pooling_migrate.codemod.visitors import CachedVisitors
+from vllm_pooling_migrate.codemod.analysis.symbols import SHIM_MODULE, resolve_root, resolve_symbol
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.codemod.python.edits import ImportNeed, PythonFix
+from vllm_pooling_migrate.registry import Deprecation, FixClass, format_version, get, is_deprecated_at
 
 
 @dataclass
@@ -74,11 +74,11 @@ class FileContext:
     def import_for(self, root: str, module: str, name: str) -> ImportNeed | None:
         """How to refer to ``name``: an existing import of it, or a new ``from module import name``.
 
-        ``root`` is "vllm" or "shim": code written against this project's shim gets its names from it.
+        ``root`` is "vllm" or ``SHIM_MODULE``: code written against this project's shim gets its names from it.
         None when a new top-level import would be wrong: the file imports vLLM only conditionally
         (inside ``try``/``if`` or a function), so an unconditional one could break where vLLM is absent.
         """
-        module = "shim" if root == "shim" else module
+        module = SHIM_MODULE if root == SHIM_MODULE else module
         key = (module, name)
         if key in self._planned:
             return self._planned[key]
@@ -158,7 +158,7 @@ class Rule(CachedVisitors):
         return resolve_symbol(self.context.qualified_names, node)
 
     def root(self, node: cst.BaseExpression) -> str:
-        """Where the file imports vLLM's API from ("vllm", or this project's "shim")."""
+        """Where the file imports vLLM's API from ("vllm", or this project's ``SHIM_MODULE``)."""
         return resolve_root(self.context.qualified_names, node)
 
     def finish(self) -> None:

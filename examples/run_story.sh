@@ -12,7 +12,6 @@ if [ -x "$repo/.venv/bin/python" ]; then default_python="$repo/.venv/bin/python"
 PYTHON=${PYTHON:-$default_python}
 MIGRATE=${MIGRATE:-$(dirname "$PYTHON")/migrate-pooling}
 [ -x "$MIGRATE" ] || MIGRATE=migrate-pooling
-export PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}"
 unset POOLING_SHIM_TARGET_VERSION POOLING_SHIM_REPORT
 
 work=$(mktemp -d)

@@ -1,6 +1,6 @@
 """The pooling engine: loads a Hugging Face or sentence-transformers model once and runs every vLLM pooling task.
 
-    from runtime import load_engine
+    from vllm_pooling_migrate.runtime import load_engine
     engine = load_engine("path/or/cached-repo-id")
     vectors = [r.data for r in engine.run("embed", ["a text", "another"])]
 
@@ -13,17 +13,17 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from runtime.engine import PoolingEngine, PoolingResult, TaskParams, load_engine
-    from runtime.model_info import ModelInfo
-    from runtime.settings import PoolerSettings
+    from vllm_pooling_migrate.runtime.engine import PoolingEngine, PoolingResult, TaskParams, load_engine
+    from vllm_pooling_migrate.runtime.model_info import ModelInfo
+    from vllm_pooling_migrate.runtime.settings import PoolerSettings
 
 _EXPORTS = {
-    "load_engine": "runtime.engine",
-    "PoolingEngine": "runtime.engine",
-    "PoolingResult": "runtime.engine",
-    "TaskParams": "runtime.engine",
-    "ModelInfo": "runtime.model_info",
-    "PoolerSettings": "runtime.settings",
+    "load_engine": "vllm_pooling_migrate.runtime.engine",
+    "PoolingEngine": "vllm_pooling_migrate.runtime.engine",
+    "PoolingResult": "vllm_pooling_migrate.runtime.engine",
+    "TaskParams": "vllm_pooling_migrate.runtime.engine",
+    "ModelInfo": "vllm_pooling_migrate.runtime.model_info",
+    "PoolerSettings": "vllm_pooling_migrate.runtime.settings",
 }
 
 __all__ = ["ModelInfo", "PoolerSettings", "PoolingEngine", "PoolingResult", "TaskParams", "load_engine"]

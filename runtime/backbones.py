@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from runtime.batching import PackedBatch
-from runtime.model_info import OFFSET_POSITION_MODEL_TYPES
+from vllm_pooling_migrate.runtime.batching import PackedBatch
+from vllm_pooling_migrate.runtime.model_info import OFFSET_POSITION_MODEL_TYPES
 
 _PACKED_MODEL_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
 

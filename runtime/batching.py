@@ -49,7 +49,7 @@ class PackedBatch:
     def to(self, device: torch.device) -> PackedBatch:
         if device.type == "cpu":
             return self
-        from runtime.devices import to_device
+        from vllm_pooling_migrate.runtime.devices import to_device
 
         moved = {
             name: to_device(value, device) if isinstance(value, torch.Tensor) else value

@@ -12,8 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from runtime.backbones import build_backbone
-from runtime.batching import (
+from vllm_pooling_migrate.runtime.backbones import build_backbone
+from vllm_pooling_migrate.runtime.batching import (
     PackedBatch,
     Prompt,
     TokenizedPrompt,
@@ -22,9 +22,9 @@ from runtime.batching import (
     tokenize_prompts,
     truncation_length,
 )
-from runtime.devices import configure_threads, resolve_device, resolve_dtype, run_splitting_on_oom
-from runtime.heads import BgeM3Heads, ClassifierActivation, ClassifierHead, EmbeddingHead, classifiers_of
-from runtime.loading import (
+from vllm_pooling_migrate.runtime.devices import configure_threads, resolve_device, resolve_dtype, run_splitting_on_oom
+from vllm_pooling_migrate.runtime.heads import BgeM3Heads, ClassifierActivation, ClassifierHead, EmbeddingHead, classifiers_of
+from vllm_pooling_migrate.runtime.loading import (
     load_bge_m3_linears,
     load_config,
     load_dense_projector,
@@ -34,7 +34,7 @@ from runtime.loading import (
     resolve_model_dir,
     st_activation_name,
 )
-from runtime.model_info import (
+from vllm_pooling_migrate.runtime.model_info import (
     BGE_M3_ARCHITECTURE,
     OFFSET_POSITION_MODEL_TYPES,
     ModelInfo,
@@ -43,9 +43,9 @@ from runtime.model_info import (
     runner_and_convert,
     supported_tasks,
 )
-from runtime.poolers import pool_sequences, pool_tokens
-from runtime.scoring import SCORE_TYPES, cosine_scores, maxsim
-from runtime.settings import PoolerSettings, resolve_settings
+from vllm_pooling_migrate.runtime.poolers import pool_sequences, pool_tokens
+from vllm_pooling_migrate.runtime.scoring import SCORE_TYPES, cosine_scores, maxsim
+from vllm_pooling_migrate.runtime.settings import PoolerSettings, resolve_settings
 
 # (tokens, sequences) per forward pass. CPU fp32: small batches stay in cache (1k–2k tokens measured best on
 # all-MiniLM-L6-v2); CPU bf16 on AMX and GPUs: larger batches keep the matrix units busy (8k best on AMX).

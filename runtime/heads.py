@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from runtime.loading import activation_module
+from vllm_pooling_migrate.runtime.loading import activation_module
 
 logger = logging.getLogger(__name__)
 

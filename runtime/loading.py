@@ -17,8 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from runtime.model_info import SEQUENCE_POOLING_TYPES, TOKEN_POOLING_TYPES
-from runtime.settings import StPoolingDefaults
+from vllm_pooling_migrate.runtime.model_info import SEQUENCE_POOLING_TYPES, TOKEN_POOLING_TYPES
+from vllm_pooling_migrate.runtime.settings import StPoolingDefaults
 
 ST_POOLING = "sentence_transformers.models.Pooling"
 ST_NORMALIZE = "sentence_transformers.models.Normalize"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from runtime.batching import PackedBatch
+from vllm_pooling_migrate.runtime.batching import PackedBatch
 
 
 def pool_sequences(pooling_type: str, hidden: torch.Tensor, batch: PackedBatch) -> torch.Tensor:

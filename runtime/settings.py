@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.model_info import SEQUENCE_POOLING_TYPES, TOKEN_POOLING_TYPES
+from vllm_pooling_migrate.runtime.model_info import SEQUENCE_POOLING_TYPES, TOKEN_POOLING_TYPES
 
 # The PoolerConfig fields (vLLM 0.20 names) that change what the engine computes.
 POOLER_FIELDS = (

@@ -1,14 +1,14 @@
 """vLLM's offline pooling API with version-exact deprecation behaviour, on this project's engine.
 
-    from shim import LLM, PoolerConfig
+    from vllm_pooling_migrate.shim import LLM, PoolerConfig
     llm = LLM("path/to/model", pooler_config=PoolerConfig(task="embed"))
 
-The emulated vLLM release is ``POOLING_SHIM_TARGET_VERSION`` (read at import; default 0.20) or
-:func:`set_target_version`; ``0.21`` previews the removal. Importing ``shim`` does not import torch: building an
-``LLM`` does. See ``docs/shim.md``.
+The emulated vLLM release is :func:`set_target_version`'s, else ``POOLING_SHIM_TARGET_VERSION`` (read when an
+``LLM`` is built, never at import; default 0.20); ``0.21`` previews the removal. Importing the shim does not import
+torch: building an ``LLM`` does. See ``docs/shim.md``.
 
 Names are imported on first use: the pytest plugin lives in this package and is loaded by every pytest run, so
-``import shim`` itself must cost nothing.
+importing the package must cost nothing, read no environment variable and be unable to fail.
 """
 
 from __future__ import annotations
@@ -16,26 +16,25 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-# Read the target from the environment now, as documented: a bad value fails at import, not at first use.
-from shim.versions import get_target_version, set_target_version  # light: no engine, no torch
-
 if TYPE_CHECKING:
-    from shim.config import PoolerConfig, PoolingParams, ValidationError
-    from shim.deprecations import (AlreadyRemovedWarning, PoolingDeprecationWarning, RemovedInNextVersionWarning,
+    from vllm_pooling_migrate.shim.config import PoolerConfig, PoolingParams, ValidationError
+    from vllm_pooling_migrate.shim.deprecations import (AlreadyRemovedWarning, PoolingDeprecationWarning, RemovedInNextVersionWarning,
                                    RemovedInV021Warning, RemovedInV023Warning)
-    from shim.llm import LLM
-    from shim.outputs import (ClassificationOutput, ClassificationRequestOutput, EmbeddingOutput,
+    from vllm_pooling_migrate.shim.llm import LLM
+    from vllm_pooling_migrate.shim.versions import get_target_version, set_target_version
+    from vllm_pooling_migrate.shim.outputs import (ClassificationOutput, ClassificationRequestOutput, EmbeddingOutput,
                               EmbeddingRequestOutput, PoolingOutput, PoolingRequestOutput, ScoringOutput,
                               ScoringRequestOutput)
 
 _EXPORTS = {
-    "LLM": "shim.llm",
-    **dict.fromkeys(["PoolerConfig", "PoolingParams", "ValidationError"], "shim.config"),
+    "LLM": "vllm_pooling_migrate.shim.llm",
+    **dict.fromkeys(["get_target_version", "set_target_version"], "vllm_pooling_migrate.shim.versions"),
+    **dict.fromkeys(["PoolerConfig", "PoolingParams", "ValidationError"], "vllm_pooling_migrate.shim.config"),
     **dict.fromkeys(["PoolingOutput", "PoolingRequestOutput", "EmbeddingOutput", "EmbeddingRequestOutput",
                      "ClassificationOutput", "ClassificationRequestOutput", "ScoringOutput",
-                     "ScoringRequestOutput"], "shim.outputs"),
+                     "ScoringRequestOutput"], "vllm_pooling_migrate.shim.outputs"),
     **dict.fromkeys(["PoolingDeprecationWarning", "AlreadyRemovedWarning", "RemovedInV021Warning",
-                     "RemovedInV023Warning", "RemovedInNextVersionWarning"], "shim.deprecations"),
+                     "RemovedInV023Warning", "RemovedInNextVersionWarning"], "vllm_pooling_migrate.shim.deprecations"),
 }
 
 __all__ = [
@@ -50,7 +49,7 @@ __all__ = [
 def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'shim' has no attribute {name!r}")
+        raise AttributeError(f"module 'vllm_pooling_migrate.shim' has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)
 
 

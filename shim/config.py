@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shim import registry
-from shim.deprecations import removed, warn
-from shim.messages import LOGGER_POOLER_CONFIG, LOGGER_POOLING_PARAMS, old_flag_text, render, text
-from shim.tasks import EMBED_LIKE, POOLING_TASKS
-from shim.versions import profile
+from vllm_pooling_migrate import registry
+from vllm_pooling_migrate.shim.deprecations import removed, warn
+from vllm_pooling_migrate.shim.messages import LOGGER_POOLER_CONFIG, LOGGER_POOLING_PARAMS, old_flag_text, render, text
+from vllm_pooling_migrate.shim.tasks import EMBED_LIKE, POOLING_TASKS
+from vllm_pooling_migrate.shim.versions import profile
 
 OLD_ACTIVATION_FLAGS = ("normalize", "softmax", "activation")  # POOL010, all meaning use_activation
 

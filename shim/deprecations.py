@@ -14,7 +14,8 @@ import sys
 import threading
 import warnings
 
-from shim import registry, report
+from vllm_pooling_migrate import registry
+from vllm_pooling_migrate.shim import report
 
 _SHIM_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep  # trailing sep: do not also skip "shim_ext/"
 

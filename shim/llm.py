@@ -12,14 +12,14 @@ import itertools
 import logging
 from collections.abc import Sequence
 
-from shim.config import PoolerConfig, PoolingParams, RequestParams, verify_request_params
-from shim.deprecations import removed, warn
-from shim.messages import LOGGER_MODEL_CONFIG, LOGGER_OFFLINE, LOGGER_POOLING_PARAMS, render, text
-from shim.outputs import (ClassificationRequestOutput, EmbeddingRequestOutput, PoolingOutput, PoolingRequestOutput,
+from vllm_pooling_migrate.shim.config import PoolerConfig, PoolingParams, RequestParams, verify_request_params
+from vllm_pooling_migrate.shim.deprecations import removed, warn
+from vllm_pooling_migrate.shim.messages import LOGGER_MODEL_CONFIG, LOGGER_OFFLINE, LOGGER_POOLING_PARAMS, render, text
+from vllm_pooling_migrate.shim.outputs import (ClassificationRequestOutput, EmbeddingRequestOutput, PoolingOutput, PoolingRequestOutput,
                           ScoringOutput, ScoringRequestOutput)
-from shim.tasks import (CLASSIFY_LIKE, EMBED_LIKE, SCORE_TYPE_BY_DEFAULT_TASK, TASK_BY_SCORE_TYPE,
+from vllm_pooling_migrate.shim.tasks import (CLASSIFY_LIKE, EMBED_LIKE, SCORE_TYPE_BY_DEFAULT_TASK, TASK_BY_SCORE_TYPE,
                         resolve_default_task, supported_tasks_for)
-from shim.versions import profile
+from vllm_pooling_migrate.shim.versions import profile
 
 logger = logging.getLogger(LOGGER_OFFLINE)
 
@@ -32,11 +32,11 @@ ENGINE_CONVERTS = ("embed", "classify")
 
 
 def runtime_api():
-    """The engine package, imported on first use so that ``import shim`` does not import torch.
+    """The engine package, imported on first use so that importing the shim does not import torch.
 
     Unit tests replace this function to put a fake engine under ``LLM``.
     """
-    import runtime
+    from vllm_pooling_migrate import runtime
 
     return runtime
 
@@ -53,6 +53,7 @@ class LLM:
                  max_model_len: int | None = None, hf_overrides: dict | None = None, trust_remote_code: bool = False,
                  seed: int | None = 0, device: str | None = None, max_num_batched_tokens: int | None = None,
                  max_num_seqs: int | None = None, **engine_args: object) -> None:
+        profile()  # the emulated release first: a bad POOLING_SHIM_TARGET_VERSION fails here, naming the known ones
         if tokenizer not in (None, model):
             raise NotImplementedError("pooling shim: a tokenizer other than the model's own is not supported")
         legacy_task = self._pop_legacy_engine_arg(engine_args, "task", "POOL001")

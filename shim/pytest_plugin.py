@@ -36,7 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_exempt_hits] = Counter()
     target = config.getoption("--pooling-target")
     if target:
-        from shim import versions
+        from vllm_pooling_migrate.shim import versions
 
         try:
             versions.set_target_version(target)
@@ -46,7 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _report_module():
-    return sys.modules.get("shim.report")  # None: the tests never imported the shim, so nothing was hit
+    return sys.modules.get("vllm_pooling_migrate.shim.report")  # None: the tests never imported the shim, so nothing was hit
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -57,7 +57,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem):
     suite_target = item.config.getoption("--pooling-target")
     versions = None
     if suite_target:
-        from shim import versions, registry
+        from vllm_pooling_migrate import registry
+        from vllm_pooling_migrate.shim import versions
 
         versions.set_target_version(registry.DEFAULT_SHIM_TARGET)
     report = _report_module()
@@ -79,7 +80,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     counts = report.snapshot() - config.stash[_exempt_hits]
     if not counts:
         return
-    from shim import registry, versions
+    from vllm_pooling_migrate import registry
+    from vllm_pooling_migrate.shim import versions
 
     terminalreporter.section("deprecated vLLM pooling API (pooling shim)")
     table = report.render_table(report.rows(counts), registry.format_version(versions.get_target_version()))

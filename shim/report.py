@@ -16,7 +16,7 @@ import tempfile
 import threading
 from collections import Counter
 
-from shim import registry
+from vllm_pooling_migrate import registry
 
 REPORT_ENV = "POOLING_SHIM_REPORT"
 STDERR_ENV = "POOLING_SHIM_REPORT_STDERR"  # "0" silences the table at exit
@@ -148,7 +148,7 @@ def _is_multiprocessing_worker() -> bool:
 
 
 def _at_exit() -> None:
-    from shim.versions import get_target_version
+    from vllm_pooling_migrate.shim.versions import get_target_version
 
     if _is_multiprocessing_worker():
         descendants = _read_spool(_own_spool)  # our own hits were written through already

@@ -6,7 +6,7 @@ Every check that depends on "the default task" (offline verification, ``LLM.scor
 
 from __future__ import annotations
 
-from shim.messages import render
+from vllm_pooling_migrate.shim.messages import render
 
 #: Canonical order (§3.1, 0.19-0.21). vLLM builds its tuple from a set; the shim uses this order instead.
 POOLING_TASKS: tuple[str, ...] = ("embed", "classify", "token_embed", "token_classify", "plugin", "embed&token_classify")

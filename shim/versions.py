@@ -1,6 +1,7 @@
 """Which vLLM release the shim behaves like, and what differs between releases (spec §12.1 as data).
 
-The target comes from ``POOLING_SHIM_TARGET_VERSION`` (read once, at import) or :func:`set_target_version`.
+The target comes from :func:`set_target_version`, else from ``POOLING_SHIM_TARGET_VERSION``, read when the shim
+first needs it (building an ``LLM``), never at import: a bad value must not break a lint run or an unrelated pytest.
 0.21 is the removal preview: it raises what 0.21.0 raises. 0.18-0.20 are "warn mode": besides behaving like the
 release, the shim accepts legacy spellings the release had already removed, translates them, and warns.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-from shim.registry import DEFAULT_SHIM_TARGET, Version, format_version, parse_version
+from vllm_pooling_migrate.registry import DEFAULT_SHIM_TARGET, Version, format_version, parse_version
 
 TARGET_ENV = "POOLING_SHIM_TARGET_VERSION"
 
@@ -75,21 +76,30 @@ def parse_target(value: str | Version) -> Version:
 
 def _target_from_environment() -> Version:
     value = os.environ.get(TARGET_ENV, "").strip()
-    return parse_target(value) if value else DEFAULT_SHIM_TARGET
+    if not value:
+        return DEFAULT_SHIM_TARGET
+    try:
+        return parse_target(value)
+    except ValueError as error:
+        raise ValueError(f"{TARGET_ENV}={value!r}: {error}") from None
 
 
-_target: Version = _target_from_environment()
+#: Set by :func:`set_target_version`; None means "the environment's, or the default".
+_target: Version | None = None
 
 
-def set_target_version(value: str | Version) -> None:
-    """Switch the emulated release for this process (tests, notebooks). Workers read the environment instead."""
+def set_target_version(value: str | Version | None) -> None:
+    """Switch the emulated release for this process (tests, notebooks); None goes back to the environment's.
+
+    Workers read the environment instead."""
     global _target
-    _target = parse_target(value)
+    _target = None if value is None else parse_target(value)
 
 
 def get_target_version() -> Version:
-    return _target
+    """The emulated release. Raises ValueError naming ``POOLING_SHIM_TARGET_VERSION`` when it holds no known one."""
+    return _target if _target is not None else _target_from_environment()
 
 
 def profile() -> Profile:
-    return PROFILES[_target]
+    return PROFILES[get_target_version()]

@@ -24,6 +24,6 @@ def test_ci_runs_the_readme_commands():
 
 
 def test_bundled_examples_have_findings_of_every_kind():
-    from codemod.cli import main
+    from vllm_pooling_migrate.codemod.cli import main
 
     assert main(["--check", "--quiet", "--output-format", "json", "-o", "/dev/null", str(ROOT / "examples" / "legacy")]) == 1

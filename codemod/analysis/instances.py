@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, QualifiedNameProvider, ScopeProvider
 
-from codemod.analysis.symbols import LLM, resolve_symbol, symbol_of_qualified_name
-from codemod.visitors import CachedVisitors
+from vllm_pooling_migrate.codemod.analysis.symbols import LLM, resolve_symbol, root_of_qualified_name, symbol_of_qualified_name
+from vllm_pooling_migrate.codemod.visitors import CachedVisitors
 
 #: Methods of ``LLM`` that run a pooling task (or choose one, for ``score``).
 POOLING_METHODS = frozenset({"embed", "classify", "encode", "reward", "score"})
@@ -32,7 +32,7 @@ POOLING_METHODS = frozenset({"embed", "classify", "encode", "reward", "score"})
 @dataclass(eq=False)
 class Construction:
     call: cst.Call
-    root: str  # "vllm" or "shim": where the LLM class was imported from
+    root: str  # "vllm" or SHIM_MODULE: where the LLM class was imported from
     uses: list["Use"] = field(default_factory=list)
     escapes: list[cst.CSTNode] = field(default_factory=list)
     ambiguous: bool = False
@@ -542,7 +542,7 @@ class InstanceTracker(CachedVisitors):
             return None
         for qualified in names:
             if symbol_of_qualified_name(qualified.name) == LLM:
-                return qualified.name.split(".")[0]
+                return root_of_qualified_name(qualified.name)
         return None
 
     def _is_llm_expr(self, node: cst.BaseExpression) -> bool:

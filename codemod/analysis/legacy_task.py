@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemod.python.edits import AddKeyword, PythonFix, RemoveArg, RenameKeyword, ReplaceValue, keyword_index, quote_like, string_value
+from vllm_pooling_migrate.codemod.python.edits import AddKeyword, PythonFix, RemoveArg, RenameKeyword, ReplaceValue, keyword_index, quote_like, string_value
 
 #: Old task value -> (runner, convert) per spec §11 P1; None means "drop the argument".
 REPLACEMENTS: dict[str, tuple[str, str | None] | None] = {

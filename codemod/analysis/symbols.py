@@ -10,8 +10,14 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider, QualifiedNameSource
 
-#: Top-level packages whose pooling API is vLLM's: vLLM itself and this project's shim.
-VLLM_ROOTS = ("vllm", "shim")
+#: This project's shim: code written against it is vLLM's API too. A user's own ``shim`` module is not.
+SHIM_MODULE = "vllm_pooling_migrate.shim"
+#: Packages whose pooling API is vLLM's: vLLM itself and this project's shim.
+VLLM_ROOTS = ("vllm", SHIM_MODULE)
+
+
+def _under(qualified: str, package: str) -> bool:
+    return qualified == package or qualified.startswith(package + ".")
 
 LLM = "LLM"
 POOLER_CONFIG = "PoolerConfig"
@@ -27,10 +33,10 @@ KNOWN_SYMBOLS = frozenset(
 
 def symbol_of_qualified_name(qualified: str) -> str | None:
     """``vllm.config.pooler.PoolerConfig`` -> ``PoolerConfig``; anything outside vLLM -> None."""
-    parts = qualified.split(".")
-    if len(parts) < 2 or parts[0] not in VLLM_ROOTS:
+    if not any(_under(qualified, root) and qualified != root for root in VLLM_ROOTS):
         return None
-    return parts[-1] if parts[-1] in KNOWN_SYMBOLS else None
+    symbol = qualified.rpartition(".")[2]
+    return symbol if symbol in KNOWN_SYMBOLS else None
 
 
 def qualified_names(source, node: cst.CSTNode) -> set:
@@ -55,6 +61,12 @@ def resolve_symbol(source, node: cst.CSTNode) -> str | None:
     return None
 
 
+def root_of_qualified_name(qualified: str) -> str:
+    """``SHIM_MODULE`` for a name from this project's shim, else "vllm": where a fix imports new names from."""
+    return SHIM_MODULE if _under(qualified, SHIM_MODULE) else "vllm"
+
+
 def resolve_root(source, node: cst.CSTNode) -> str:
-    """"shim" when the expression comes from this project's shim, else "vllm" (where imports should come from)."""
-    return "shim" if any(q.name.split(".")[0] == "shim" for q in qualified_names(source, node)) else "vllm"
+    """``SHIM_MODULE`` when the expression comes from this project's shim, else "vllm"."""
+    shim = any(root_of_qualified_name(q.name) == SHIM_MODULE for q in qualified_names(source, node))
+    return SHIM_MODULE if shim else "vllm"

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from codemod.analysis.instances import Construction, Use
-from codemod.analysis.symbols import POOLER_CONFIG, POOLING_PARAMS
-from codemod.python.edits import keyword_arg, keyword_index, string_value
+from vllm_pooling_migrate.codemod.analysis.instances import Construction, Use
+from vllm_pooling_migrate.codemod.analysis.symbols import POOLER_CONFIG, POOLING_PARAMS
+from vllm_pooling_migrate.codemod.python.edits import keyword_arg, keyword_index, string_value
 
 #: Methods whose task is fixed by their name (``reward`` forwards to ``token_classify``: spec §4.3).
 METHOD_TASKS = {"embed": "embed", "classify": "classify", "reward": "token_classify"}

@@ -8,10 +8,10 @@ quote)`` escapes replacement words for the Python string holding it).
 
 from __future__ import annotations
 
-from codemod.argv.quoting import render_shell_words, render_string_list, render_within
-from codemod.argv.scan import scan_argv_tokens
-from codemod.argv.shell import scan_shell_text, script_argument
-from codemod.argv.tokens import ArgToken, Renderer
+from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_string_list, render_within
+from vllm_pooling_migrate.codemod.argv.scan import scan_argv_tokens
+from vllm_pooling_migrate.codemod.argv.shell import scan_shell_text, script_argument
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, Renderer
 
 __all__ = [
     "ArgToken",

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from codemod.argv.tokens import ArgToken
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
 
 
 @dataclass(frozen=True)

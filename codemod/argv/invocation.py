@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from codemod.argv.tokens import ArgToken
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
 
 _API_SERVER_MODULES = frozenset({"vllm.entrypoints.openai.api_server", "vllm.entrypoints.api_server"})
 _VLLM_IMAGE = re.compile(r"^(?:[\w.:-]+/)*vllm/vllm-openai(?:[:@][\w.:-]+)?$")

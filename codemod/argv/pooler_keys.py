@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from shim.registry import Version
+from vllm_pooling_migrate.registry import Version
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import re
 import shlex
 from collections.abc import Callable, Sequence
 
-from codemod.argv.tokens import ArgToken, Renderer
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, Renderer
 
 _SHELL_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
 

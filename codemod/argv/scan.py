@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from codemod.argv.flags import Flag, parse_flags
-from codemod.argv.invocation import token_values, vllm_args_start
-from codemod.argv.quoting import render_shell_words
-from codemod.argv.tokens import ArgToken, Renderer
-from codemod.finding import Edit, Finding, Fix, Location
-from codemod.options import Options
-from shim.registry import FixClass
+from vllm_pooling_migrate.codemod.argv.flags import Flag, parse_flags
+from vllm_pooling_migrate.codemod.argv.invocation import token_values, vllm_args_start
+from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, Renderer
+from vllm_pooling_migrate.codemod.finding import Edit, Finding, Fix, Location
+from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.registry import FixClass
 
 
 @dataclass
@@ -154,7 +154,7 @@ def scan_argv_tokens(
     Unsafe fixes are attached with ``applicability`` UNSAFE, as ruff does; whoever applies fixes
     applies them only with ``--unsafe-fixes``. Suppression is the caller's job.
     """
-    from codemod.argv.rules import RULES  # the rules import this module for ArgvScan
+    from vllm_pooling_migrate.codemod.argv.rules import RULES  # the rules import this module for ArgvScan
 
     if not tokens:
         return []

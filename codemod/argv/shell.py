@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from codemod.argv.quoting import render_shell_words, render_within
-from codemod.argv.scan import scan_argv_tokens
-from codemod.argv.shell_lexer import ShellWord, split_commands
-from codemod.argv.tokens import ArgToken, Renderer
-from codemod.edits import LineIndex
-from codemod.finding import Finding
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_within
+from vllm_pooling_migrate.codemod.argv.scan import scan_argv_tokens
+from vllm_pooling_migrate.codemod.argv.shell_lexer import ShellWord, split_commands
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, Renderer
+from vllm_pooling_migrate.codemod.edits import LineIndex
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.codemod.options import Options
 
 SHELL_PROGRAMS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh"})
 _COMMAND_OPTION = re.compile(r"-[a-z]*c[a-z]*")  # -c, -lc, -ec, -exc ...

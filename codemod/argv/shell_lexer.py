@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codemod.argv.tokens import ArgToken
-from codemod.edits import LineIndex
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
+from vllm_pooling_migrate.codemod.edits import LineIndex
 
 _OPERATOR_CHARS = ";&|()"
 _DOUBLE_QUOTE_ESCAPES = '"\\$`\n'

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from codemod.finding import Location
+from vllm_pooling_migrate.codemod.finding import Location
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from codemod.finding import FileResult, Finding
-from codemod.formats.dockerfile import add_noqa_to_dockerfile, scan_dockerfile
-from codemod.formats.embedded_python import CheckPython, check_embedded
-from codemod.formats.kinds import FileKind, file_kind, may_be_affected
-from codemod.formats.markdown import scan_markdown
-from codemod.formats.notebook import add_noqa_to_notebook, scan_notebook
-from codemod.formats.shell_script import scan_shell_script
-from codemod.formats.yaml_file import scan_yaml
-from codemod.noqa import add_noqa
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.finding import FileResult, Finding
+from vllm_pooling_migrate.codemod.formats.dockerfile import add_noqa_to_dockerfile, scan_dockerfile
+from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded
+from vllm_pooling_migrate.codemod.formats.kinds import FileKind, file_kind, may_be_affected
+from vllm_pooling_migrate.codemod.formats.markdown import scan_markdown
+from vllm_pooling_migrate.codemod.formats.notebook import add_noqa_to_notebook, scan_notebook
+from vllm_pooling_migrate.codemod.formats.shell_script import scan_shell_script
+from vllm_pooling_migrate.codemod.formats.yaml_file import scan_yaml
+from vllm_pooling_migrate.codemod.noqa import add_noqa
+from vllm_pooling_migrate.codemod.options import Options
 
 __all__ = ["CheckPython", "FileKind", "add_noqa_to_file", "file_kind", "may_be_affected", "scan_file"]
 

@@ -12,18 +12,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from codemod.argv import scan_argv_tokens, scan_shell_text
-from codemod.argv.invocation import is_vllm_image, token_values, vllm_args_start
-from codemod.argv.quoting import render_shell_words, render_string_list, render_within
-from codemod.argv.shell import script_argument
-from codemod.argv.shell_lexer import shell_tokens
-from codemod.argv.tokens import ArgToken
-from codemod.edits import LineIndex
-from codemod.finding import FileResult, Finding
-from codemod.formats.fixing import check_and_fix
-from codemod.formats.masking import keep_only
-from codemod.noqa import is_suppressed, parse_noqa, with_noqa_comment
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.argv import scan_argv_tokens, scan_shell_text
+from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image, token_values, vllm_args_start
+from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_string_list, render_within
+from vllm_pooling_migrate.codemod.argv.shell import script_argument
+from vllm_pooling_migrate.codemod.argv.shell_lexer import shell_tokens
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
+from vllm_pooling_migrate.codemod.edits import LineIndex
+from vllm_pooling_migrate.codemod.finding import FileResult, Finding
+from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
+from vllm_pooling_migrate.codemod.formats.masking import keep_only
+from vllm_pooling_migrate.codemod.noqa import is_suppressed, parse_noqa, with_noqa_comment
+from vllm_pooling_migrate.codemod.options import Options
 
 _INSTRUCTION = re.compile(r"[ \t]*([A-Za-z]+)(?:[ \t]+|$)")
 

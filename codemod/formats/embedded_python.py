@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from codemod.finding import Edit, FileResult, Finding, Fix, Location
-from codemod.noqa import is_suppressed, parse_noqa
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.finding import Edit, FileResult, Finding, Fix, Location
+from vllm_pooling_migrate.codemod.noqa import is_suppressed, parse_noqa
+from vllm_pooling_migrate.codemod.options import Options
 
 CheckPython = Callable[[str, str, Options], FileResult]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from codemod.edits import apply_fixes
-from codemod.finding import FileResult, Finding
-from codemod.noqa import is_suppressed, parse_noqa
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.edits import apply_fixes
+from vllm_pooling_migrate.codemod.finding import FileResult, Finding
+from vllm_pooling_migrate.codemod.noqa import is_suppressed, parse_noqa
+from vllm_pooling_migrate.codemod.options import Options
 
 #: Fixes that touch the same text are applied over several passes, as ruff does; this bounds them.
 MAX_FIX_PASSES = 8

@@ -61,8 +61,8 @@ def file_kind(path: str, first_line: str | None = None) -> FileKind | None:
 _NEEDLES = {
     FileKind.SHELL: re.compile(rb"vllm"),
     FileKind.DOCKERFILE: re.compile(rb"vllm"),
-    FileKind.NOTEBOOK: re.compile(rb"vllm|shim|/pooling"),
-    FileKind.MARKDOWN: re.compile(rb"vllm|shim|/pooling"),
+    FileKind.NOTEBOOK: re.compile(rb"vllm|/pooling"),
+    FileKind.MARKDOWN: re.compile(rb"vllm|/pooling"),
     FileKind.YAML: re.compile(rb"vllm|pooler|\btask\b|\bconvert\b|hf[-_]overrides"),
 }
 

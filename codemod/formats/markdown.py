@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from codemod.argv import scan_shell_text
-from codemod.edits import LineIndex
-from codemod.finding import FileResult, Finding
-from codemod.formats.embedded_python import CheckPython, check_embedded, shift_rows
-from codemod.formats.fixing import check_and_fix, visible_findings
-from codemod.formats.masking import keep_only
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.argv import scan_shell_text
+from vllm_pooling_migrate.codemod.edits import LineIndex
+from vllm_pooling_migrate.codemod.finding import FileResult, Finding
+from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded, shift_rows
+from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix, visible_findings
+from vllm_pooling_migrate.codemod.formats.masking import keep_only
+from vllm_pooling_migrate.codemod.options import Options
 
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh", "console", "shell-session", "shellsession"})
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})

@@ -21,13 +21,13 @@ import re
 import tokenize
 from dataclasses import dataclass, replace
 
-from codemod.argv import scan_shell_text
-from codemod.finding import FileResult, Finding
-from codemod.formats.embedded_python import CheckPython, check_embedded, shift_rows
-from codemod.formats.fixing import check_and_fix
-from codemod.formats.masking import keep_only
-from codemod.noqa import add_noqa
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.argv import scan_shell_text
+from vllm_pooling_migrate.codemod.finding import FileResult, Finding
+from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded, shift_rows
+from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
+from vllm_pooling_migrate.codemod.formats.masking import keep_only
+from vllm_pooling_migrate.codemod.noqa import add_noqa
+from vllm_pooling_migrate.codemod.options import Options
 
 SHELL_CELL_MAGICS = ("%%bash", "%%sh", "%%script bash", "%%script sh")
 #: Cell magics whose body is Python; a cell under any other cell magic (%%writefile, %%html ...) is not.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from codemod.argv import scan_shell_text
-from codemod.finding import FileResult
-from codemod.formats.fixing import check_and_fix
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.argv import scan_shell_text
+from vllm_pooling_migrate.codemod.finding import FileResult
+from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
+from vllm_pooling_migrate.codemod.options import Options
 
 
 def scan_shell_script(path: str, text: str, options: Options) -> FileResult:

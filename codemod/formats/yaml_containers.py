@@ -12,22 +12,22 @@ from collections.abc import Iterator, Sequence
 
 import yaml
 
-from codemod.argv import scan_argv_tokens, scan_shell_text
-from codemod.argv.invocation import is_vllm_image, token_values, vllm_args_start
-from codemod.argv.quoting import render_shell_words, render_within
-from codemod.argv.shell import script_argument
-from codemod.argv.tokens import ArgToken
-from codemod.edits import LineIndex
-from codemod.finding import Finding
-from codemod.formats.masking import keep_only
-from codemod.formats.yaml_scalars import (
+from vllm_pooling_migrate.codemod.argv import scan_argv_tokens, scan_shell_text
+from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image, token_values, vllm_args_start
+from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_within
+from vllm_pooling_migrate.codemod.argv.shell import script_argument
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
+from vllm_pooling_migrate.codemod.edits import LineIndex
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.codemod.formats.masking import keep_only
+from vllm_pooling_migrate.codemod.formats.yaml_scalars import (
     scalar_token,
     sequence_renderer,
     shell_region,
     string_command_tokens,
     string_scalar_renderer,
 )
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.options import Options
 
 COMMAND_KEYS = ("entrypoint", "command", "args")
 #: What a Go-template expression is replaced with before parsing (see yaml_file.mask_templates).

@@ -13,12 +13,12 @@ from dataclasses import replace
 
 import yaml
 
-from codemod.edits import LineIndex
-from codemod.finding import FileResult, Finding
-from codemod.formats.fixing import check_and_fix
-from codemod.formats.yaml_containers import TEMPLATE_FILLER, find_in_containers
-from codemod.formats.yaml_vllm_config import find_in_vllm_configs
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.edits import LineIndex
+from vllm_pooling_migrate.codemod.finding import FileResult, Finding
+from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
+from vllm_pooling_migrate.codemod.formats.yaml_containers import TEMPLATE_FILLER, find_in_containers
+from vllm_pooling_migrate.codemod.formats.yaml_vllm_config import find_in_vllm_configs
+from vllm_pooling_migrate.codemod.options import Options
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _FILLER = TEMPLATE_FILLER  # printable, so YAML accepts it; never part of a flag vLLM knows

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import yaml
 
-from codemod.argv.quoting import render_shell_words, render_within
-from codemod.argv.shell_lexer import shell_tokens
-from codemod.argv.tokens import ArgToken, Renderer
-from codemod.edits import LineIndex
-from codemod.finding import Location
-from codemod.formats.masking import keep_only
+from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_within
+from vllm_pooling_migrate.codemod.argv.shell_lexer import shell_tokens
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, Renderer
+from vllm_pooling_migrate.codemod.edits import LineIndex
+from vllm_pooling_migrate.codemod.finding import Location
+from vllm_pooling_migrate.codemod.formats.masking import keep_only
 
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./=+@%-][A-Za-z0-9_./=+@%:,-]*")
 _BLOCK_ITEM_PREFIX = re.compile(r"[ \t]*-[ \t]+")

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 
 import yaml
 
-from codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
-from codemod.argv.rules import (
+from vllm_pooling_migrate.codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
+from vllm_pooling_migrate.codemod.argv.rules import (
     pool013_task_flag,
     pool014_override_pooler_config,
     pool015_pooler_config_legacy_key,
@@ -22,12 +22,12 @@ from codemod.argv.rules import (
     pool018_pooler_config_mixed_forms,
     pool019_server_without_task,
 )
-from codemod.argv.rules.pool018_pooler_config_mixed_forms import merged_json_text
-from codemod.argv.scan import make_finding
-from codemod.finding import Edit, Finding, Location
-from codemod.formats.yaml_scalars import location, yaml_scalar
-from codemod.options import Options
-from shim.registry import BY_CODE, FixClass, is_deprecated_at
+from vllm_pooling_migrate.codemod.argv.rules.pool018_pooler_config_mixed_forms import merged_json_text
+from vllm_pooling_migrate.codemod.argv.scan import make_finding
+from vllm_pooling_migrate.codemod.finding import Edit, Finding, Location
+from vllm_pooling_migrate.codemod.formats.yaml_scalars import location, yaml_scalar
+from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.registry import BY_CODE, FixClass, is_deprecated_at
 
 VLLM_ONLY_KEYS = frozenset(
     {

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from codemod.finding import Finding
-from codemod.output.common import DOCS_BASE
-from codemod.output.github import format_github
-from codemod.output.json_format import format_json
-from codemod.output.sarif import format_sarif
-from codemod.output.statistics import CodeStatistics, format_statistics, statistics
-from codemod.output.text import format_summary, format_text, use_color
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.codemod.output.common import DOCS_BASE
+from vllm_pooling_migrate.codemod.output.github import format_github
+from vllm_pooling_migrate.codemod.output.json_format import format_json
+from vllm_pooling_migrate.codemod.output.sarif import format_sarif
+from vllm_pooling_migrate.codemod.output.statistics import CodeStatistics, format_statistics, statistics
+from vllm_pooling_migrate.codemod.output.text import format_summary, format_text, use_color
 
 OUTPUT_FORMATS = ("text", "json", "github", "sarif")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from codemod.edits import applicable
-from codemod.finding import Finding
-from shim.registry import BY_CODE
+from vllm_pooling_migrate.codemod.edits import applicable
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.registry import BY_CODE
 
 #: Where rule pages live. Relative to the repository until the project publishes its docs; the
 #: CLI may pass an absolute base (e.g. a repository URL ending in ``docs/rules/``).

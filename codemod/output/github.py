@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from codemod.finding import Finding
-from codemod.output.common import ordered
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.codemod.output.common import ordered
 
 
 def _escape_data(text: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from codemod.finding import Edit, Finding, Location
-from codemod.output.common import DOCS_BASE, ordered, rule_name, rule_url
+from vllm_pooling_migrate.codemod.finding import Edit, Finding, Location
+from vllm_pooling_migrate.codemod.output.common import DOCS_BASE, ordered, rule_name, rule_url
 
 
 def _location(location: Location) -> dict:

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import PurePath
 
-from codemod.finding import Finding, Location
-from codemod.output.common import DOCS_BASE, ordered, rule_url
-from shim.registry import DEPRECATIONS
+from vllm_pooling_migrate.codemod.finding import Finding, Location
+from vllm_pooling_migrate.codemod.output.common import DOCS_BASE, ordered, rule_url
+from vllm_pooling_migrate.registry import DEPRECATIONS
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from codemod.finding import Finding
-from codemod.output.common import fixable_now, rule_name
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.codemod.output.common import fixable_now, rule_name
 
 
 @dataclass(frozen=True)

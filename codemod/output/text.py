@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterable
 from typing import TextIO
 
-from codemod.finding import Finding
-from codemod.output.common import fixable_now, ordered
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.codemod.output.common import fixable_now, ordered
 
 BOLD, RED, CYAN, DIM, RESET = "\x1b[1m", "\x1b[31m", "\x1b[36m", "\x1b[2m", "\x1b[0m"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemod.argv import ArgToken, render_string_list, scan_argv_tokens
-from codemod.finding import Finding, Location
-from codemod.visitors import CachedVisitors
+from vllm_pooling_migrate.codemod.argv import ArgToken, render_string_list, scan_argv_tokens
+from vllm_pooling_migrate.codemod.finding import Finding, Location
+from vllm_pooling_migrate.codemod.visitors import CachedVisitors
 
 #: A list can only start a vLLM server if one of its strings names vLLM.
 _MARKERS = ("vllm",)

@@ -2,11 +2,11 @@
 
 import libcst as cst
 
-from codemod.analysis.legacy_task import task_option_fix
-from codemod.analysis.symbols import LLM
-from codemod.examples import Invalid, Valid
-from codemod.python.edits import keyword_arg
-from codemod.rule import Rule
+from vllm_pooling_migrate.codemod.analysis.legacy_task import task_option_fix
+from vllm_pooling_migrate.codemod.analysis.symbols import LLM
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import keyword_arg
+from vllm_pooling_migrate.codemod.rule import Rule
 
 
 class LlmTaskArgument(Rule):

@@ -2,12 +2,12 @@
 
 import libcst as cst
 
-from codemod.analysis.legacy_task import task_option_fix
-from codemod.analysis.symbols import ASYNC_ENGINE_ARGS, ENGINE_ARGS, MODEL_CONFIG
-from codemod.examples import Invalid, Valid
-from codemod.python.edits import keyword_arg
-from codemod.rule import Rule
-from shim.registry import FixClass
+from vllm_pooling_migrate.codemod.analysis.legacy_task import task_option_fix
+from vllm_pooling_migrate.codemod.analysis.symbols import ASYNC_ENGINE_ARGS, ENGINE_ARGS, MODEL_CONFIG
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import keyword_arg
+from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.registry import FixClass
 
 ENGINE_CONFIGS = {ENGINE_ARGS, ASYNC_ENGINE_ARGS, MODEL_CONFIG}
 

@@ -2,10 +2,10 @@
 
 import libcst as cst
 
-from codemod.analysis.symbols import ASYNC_ENGINE_ARGS, ENGINE_ARGS, LLM, MODEL_CONFIG, POOLER_CONFIG
-from codemod.examples import Invalid, Valid
-from codemod.python.edits import PythonFix, RenameKeyword, ReplaceValue, keyword_index, string_value
-from codemod.rule import Rule
+from vllm_pooling_migrate.codemod.analysis.symbols import ASYNC_ENGINE_ARGS, ENGINE_ARGS, LLM, MODEL_CONFIG, POOLER_CONFIG
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameKeyword, ReplaceValue, keyword_index, string_value
+from vllm_pooling_migrate.codemod.rule import Rule
 
 TAKES_POOLER_CONFIG = {LLM, ENGINE_ARGS, ASYNC_ENGINE_ARGS, MODEL_CONFIG}
 

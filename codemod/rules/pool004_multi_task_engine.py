@@ -1,9 +1,9 @@
 """POOL004: one ``LLM`` used for several pooling tasks (vLLM 0.19 warns, 0.21 raises). Report only:
 splitting it into one engine per task doubles the memory, which is a design decision."""
 
-from codemod.analysis.tasks import construction_config, lines_of, summarize
-from codemod.examples import Invalid, Valid
-from codemod.rule import Rule
+from vllm_pooling_migrate.codemod.analysis.tasks import construction_config, lines_of, summarize
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.rule import Rule
 
 
 class MultiTaskEngine(Rule):

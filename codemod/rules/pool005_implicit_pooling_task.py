@@ -7,11 +7,11 @@ working on every release from 0.19 (and is a no-op when T already was the defaul
 
 import libcst as cst
 
-from codemod.analysis.symbols import POOLER_CONFIG
-from codemod.analysis.tasks import construction_config, config_of_value, lines_of, summarize
-from codemod.examples import Invalid, Valid
-from codemod.python.edits import AddDictEntry, AddKeyword, PythonFix, keyword_index, quote_like, string_value
-from codemod.rule import Rule
+from vllm_pooling_migrate.codemod.analysis.symbols import POOLER_CONFIG
+from vllm_pooling_migrate.codemod.analysis.tasks import construction_config, config_of_value, lines_of, summarize
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import AddDictEntry, AddKeyword, PythonFix, keyword_index, quote_like, string_value
+from vllm_pooling_migrate.codemod.rule import Rule
 
 
 class ImplicitPoolingTask(Rule):

@@ -2,11 +2,11 @@
 
 import libcst as cst
 
-from codemod.analysis.tasks import construction_config, requested
-from codemod.examples import Invalid, Valid
-from codemod.python.edits import AddKeyword, PythonFix, quote_like
-from codemod.rule import Rule
-from shim.registry import FixClass
+from vllm_pooling_migrate.codemod.analysis.tasks import construction_config, requested
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import AddKeyword, PythonFix, quote_like
+from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.registry import FixClass
 
 
 class EncodeWithoutTask(Rule):

@@ -1,9 +1,9 @@
 """POOL008: ``LLM.score`` follows the configured default task from vLLM 0.21 (cosine, cross-encoder or
 MaxSim); without an explicit task the method depends on the model. Report only."""
 
-from codemod.analysis.tasks import construction_config
-from codemod.examples import Invalid, Valid
-from codemod.rule import Rule
+from vllm_pooling_migrate.codemod.analysis.tasks import construction_config
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.rule import Rule
 
 SCORABLE = {"embed", "token_embed", "classify"}
 

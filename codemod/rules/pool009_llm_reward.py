@@ -1,9 +1,9 @@
 """POOL009: ``LLM.reward(...)`` is deprecated (vLLM 0.20): it is exactly
 ``encode(..., pooling_task="token_classify")``, which it has forwarded to since 0.11.2."""
 
-from codemod.examples import Invalid, Valid
-from codemod.python.edits import AddKeyword, PythonFix, RenameMethod, keyword_index, quote_like
-from codemod.rule import Rule
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import AddKeyword, PythonFix, RenameMethod, keyword_index, quote_like
+from vllm_pooling_migrate.codemod.rule import Rule
 
 
 class LlmReward(Rule):

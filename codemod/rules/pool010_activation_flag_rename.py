@@ -2,10 +2,10 @@
 
 import libcst as cst
 
-from codemod.analysis.symbols import POOLER_CONFIG, POOLING_PARAMS
-from codemod.examples import Invalid, Valid
-from codemod.python.edits import PythonFix, RenameKeyword, keyword_index
-from codemod.rule import Rule
+from vllm_pooling_migrate.codemod.analysis.symbols import POOLER_CONFIG, POOLING_PARAMS
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameKeyword, keyword_index
+from vllm_pooling_migrate.codemod.rule import Rule
 
 LEGACY_FLAGS = ("normalize", "softmax", "activation")
 

@@ -8,11 +8,11 @@ from fractions import Fraction
 
 import libcst as cst
 
-from codemod.analysis.symbols import POOLER_CONFIG
-from codemod.examples import Invalid, Valid
-from codemod.python.edits import PythonFix, RenameKeyword, ReplaceValue, keyword_index
-from codemod.rule import Rule
-from shim.registry import FixClass
+from vllm_pooling_migrate.codemod.analysis.symbols import POOLER_CONFIG
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameKeyword, ReplaceValue, keyword_index
+from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.registry import FixClass
 
 
 class LogitBiasScale(Rule):

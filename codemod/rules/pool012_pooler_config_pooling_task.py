@@ -2,10 +2,10 @@
 
 import libcst as cst
 
-from codemod.analysis.symbols import LLM, POOLER_CONFIG
-from codemod.examples import Invalid, Valid
-from codemod.python.edits import PythonFix, RenameDictKey, RenameKeyword, keyword_arg, keyword_index, quote_like, string_value
-from codemod.rule import Rule
+from vllm_pooling_migrate.codemod.analysis.symbols import LLM, POOLER_CONFIG
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameDictKey, RenameKeyword, keyword_arg, keyword_index, quote_like, string_value
+from vllm_pooling_migrate.codemod.rule import Rule
 
 
 class PoolerConfigPoolingTask(Rule):

@@ -7,9 +7,9 @@ author's to name, and the server must be started with the matching ``--pooler-co
 
 import libcst as cst
 
-from codemod.examples import Invalid, Valid
-from codemod.python.edits import keyword_arg, string_value
-from codemod.rule import Rule
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import keyword_arg, string_value
+from vllm_pooling_migrate.codemod.rule import Rule
 
 HTTP_METHODS = {"post"}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codemod.finding import Edit, FileResult, Finding, Fix, Location
-from codemod.options import Options
-from shim.registry import FixClass
+from vllm_pooling_migrate.codemod.finding import Edit, FileResult, Finding, Fix, Location
+from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.registry import FixClass
 
 
 def fake_check_python(source: str, path: str, options: Options) -> FileResult:

@@ -7,14 +7,14 @@ import shlex
 
 import pytest
 
-from codemod.argv.flags import parse_dotted_value, parse_flags
-from codemod.argv.invocation import is_vllm_image, vllm_args_start
-from codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
-from codemod.argv.quoting import render_shell_words, render_string_list, render_within, shell_word, string_literal
-from codemod.argv.shell_lexer import split_commands
-from codemod.argv.tokens import ArgToken
-from codemod.finding import Location
-from codemod.formats.masking import keep_only
+from vllm_pooling_migrate.codemod.argv.flags import parse_dotted_value, parse_flags
+from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image, vllm_args_start
+from vllm_pooling_migrate.codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
+from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_string_list, render_within, shell_word, string_literal
+from vllm_pooling_migrate.codemod.argv.shell_lexer import split_commands
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
+from vllm_pooling_migrate.codemod.finding import Location
+from vllm_pooling_migrate.codemod.formats.masking import keep_only
 
 
 def words(text: str) -> list[list[str]]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from codemod.argv import ArgToken, render_string_list, scan_argv_tokens, scan_shell_text
-from codemod.argv.rules import RULES
-from codemod.edits import apply_fixes
-from codemod.finding import Location
-from codemod.options import Options
-from shim.registry import BY_CODE, DEFAULT_CODEMOD_TARGET, FixClass, Surface, parse_version
+from vllm_pooling_migrate.codemod.argv import ArgToken, render_string_list, scan_argv_tokens, scan_shell_text
+from vllm_pooling_migrate.codemod.argv.rules import RULES
+from vllm_pooling_migrate.codemod.edits import apply_fixes
+from vllm_pooling_migrate.codemod.finding import Location
+from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.registry import BY_CODE, DEFAULT_CODEMOD_TARGET, FixClass, Surface, parse_version
 
 
 def _options(code: str, example, unsafe: bool) -> Options:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codemod.config import (
+from vllm_pooling_migrate.codemod.config import (
     CommandLine,
     Config,
     ConfigError,
@@ -16,7 +16,7 @@ from codemod.config import (
     lower_bound,
     options_for_file,
 )
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.options import Options
 
 
 def write(path: Path, text: str) -> Path:

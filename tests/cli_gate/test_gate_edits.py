@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codemod.edits import LineIndex, OverlappingEditsError, apply_edits, apply_fixes
-from codemod.finding import Edit, Finding, Fix, Location
-from shim.registry import FixClass
+from vllm_pooling_migrate.codemod.edits import LineIndex, OverlappingEditsError, apply_edits, apply_fixes
+from vllm_pooling_migrate.codemod.finding import Edit, Finding, Fix, Location
+from vllm_pooling_migrate.registry import FixClass
 
 
 def edit(content: str, row: int, col: int, end_row: int, end_col: int) -> Edit:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codemod.files import FileFinder, is_candidate
+from vllm_pooling_migrate.codemod.files import FileFinder, is_candidate
 
 
 def touch(root: Path, *names: str, text: str = "x\n") -> None:

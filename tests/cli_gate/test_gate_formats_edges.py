@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from codemod.argv import scan_shell_text
-from codemod.formats import add_noqa_to_file, scan_file
-from codemod.formats.fixing import check_and_fix
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.argv import scan_shell_text
+from vllm_pooling_migrate.codemod.formats import add_noqa_to_file, scan_file
+from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
+from vllm_pooling_migrate.codemod.options import Options
 
 FIX = Options(fix=True)
 FIX_UNSAFE = Options(fix=True, unsafe_fixes=True)

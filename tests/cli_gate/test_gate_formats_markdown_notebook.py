@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from codemod.formats import add_noqa_to_file, scan_file
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.formats import add_noqa_to_file, scan_file
+from vllm_pooling_migrate.codemod.options import Options
 
 FIX = Options(fix=True)
 
@@ -172,7 +172,7 @@ def test_add_noqa_to_notebook_writes_into_the_right_cell(check_python):
 
 
 def test_notebook_remaining_findings_are_located_in_the_fixed_cells(check_python):
-    from codemod.finding import Finding, Location
+    from vllm_pooling_migrate.codemod.finding import Finding, Location
 
     def engine(source, path, options):
         result = check_python(source, path, options)

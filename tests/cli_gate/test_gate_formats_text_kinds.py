@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from codemod.formats import FileKind, file_kind, may_be_affected, scan_file
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.formats import FileKind, file_kind, may_be_affected, scan_file
+from vllm_pooling_migrate.codemod.options import Options
 
 FIX = Options(fix=True)
 FIX_UNSAFE = Options(fix=True, unsafe_fixes=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from codemod.finding import Finding, Location
-from codemod.noqa import add_noqa, is_suppressed, parse_noqa
+from vllm_pooling_migrate.codemod.finding import Finding, Location
+from vllm_pooling_migrate.codemod.noqa import add_noqa, is_suppressed, parse_noqa
 
 
 def finding(code: str, row: int, rows: tuple[int, int] | None = None) -> Finding:

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from codemod.finding import Edit, Finding, Fix, Location
-from codemod.output import OUTPUT_FORMATS, format_statistics, format_summary, render_findings, statistics, use_color
-from shim.registry import BY_CODE, DEPRECATIONS, FixClass
+from vllm_pooling_migrate.codemod.finding import Edit, Finding, Fix, Location
+from vllm_pooling_migrate.codemod.output import OUTPUT_FORMATS, format_statistics, format_summary, render_findings, statistics, use_color
+from vllm_pooling_migrate.registry import BY_CODE, DEPRECATIONS, FixClass
 
 SAFE = Finding(
     "POOL014",

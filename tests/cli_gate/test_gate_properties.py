@@ -8,9 +8,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codemod.argv.shell_lexer import split_commands
-from codemod.formats import scan_file
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.argv.shell_lexer import split_commands
+from vllm_pooling_migrate.codemod.formats import scan_file
+from vllm_pooling_migrate.codemod.options import Options
 
 FIX_ALL = Options(fix=True, unsafe_fixes=True)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import yaml
 
-from codemod.argv.shell import script_argument
-from codemod.formats import scan_file
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.argv.shell import script_argument
+from vllm_pooling_migrate.codemod.formats import scan_file
+from vllm_pooling_migrate.codemod.options import Options
 
 FIX = Options(fix=True, unsafe_fixes=True)
 

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from codemod.writes import SourceError, read_source, write_source
+from vllm_pooling_migrate.codemod.writes import SourceError, read_source, write_source
 
 
 def roundtrip(tmp_path, name: str, data: bytes, transform=lambda t: t.replace("old", "new")) -> bytes:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codemod.cli import main
+from vllm_pooling_migrate.codemod.cli import main
 
 LEGACY = 'from vllm import LLM\nllm = LLM("m")\nllm.embed(["a"])\n'
 FIXED = 'from vllm import LLM\nfrom vllm.config import PoolerConfig\nllm = LLM("m", pooler_config=PoolerConfig(task="embed"))\nllm.embed(["a"])\n'
@@ -169,7 +169,7 @@ def test_typo_spelling_of_the_task_is_renamed_not_duplicated(project):
 def test_a_fix_that_would_not_compile_leaves_the_file_unchanged():
     import libcst as cst
 
-    from codemod.engine import verify_fixed_source
+    from vllm_pooling_migrate.codemod.engine import verify_fixed_source
 
     original = cst.parse_module("f(a=1)\n")
     assert "would not compile" in verify_fixed_source(original, "f(a=1, a=2)\n")
@@ -195,16 +195,16 @@ def test_logit_scale_literals_of_every_form(project):
 
 
 def test_internal_error_in_one_file_is_exit_2_and_the_others_are_fixed(project, monkeypatch, capsys):
-    import codemod.runner
+    from vllm_pooling_migrate.codemod import runner
 
-    real = codemod.runner.scan_file
+    real = runner.scan_file
 
     def flaky(path, text, options, check_python):
         if path.endswith("boom.py"):
             raise RuntimeError("simulated")
         return real(path, text, options, check_python)
 
-    monkeypatch.setattr(codemod.runner, "scan_file", flaky)
+    monkeypatch.setattr(runner, "scan_file", flaky)
     (project / "boom.py").write_text(LEGACY)
     (project / "ok.py").write_text(LEGACY)
     assert run("-j", "1", ".") == 2

@@ -2,8 +2,8 @@
 
 import pytest
 
-from codemod.engine import check_python_source
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.engine import check_python_source
+from vllm_pooling_migrate.codemod.options import Options
 
 HEADER = "from vllm import LLM\n"
 
@@ -79,7 +79,7 @@ def test_reward_with_pooling_params_task_migrates_in_one_consistent_fix():
 
 def test_conflicting_fixes_are_dropped_one_at_a_time(monkeypatch):
     """A fix that would not compile is rejected alone; the other fixes of the file still apply."""
-    import codemod.engine as engine
+    import vllm_pooling_migrate.codemod.engine as engine
 
     real = engine.verify_fixed_source
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from codemod.engine import check_python_source
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.engine import check_python_source
+from vllm_pooling_migrate.codemod.options import Options
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CASES = sorted(FIXTURES.glob("*/*.in.py"))

@@ -5,8 +5,8 @@ import libcst as cst
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codemod.engine import check_python_source, unbound_names
-from codemod.options import Options
+from vllm_pooling_migrate.codemod.engine import check_python_source, unbound_names
+from vllm_pooling_migrate.codemod.options import Options
 
 IMPORTS = [
     ("from vllm import LLM\n", "LLM"),

@@ -3,9 +3,9 @@
 import subprocess
 import sys
 
-from codemod.catalog import all_rules, entries_without_rule
-from codemod.docs import stale_files
-from shim.registry import BY_CODE, DEPRECATIONS, FixClass
+from vllm_pooling_migrate.codemod.catalog import all_rules, entries_without_rule
+from vllm_pooling_migrate.codemod.docs import stale_files
+from vllm_pooling_migrate.registry import BY_CODE, DEPRECATIONS, FixClass
 
 
 def test_every_registry_entry_has_a_rule():
@@ -33,7 +33,7 @@ def test_fix_classes_match_examples():
 
 def test_generated_docs_are_current():
     stale = stale_files()
-    assert not stale, f"docs are stale, run `python -m codemod.docs`: {[str(p) for p in stale]}"
+    assert not stale, f"docs are stale, run `python -m vllm_pooling_migrate.codemod.docs`: {[str(p) for p in stale]}"
 
 
 def test_codemod_does_not_import_torch():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from codemod.engine import check_python_source
-from codemod.options import Options
-from codemod.rules import ALL_RULES
-from shim.registry import DEFAULT_CODEMOD_TARGET, parse_version
+from vllm_pooling_migrate.codemod.engine import check_python_source
+from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.codemod.rules import ALL_RULES
+from vllm_pooling_migrate.registry import DEFAULT_CODEMOD_TARGET, parse_version
 
 CASES = [
     pytest.param(rule, kind, index, example, id=f"{rule.CODE}-{kind}-{index}")

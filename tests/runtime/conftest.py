@@ -11,7 +11,7 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from runtime.testing import CLS, PAD, SEP, WORDS, wordpiece_tokenizer  # noqa: F401 - shared with tests
+from vllm_pooling_migrate.runtime.testing import CLS, PAD, SEP, WORDS, wordpiece_tokenizer  # noqa: F401 - shared with tests
 
 STEP_TOKEN = "step"
 

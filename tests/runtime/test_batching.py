@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from runtime.batching import pack, plan_batches, tokenize_prompts, truncation_length
+from vllm_pooling_migrate.runtime.batching import pack, plan_batches, tokenize_prompts, truncation_length
 
 
 def test_batches_are_length_sorted_and_respect_the_token_budget():

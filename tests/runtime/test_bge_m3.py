@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 import transformers
 
-from runtime import TaskParams, load_engine
+from vllm_pooling_migrate.runtime import TaskParams, load_engine
 
 TEXTS = ["the model is fast", "a query of the document"]
 OVERRIDE = {"architectures": ["BgeM3EmbeddingModel"]}

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from runtime import load_engine
-from runtime.devices import _cuda_auto_dtype, resolve_dtype, run_splitting_on_oom
+from vllm_pooling_migrate.runtime import load_engine
+from vllm_pooling_migrate.runtime.devices import _cuda_auto_dtype, resolve_dtype, run_splitting_on_oom
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -21,9 +21,9 @@ def test_explicit_and_cpu_auto_dtypes(monkeypatch):
     cpu = torch.device("cpu")
     assert resolve_dtype("float32", cpu, _Config) == torch.float32
     assert resolve_dtype("bf16", cpu, _Config) == torch.bfloat16
-    monkeypatch.setattr("runtime.devices.cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr("vllm_pooling_migrate.runtime.devices.cpu_has_fast_bf16", lambda: False)
     assert resolve_dtype("auto", cpu, _Config) == torch.float32
-    monkeypatch.setattr("runtime.devices.cpu_has_fast_bf16", lambda: True)
+    monkeypatch.setattr("vllm_pooling_migrate.runtime.devices.cpu_has_fast_bf16", lambda: True)
     assert resolve_dtype("auto", cpu, _Config) == torch.bfloat16
     with pytest.raises(ValueError, match="Unknown dtype"):
         resolve_dtype("int3", cpu, _Config)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.loading import read_st_folder
-from runtime.model_info import default_pooling_types, runner_and_convert, supported_tasks
-from runtime.settings import PoolerSettings, StPoolingDefaults, resolve_settings
+from vllm_pooling_migrate.runtime.loading import read_st_folder
+from vllm_pooling_migrate.runtime.model_info import default_pooling_types, runner_and_convert, supported_tasks
+from vllm_pooling_migrate.runtime.settings import PoolerSettings, StPoolingDefaults, resolve_settings
 
 
 @pytest.mark.parametrize(

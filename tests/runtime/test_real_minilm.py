@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from runtime import TaskParams, load_engine
+from vllm_pooling_migrate.runtime import TaskParams, load_engine
 
 TEXTS = [
     "A man is eating food.",

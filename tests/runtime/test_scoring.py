@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 import transformers
 
-from runtime import load_engine
+from vllm_pooling_migrate.runtime import load_engine
 
 PAIRS = [("the model is fast", "a fast engine"), ("a query", "the document of the query is red"), ("it", "it")]
 

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 import transformers
 
-from runtime import TaskParams, load_engine
+from vllm_pooling_migrate.runtime import TaskParams, load_engine
 
 TEXTS = [
     "the model is fast",
@@ -244,7 +244,7 @@ def test_tasks_share_one_backbone(bert):
 
 
 def test_padded_backbone_matches_packed_encoder(tiny):
-    from runtime.backbones import PaddedBackbone
+    from vllm_pooling_migrate.runtime.backbones import PaddedBackbone
 
     packed = load_engine(tiny["xlmr"], dtype="float32")
     padded = load_engine(tiny["xlmr"], dtype="float32")

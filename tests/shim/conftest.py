@@ -4,9 +4,7 @@ import os
 
 import pytest
 
-import shim.deprecations
-import shim.llm
-from shim import versions
+from vllm_pooling_migrate.shim import deprecations, llm, versions
 from shim_fake_engine import fake_runtime
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,7 +21,7 @@ def pytest_collection_modifyitems(items):
 def _isolated_shim_state(monkeypatch):
     """Each test starts at the default target with vLLM's once-only log memory empty."""
     monkeypatch.setattr(versions, "_target", versions.DEFAULT_SHIM_TARGET)
-    monkeypatch.setattr(shim.deprecations, "_logged_once", set())
+    monkeypatch.setattr(deprecations, "_logged_once", set())
 
 
 @pytest.fixture
@@ -35,8 +33,8 @@ def target():
 def fake_llm(monkeypatch):
     """``fake_llm("classifier", pooler_config=...)``: an ``LLM`` over the fake engine describing that model."""
     def build(kind: str = "embedding", *, info: dict | None = None, **llm_kwargs):
-        monkeypatch.setattr(shim.llm, "runtime_api", fake_runtime(kind, **(info or {})))
-        return shim.llm.LLM("tiny-model", **llm_kwargs)
+        monkeypatch.setattr(llm, "runtime_api", fake_runtime(kind, **(info or {})))
+        return llm.LLM("tiny-model", **llm_kwargs)
 
     return build
 
@@ -44,7 +42,7 @@ def fake_llm(monkeypatch):
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> dict[str, str]:
     """Paths of seeded tiny random checkpoints (bert, bert-cls, bert-ce, bert-ner) for the real engine."""
-    pytest.importorskip("runtime.engine")
-    from runtime.testing import build_tiny_bert_models
+    pytest.importorskip("vllm_pooling_migrate.runtime.engine")
+    from vllm_pooling_migrate.runtime.testing import build_tiny_bert_models
 
     return build_tiny_bert_models(tmp_path_factory.mktemp("tiny-models"))

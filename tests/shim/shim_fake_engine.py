@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from runtime.settings import PoolerSettings
+from vllm_pooling_migrate.runtime.settings import PoolerSettings
 
 
 @dataclass(frozen=True)

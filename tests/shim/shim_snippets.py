@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from shim.config import ValidationError
+from vllm_pooling_migrate.shim.config import ValidationError
 
 PROMPTS = ["the model is a token engine", "a query of the document"]
 
@@ -30,7 +30,7 @@ class Snippet:
         return next(n for n, line in enumerate(self.source.splitlines(), 1) if line.endswith("# legacy"))
 
 
-_HEADER = "from shim import LLM, PoolerConfig, PoolingParams\n\n"
+_HEADER = "from vllm_pooling_migrate.shim import LLM, PoolerConfig, PoolingParams\n\n"
 
 
 def _snippet(code, body, preview_error=None, preview_text=None) -> Snippet:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from codemod.cli import main as migrate_pooling
-from shim import registry
+from vllm_pooling_migrate.codemod.cli import main as migrate_pooling
+from vllm_pooling_migrate import registry
 from shim_snippets import SNIPPETS, output_numbers, run_snippet
 
 RUNTIME_CODES = sorted(d.code for d in registry.DEPRECATIONS if d.runtime)

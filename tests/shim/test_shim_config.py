@@ -7,8 +7,8 @@ import warnings
 
 import pytest
 
-from shim import PoolerConfig, PoolingParams, ValidationError
-from shim.messages import text
+from vllm_pooling_migrate.shim import PoolerConfig, PoolingParams, ValidationError
+from vllm_pooling_migrate.shim.messages import text
 
 
 def test_task_field_arrives_in_019(target):

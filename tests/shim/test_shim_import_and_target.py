@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from shim import versions
+from vllm_pooling_migrate.shim import versions
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def python(code: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("POOLING_SHIM_")}
-    environment.update(PYTHONPATH=str(REPO), **env)
+    environment.update(env)
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=120)
 
@@ -25,10 +25,11 @@ def python(code: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProce
 def test_importing_the_shim_and_its_plugin_does_not_import_torch():
     result = python("""\
         import sys
-        import shim.pytest_plugin
-        assert "shim.report" not in sys.modules, "the plugin must not load the shim's modules"
-        from shim import LLM, PoolerConfig, PoolingParams, EmbeddingRequestOutput
-        assert "torch" not in sys.modules and "runtime" not in sys.modules, "heavy import"
+        import vllm_pooling_migrate.shim.pytest_plugin
+        assert "vllm_pooling_migrate.shim.report" not in sys.modules, "the plugin must not load the shim's modules"
+        from vllm_pooling_migrate.shim import LLM, PoolerConfig, PoolingParams, EmbeddingRequestOutput
+        assert "torch" not in sys.modules, "heavy import"
+        assert "vllm_pooling_migrate.runtime" not in sys.modules, "heavy import"
     """)
     assert result.returncode == 0, result.stderr
 
@@ -36,7 +37,7 @@ def test_importing_the_shim_and_its_plugin_does_not_import_torch():
 def test_building_an_llm_imports_the_engine(tiny_models):
     result = python(f"""\
         import sys
-        from shim import LLM
+        from vllm_pooling_migrate.shim import LLM
         llm = LLM({tiny_models["bert"]!r})
         assert "torch" in sys.modules
         print(llm.embed("the model", use_tqdm=False)[0].outputs.hidden_size)
@@ -46,7 +47,7 @@ def test_building_an_llm_imports_the_engine(tiny_models):
 
 
 def test_package_exports_every_public_name():
-    import shim
+    from vllm_pooling_migrate import shim
 
     assert all(getattr(shim, name) for name in shim.__all__)
     with pytest.raises(AttributeError):
@@ -55,22 +56,31 @@ def test_package_exports_every_public_name():
 
 @pytest.mark.parametrize("value, expected", [("0.21", (0, 21)), ("0.20.2", (0, 20)), ("v0.18", (0, 18)),
                                              ("", (0, 20))])
-def test_target_is_read_from_the_environment_at_import(value, expected):
-    result = python("import shim; print(shim.get_target_version())", POOLING_SHIM_TARGET_VERSION=value)
+def test_target_is_read_from_the_environment(value, expected):
+    code = "from vllm_pooling_migrate import shim; print(shim.get_target_version())"
+    result = python(code, POOLING_SHIM_TARGET_VERSION=value)
     assert result.stdout.strip() == str(expected), result.stderr
 
 
 def test_one_profile_per_target_the_registry_knows():
-    from shim.registry import DEFAULT_SHIM_TARGET, KNOWN_TARGETS
+    from vllm_pooling_migrate.registry import DEFAULT_SHIM_TARGET, KNOWN_TARGETS
 
     assert tuple(versions.PROFILES) == KNOWN_TARGETS
     assert [p.warn_mode for p in versions.PROFILES.values()] == [True, True, True, False]
     assert versions.PROFILES[DEFAULT_SHIM_TARGET].warn_mode
 
 
-def test_an_unknown_target_fails_loudly():
-    result = python("import shim", POOLING_SHIM_TARGET_VERSION="0.22")
-    assert "cannot emulate vLLM 0.22; known targets: 0.18, 0.19, 0.20, 0.21" in result.stderr
+def test_an_unknown_target_in_the_environment_fails_when_an_llm_is_built_not_at_import(tiny_models):
+    result = python(f"""\
+        import vllm_pooling_migrate.shim, vllm_pooling_migrate.shim.pytest_plugin, vllm_pooling_migrate.codemod.cli
+        print("imported")
+        from vllm_pooling_migrate.shim import LLM
+        LLM({tiny_models["bert"]!r})
+    """, POOLING_SHIM_TARGET_VERSION="0.22")
+    assert result.stdout == "imported\n"
+    assert result.returncode == 1
+    assert ("ValueError: POOLING_SHIM_TARGET_VERSION='0.22': pooling shim: cannot emulate vLLM 0.22; "
+            "known targets: 0.18, 0.19, 0.20, 0.21") in result.stderr
     with pytest.raises(ValueError, match="known targets"):
         versions.set_target_version("0.17")
 
@@ -78,7 +88,7 @@ def test_an_unknown_target_fails_loudly():
 PLUGIN_SUITE = """\
 import os
 import pytest
-from shim import PoolerConfig, get_target_version
+from vllm_pooling_migrate.shim import PoolerConfig, get_target_version
 
 
 def test_runs_in_the_preview():
@@ -102,7 +112,6 @@ def test_hits_a_deprecation_that_still_warns_in_021():
 def run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     (tmp_path / "test_suite.py").write_text(PLUGIN_SUITE)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("POOLING_SHIM_")}
-    environment["PYTHONPATH"] = str(REPO)
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(tmp_path), *args],
                           cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
 

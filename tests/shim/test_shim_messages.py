@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shim.messages import MESSAGES, old_flag_text, render, text
+from vllm_pooling_migrate.shim.messages import MESSAGES, old_flag_text, render, text
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "vllm-pooling-spec.md"
 JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')

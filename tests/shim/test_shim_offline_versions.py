@@ -10,8 +10,8 @@ import warnings
 import pytest
 from shim_fake_engine import bert_like_settings
 
-from shim import PoolerConfig, PoolingParams, PoolingDeprecationWarning, RemovedInV021Warning, report
-from shim.messages import render, text
+from vllm_pooling_migrate.shim import PoolerConfig, PoolingParams, PoolingDeprecationWarning, RemovedInV021Warning, report
+from vllm_pooling_migrate.shim.messages import render, text
 
 ALL_TARGETS = ["0.18", "0.19", "0.20", "0.21"]
 

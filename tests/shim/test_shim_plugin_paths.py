@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shim import PoolingParams
-from shim.messages import render, text
+from vllm_pooling_migrate.shim import PoolingParams
+from vllm_pooling_migrate.shim.messages import render, text
 
 
 @pytest.mark.parametrize("version, task, message", [
@@ -48,7 +48,7 @@ def test_from_0_20_data_needs_plugin_and_plugin_fails_in_verification(fake_llm, 
 def test_pooler_config_score_task_logs_m17_in_warn_mode(target, caplog):
     import logging
 
-    from shim import PoolerConfig
+    from vllm_pooling_migrate.shim import PoolerConfig
 
     target("0.20")
     with caplog.at_level(logging.WARNING, logger="vllm.pooling_params"), pytest.warns(Warning):

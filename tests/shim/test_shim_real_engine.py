@@ -7,7 +7,7 @@ import warnings
 import pytest
 import torch
 
-from shim import LLM, PoolerConfig, PoolingParams
+from vllm_pooling_migrate.shim import LLM, PoolerConfig, PoolingParams
 
 PROMPTS = ["the model is a token engine", "a query of the document"]
 

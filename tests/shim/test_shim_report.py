@@ -10,7 +10,7 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from shim import PoolerConfig, report
+from vllm_pooling_migrate.shim import PoolerConfig, report
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -19,7 +19,7 @@ def run_script(tmp_path: Path, source: str, **env: str) -> subprocess.CompletedP
     script = tmp_path / "app.py"
     script.write_text(textwrap.dedent(source))
     environment = {k: v for k, v in os.environ.items() if not k.startswith("POOLING_SHIM_")}
-    environment.update(PYTHONPATH=str(REPO), **env)
+    environment.update(env)
     return subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=environment, capture_output=True,
                           text=True, timeout=120)
 
@@ -37,7 +37,7 @@ def test_hits_hidden_by_warning_filters_are_still_counted():
 
 def test_table_at_exit_and_json_report(tmp_path):
     result = run_script(tmp_path, """\
-        from shim import PoolerConfig
+        from vllm_pooling_migrate.shim import PoolerConfig
         for _ in range(3):
             PoolerConfig(logit_bias=1.0)
         PoolerConfig(normalize=True)
@@ -56,20 +56,20 @@ def test_table_at_exit_and_json_report(tmp_path):
 
 
 def test_nothing_is_printed_or_written_without_hits(tmp_path):
-    result = run_script(tmp_path, "import shim\n", POOLING_SHIM_REPORT=str(tmp_path / "report.json"))
+    result = run_script(tmp_path, "import vllm_pooling_migrate.shim\n", POOLING_SHIM_REPORT=str(tmp_path / "report.json"))
     assert result.returncode == 0 and "pooling shim" not in result.stderr
     assert not (tmp_path / "report.json").exists()
 
 
 def test_stderr_table_can_be_silenced(tmp_path):
-    result = run_script(tmp_path, "from shim import PoolerConfig\nPoolerConfig(logit_bias=1.0)\n",
+    result = run_script(tmp_path, "from vllm_pooling_migrate.shim import PoolerConfig\nPoolerConfig(logit_bias=1.0)\n",
                         POOLING_SHIM_REPORT_STDERR="0")
     assert "pooling shim:" not in result.stderr and "POOL011: " in result.stderr  # the warning itself still shows
 
 
 WORKER_SCRIPT = """\
     import multiprocessing, sys
-    from shim import PoolerConfig
+    from vllm_pooling_migrate.shim import PoolerConfig
 
     def work(n):
         for _ in range(n):
@@ -99,7 +99,7 @@ def test_hits_in_forked_and_spawned_workers_reach_the_parents_report(tmp_path):
 def test_third_party_sites_name_their_package(tmp_path):
     package = tmp_path / "site-packages" / "vendored_lib"
     package.mkdir(parents=True)
-    (package / "__init__.py").write_text("from shim import PoolerConfig\nPoolerConfig(logit_bias=1.0)\n")
+    (package / "__init__.py").write_text("from vllm_pooling_migrate.shim import PoolerConfig\nPoolerConfig(logit_bias=1.0)\n")
     result = run_script(tmp_path, f"import sys\nsys.path.insert(0, {str(package.parent)!r})\nimport vendored_lib\n",
                         POOLING_SHIM_REPORT=str(tmp_path / "report.json"))
     [site] = json.loads((tmp_path / "report.json").read_text())["sites"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shim import registry
-from shim.deprecations import warning_class
+from vllm_pooling_migrate import registry
+from vllm_pooling_migrate.shim.deprecations import warning_class
 from shim_snippets import SNIPPETS, output_numbers, run_snippet
 
 RUNTIME_CODES = sorted(d.code for d in registry.DEPRECATIONS if d.runtime)

@@ -25,5 +25,5 @@ def test_story_migrates_the_legacy_app_and_keeps_its_numbers():
                             text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "pooling shim: 4 deprecated vLLM pooling call site(s) hit (emulating vLLM 0.20)" in result.stderr
-    assert "shim.config.ValidationError" in result.stdout  # the preview rejects the legacy program
+    assert "vllm_pooling_migrate.shim.config.ValidationError" in result.stdout  # the preview rejects the legacy program
     assert result.stdout.rstrip().endswith("same numbers before and after; no deprecated call site left")

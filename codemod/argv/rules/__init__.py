@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codemod.argv.rules import (
+from vllm_pooling_migrate.codemod.argv.rules import (
     pool013_task_flag,
     pool014_override_pooler_config,
     pool015_pooler_config_legacy_key,

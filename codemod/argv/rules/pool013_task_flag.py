@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from codemod.argv.flags import Flag
-from codemod.argv.scan import ArgvScan
-from codemod.examples import Invalid, Valid
-from codemod.finding import Finding
-from shim.registry import BY_CODE, FixClass, is_deprecated_at
+from vllm_pooling_migrate.codemod.argv.flags import Flag
+from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.registry import BY_CODE, FixClass, is_deprecated_at
 
 CODE = "POOL013"
 MESSAGE = "`--task` was removed in vLLM 0.13.0; use `--runner pooling --convert embed|classify`"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from codemod.argv.scan import ArgvScan
-from codemod.examples import Invalid, Valid
-from codemod.finding import Finding
-from shim.registry import BY_CODE, is_deprecated_at
+from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.registry import BY_CODE, is_deprecated_at
 
 CODE = "POOL014"
 MESSAGE = "`--override-pooler-config` was renamed `--pooler-config` (removed in vLLM 0.12.0)"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
-from codemod.argv.scan import ArgvScan
-from codemod.examples import Invalid, Valid
-from codemod.finding import Finding
+from vllm_pooling_migrate.codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
+from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.finding import Finding
 
 CODE = "POOL015"
 MESSAGE = "Legacy key inside `--pooler-config` JSON"

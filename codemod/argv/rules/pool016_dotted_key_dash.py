@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from codemod.argv.scan import ArgvScan
-from codemod.examples import Invalid, Valid
-from codemod.finding import Finding
+from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.finding import Finding
 
 CODE = "POOL016"
 MESSAGE = "Dashes after the dot in `--pooler-config.<key>` are not normalised: the key is rejected"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from codemod.argv.scan import ArgvScan
-from codemod.examples import Invalid, Valid
-from codemod.finding import Finding
-from shim.registry import BY_CODE, is_deprecated_at
+from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.registry import BY_CODE, is_deprecated_at
 
 CODE = "POOL017"
 MESSAGE = "`--convert reward` was replaced by `--convert embed` (removed in vLLM 0.16.0)"

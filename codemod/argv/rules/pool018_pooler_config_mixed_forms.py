@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from codemod.argv.flags import Flag, parse_dotted_value
-from codemod.argv.scan import ArgvScan
-from codemod.examples import Invalid, Valid
-from codemod.finding import Finding
-from shim.registry import BY_CODE, FixClass, is_deprecated_at
+from vllm_pooling_migrate.codemod.argv.flags import Flag, parse_dotted_value
+from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.finding import Finding
+from vllm_pooling_migrate.registry import BY_CODE, FixClass, is_deprecated_at
 
 CODE = "POOL018"
 MESSAGE = "`--pooler-config '{...}'` mixed with `--pooler-config.<key>`: vLLM drops the JSON part silently"
