@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-# Canonical order of vLLM 0.19–0.21 (spec §3.1); vLLM itself builds the tuple from a set, so its order varies.
-TASK_ORDER = ("embed", "classify", "token_embed", "token_classify", "plugin", "embed&token_classify")
+from vllm_pooling_migrate.tasks import POOLING_TASKS as TASK_ORDER  # the canonical order (spec §3.1)
+
 SEQUENCE_POOLING_TYPES = ("CLS", "LAST", "MEAN")
 TOKEN_POOLING_TYPES = ("ALL", "STEP")
 

@@ -7,11 +7,11 @@ Every check that depends on "the default task" (offline verification, ``LLM.scor
 from __future__ import annotations
 
 from vllm_pooling_migrate.shim.messages import render
+from vllm_pooling_migrate.tasks import POOLING_TASKS, POOLING_TASKS_018, PoolingTask
 
-#: Canonical order (§3.1, 0.19-0.21). vLLM builds its tuple from a set; the shim uses this order instead.
-POOLING_TASKS: tuple[str, ...] = ("embed", "classify", "token_embed", "token_classify", "plugin", "embed&token_classify")
-#: 0.18's values, in its own listing order: ``score`` is still a task, ``embed&token_classify`` does not exist.
-POOLING_TASKS_018: tuple[str, ...] = ("embed", "classify", "score", "token_embed", "token_classify", "plugin")
+__all__ = ["POOLING_TASKS", "POOLING_TASKS_018", "PoolingTask", "EMBED_LIKE", "CLASSIFY_LIKE",
+           "DEFAULT_TASK_PRIORITY", "SCORE_TYPE_BY_DEFAULT_TASK", "TASK_BY_SCORE_TYPE", "supported_tasks_for",
+           "resolve_default_task"]
 
 EMBED_LIKE = frozenset({"embed", "token_embed"})
 CLASSIFY_LIKE = frozenset({"classify", "token_classify"})

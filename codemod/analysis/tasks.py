@@ -9,12 +9,8 @@ import libcst as cst
 from vllm_pooling_migrate.codemod.analysis.instances import Construction, Use
 from vllm_pooling_migrate.codemod.analysis.symbols import POOLER_CONFIG, POOLING_PARAMS
 from vllm_pooling_migrate.codemod.python.edits import keyword_arg, keyword_index, string_value
+from vllm_pooling_migrate.tasks import METHOD_TASKS, RENAMED_TASK_VALUES
 
-#: Methods whose task is fixed by their name (``reward`` forwards to ``token_classify``: spec §4.3).
-METHOD_TASKS = {"embed": "embed", "classify": "classify", "reward": "token_classify"}
-
-#: Old task values inside ``PoolingParams(task=...)`` and what they mean now (spec §11 P7).
-RENAMED_TASK_VALUES = {"score": "classify", "reward": "token_classify"}
 
 
 @dataclass

@@ -6,7 +6,8 @@ only calls on a proven ``LLM`` are touched.
 
 import libcst as cst
 
-from vllm_pooling_migrate.codemod.analysis.tasks import RENAMED_TASK_VALUES, params_task, pooling_params_arg
+from vllm_pooling_migrate.codemod.analysis.tasks import params_task, pooling_params_arg
+from vllm_pooling_migrate.tasks import RENAMED_TASK_VALUES
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import AddKeyword, PythonFix, RemoveArg, ReplaceValue, keyword_arg, keyword_index, quote_like, string_value
 from vllm_pooling_migrate.codemod.rule import Rule
