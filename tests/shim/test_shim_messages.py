@@ -1,4 +1,8 @@
-"""The message catalogue against the spec's table, byte for byte (spec §6, §8: texts are JSON string literals)."""
+"""The message catalogue against the expected texts kept beside this file, byte for byte.
+
+``expected_messages.json`` (id -> exact text) was copied once from the spec's JSON string literals (spec §6, §8)
+and checked by eye; it is the reference here, so these tests never depend on a checkout of ``../shared``.
+"""
 
 from __future__ import annotations
 
@@ -10,44 +14,37 @@ import pytest
 
 from vllm_pooling_migrate.shim.messages import MESSAGES, old_flag_text, render, text
 
+EXPECTED_FILE = Path(__file__).with_name("expected_messages.json")
+EXPECTED: dict[str, str] = json.loads(EXPECTED_FILE.read_text(encoding="utf-8"))
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "vllm-pooling-spec.md"
 JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-# A definition starts a line: "**M06**: ...", a table row "| M20 | ...", or a §8 row "| **M61** ...".
-ENTRY_START = re.compile(r"^(?:\*\*(M\d+[a-z]?)\*\*:|\| (M\d+[a-z]?) \||\| \*\*(M\d+[a-z]?)\*\* )", re.MULTILINE)
 
 
-def literals(section: str) -> set[str]:
-    """Every JSON string literal in the text, line by line (no literal spans lines)."""
-    found = set()
-    for line in section.splitlines():
-        for match in JSON_STRING.finditer(line):
-            try:
-                found.add(json.loads(match.group()))
-            except json.JSONDecodeError:
-                pass
-    return found
+def test_the_catalogue_has_exactly_the_expected_ids():
+    assert sorted(MESSAGES) == sorted(EXPECTED)
+    assert len(EXPECTED) == 41
 
 
-@pytest.fixture(scope="module")
-def spec_text() -> str:
+@pytest.mark.parametrize("message_id", sorted(EXPECTED))
+def test_text_is_the_expected_text_byte_for_byte(message_id):
+    message = MESSAGES[message_id]
+    assert message.id == message_id
+    assert message.text.encode("utf-8") == EXPECTED[message_id].encode("utf-8")
+    assert text(message_id) == EXPECTED[message_id]
+
+
+def test_the_expected_texts_are_spec_literals():
+    """A cheap cross-check of the data file itself, only where the spec is checked out next to the repository."""
     if not SPEC.is_file():
         pytest.skip(f"spec not found at {SPEC}")
-    return SPEC.read_text(encoding="utf-8")
-
-
-def spec_entry(spec: str, message_id: str) -> str:
-    """The spec text of one message id: from its marker to the next message marker or heading."""
-    starts = [m for m in ENTRY_START.finditer(spec) if message_id in m.groups()]
-    assert starts, f"{message_id} is not defined in the spec"
-    start = starts[0].start()
-    following = [m.start() for m in ENTRY_START.finditer(spec, start + 1)] + [spec.find("\n#", start), len(spec)]
-    return spec[start:min(pos for pos in following if pos > start)]
-
-
-@pytest.mark.parametrize("message", MESSAGES.values(), ids=lambda m: m.id)
-def test_text_is_the_spec_literal_byte_for_byte(spec_text, message):
-    where = spec_entry(spec_text, message.spec_ref) if message.spec_ref else spec_text
-    assert message.text in literals(where)
+    spec_literals = set()
+    for line in SPEC.read_text(encoding="utf-8").splitlines():
+        for match in JSON_STRING.finditer(line):
+            try:
+                spec_literals.add(json.loads(match.group()))
+            except json.JSONDecodeError:
+                pass
+    assert {mid: t for mid, t in EXPECTED.items() if t not in spec_literals} == {}
 
 
 def test_render_fills_the_spec_placeholders():
@@ -64,6 +61,14 @@ def test_render_fills_the_spec_placeholders():
         "PoolerConfig(task=\"token_embed\"). "
 
 
+def test_render_without_fields_is_the_text_unchanged():
+    assert render("M02b") == EXPECTED["M02b"]
+
+
 def test_old_flag_texts_differ_only_in_the_name():
-    assert old_flag_text("softmax") == text("M64").replace("normalize", "softmax")
-    assert old_flag_text("normalize") == text("M64")
+    expected_normalize = EXPECTED["M64"]
+    assert old_flag_text("normalize") == expected_normalize
+    assert old_flag_text("softmax") == \
+        "`softmax` is deprecated and will be removed in v0.15. Please use `use_activation` instead."
+    assert old_flag_text("activation") == \
+        "`activation` is deprecated and will be removed in v0.15. Please use `use_activation` instead."
