@@ -81,8 +81,8 @@ def naive_baseline(root: Path) -> tuple[float, int]:
 
     from vllm_pooling_migrate.codemod.analysis.instances import InstanceTracker
     from vllm_pooling_migrate.codemod.options import Options
-    from vllm_pooling_migrate.codemod.rule import FileContext
-    from vllm_pooling_migrate.codemod.rules import ALL_RULES
+    from vllm_pooling_migrate.codemod.python.rule import FileContext, PythonRule
+    from vllm_pooling_migrate.codemod.rules import rules_of_kind
 
     options = Options()
     findings = 0
@@ -92,7 +92,7 @@ def naive_baseline(root: Path) -> tuple[float, int]:
             module = cst.parse_module(path.read_text(encoding="utf-8", errors="replace"))
         except Exception:  # noqa: BLE001 - a baseline counts what it can parse, as a naive tool would
             continue
-        for rule in ALL_RULES:
+        for rule in rules_of_kind(PythonRule):
             wrapper = cst.MetadataWrapper(module)
             tracker = InstanceTracker()
             context = FileContext(wrapper, str(path), options, tracker)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from vllm_pooling_migrate.codemod.catalog import all_rules
+from vllm_pooling_migrate.codemod.rules import by_code
 from vllm_pooling_migrate.codemod.config import CommandLine, ConfigError, build_options, load_config
 from vllm_pooling_migrate.codemod.docs import rule_doc
 from vllm_pooling_migrate.codemod.files import FileFinder
@@ -215,7 +215,7 @@ def _report(findings, output_format, output_file, show_statistics, show_fixes, u
 
 
 def _print_rules() -> None:
-    rules = all_rules()
+    rules = by_code()
     for entry in DEPRECATIONS:
         marker = {"safe": "fix", "unsafe": "unsafe fix", "report": "report"}[entry.fix_class.value]
         available = "" if entry.code in rules else "  (no rule)"
@@ -247,7 +247,7 @@ def _read_report(path: Path) -> tuple[list[str], list[str]]:
 def rule_command(code: str) -> int:
     """Print the documentation of one rule."""
     code = code.upper()
-    rules = all_rules()
+    rules = by_code()
     if code not in BY_CODE or code not in rules:
         click.echo(f"migrate-pooling: unknown rule {code!r} (see --list-rules)", err=True)
         return EXIT_ERROR

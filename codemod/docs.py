@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from vllm_pooling_migrate.codemod.catalog import RuleInfo, all_rules
+from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.rules import by_code
 from vllm_pooling_migrate.registry import DEPRECATIONS, Deprecation, FixClass, format_version
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -21,7 +22,7 @@ FIX_SAFETY = {
 }
 
 
-def rule_doc(entry: Deprecation, rule: RuleInfo) -> str:
+def rule_doc(entry: Deprecation, rule: type[Rule]) -> str:
     lines = [
         HEADER,
         f"# {entry.code} `{entry.name}`",
@@ -41,7 +42,7 @@ def rule_doc(entry: Deprecation, rule: RuleInfo) -> str:
         "",
         "## What it reports",
         "",
-        rule.message,
+        rule.MESSAGE,
         "",
         "## Fix safety",
         "",
@@ -52,17 +53,17 @@ def rule_doc(entry: Deprecation, rule: RuleInfo) -> str:
     if entry.notes:
         lines += ["", "## Notes", "", entry.notes]
     lines += ["", "## Examples", ""]
-    for example in rule.invalid:
+    for example in rule.INVALID:
         target = f" (target {example.target})" if example.target else ""
-        lines += [f"Flagged{target}:", "", f"```{rule.language}", example.source.rstrip("\n"), "```", ""]
+        lines += [f"Flagged{target}:", "", f"```{rule.LANGUAGE}", example.source.rstrip("\n"), "```", ""]
         if example.expected is None:
             lines += ["Not rewritten (report only).", ""]
         else:
             flag = " with `--unsafe-fixes`" if example.unsafe else ""
-            lines += [f"Fixed{flag}:", "", f"```{rule.language}", example.expected.rstrip("\n"), "```", ""]
-    for example in rule.valid:
+            lines += [f"Fixed{flag}:", "", f"```{rule.LANGUAGE}", example.expected.rstrip("\n"), "```", ""]
+    for example in rule.VALID:
         target = f" (target {example.target})" if example.target else ""
-        lines += [f"Not flagged{target}:", "", f"```{rule.language}", example.source.rstrip("\n"), "```", ""]
+        lines += [f"Not flagged{target}:", "", f"```{rule.LANGUAGE}", example.source.rstrip("\n"), "```", ""]
     lines += [f"Fix it: `{entry.fix_command()}`", ""]
     return "\n".join(lines)
 
@@ -87,7 +88,7 @@ def timeline_doc() -> str:
 
 
 def generated_files() -> dict[Path, str]:
-    rules = all_rules()
+    rules = by_code()
     files = {REPO_ROOT / "docs" / "timeline.md": timeline_doc()}
     for entry in DEPRECATIONS:
         if entry.code in rules:

@@ -20,8 +20,8 @@ from vllm_pooling_migrate.codemod.noqa import is_suppressed, parse_noqa
 from vllm_pooling_migrate.codemod.python.argv_lists import ArgvLists
 from vllm_pooling_migrate.codemod.options import Options
 from vllm_pooling_migrate.codemod.python.edits import add_imports, apply_fixes, render_node_after
-from vllm_pooling_migrate.codemod.rule import FileContext, RawFinding, Rule
-from vllm_pooling_migrate.codemod.rules import ALL_RULES
+from vllm_pooling_migrate.codemod.python.rule import FileContext, PythonRule, RawFinding
+from vllm_pooling_migrate.codemod.rules import rules_of_kind
 from vllm_pooling_migrate.registry import FixClass
 
 #: A Python file can only be affected if it imports vLLM (or this project's shim), or posts to a vLLM
@@ -41,7 +41,7 @@ def may_be_affected(source: str | bytes) -> bool:
 MAX_FIX_PASSES = 5
 
 
-def check_python_source(source: str, path: str, options: Options, rules: list[type[Rule]] | None = None) -> FileResult:
+def check_python_source(source: str, path: str, options: Options, rules: list[type[PythonRule]] | None = None) -> FileResult:
     result = _one_pass(source, path, options, rules)
     if not options.fix or result.error:
         return result
@@ -56,7 +56,7 @@ def check_python_source(source: str, path: str, options: Options, rules: list[ty
     return result
 
 
-def _one_pass(source: str, path: str, options: Options, rules: list[type[Rule]] | None) -> FileResult:
+def _one_pass(source: str, path: str, options: Options, rules: list[type[PythonRule]] | None) -> FileResult:
     result = FileResult(path)
     if not may_be_affected(source):
         return result
@@ -69,7 +69,8 @@ def _one_pass(source: str, path: str, options: Options, rules: list[type[Rule]] 
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     tracker = InstanceTracker()
     context = FileContext(wrapper, path, options, tracker)
-    active = [rule(context) for rule in (rules or ALL_RULES) if options.enabled(rule.CODE)]
+    candidates = rules or rules_of_kind(PythonRule)
+    active = [rule(context) for rule in candidates if rule.active(options)]
     argv_lists = ArgvLists(context)
     wrapper.visit_batched([tracker, *active] + ([argv_lists] if rules is None else []))
     for rule in active:

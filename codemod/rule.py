@@ -1,190 +1,33 @@
-"""The base of every Python rule, and the per-file context the rules share.
+"""What every rule is, whatever it reads: a registry code, a message and the examples that test and document it.
 
-A rule is a small libcst visitor: one class per file under ``codemod/rules/``, carrying its registry code,
-its message and its ``VALID``/``INVALID`` examples (its tests and its documentation). Rules that need the
-whole file (which tasks an ``LLM`` is used for) do their work in ``finish()``, after the one traversal.
+Python rules (``codemod.python.rule.PythonRule``) are libcst visitors; command-line rules
+(``codemod.argv.rule.CommandLineRule``) read one vLLM invocation, wherever it is written. Both live one per file
+in ``codemod/rules/`` and are found there by discovery (``codemod.rules.discover``). The version gate and the
+fix safety are data in the registry entry, applied by the engines, never by a rule itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
 from typing import ClassVar
 
-import libcst as cst
-from libcst.metadata import CodeRange, ParentNodeProvider, PositionProvider, QualifiedNameProvider
-
-from vllm_pooling_migrate.codemod.analysis.instances import InstanceTracker
-from vllm_pooling_migrate.codemod.visitors import CachedVisitors
-from vllm_pooling_migrate.codemod.analysis.symbols import SHIM_MODULE, resolve_root, resolve_symbol
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.options import Options
-from vllm_pooling_migrate.codemod.python.edits import ImportNeed, PythonFix
-from vllm_pooling_migrate.registry import Deprecation, FixClass, format_version, get, is_deprecated_at
+from vllm_pooling_migrate.registry import Deprecation, get, is_deprecated_at
 
 
-@dataclass
-class RawFinding:
-    """A finding before it is turned into text positions and edits."""
-
-    code: str
-    message: str
-    node: cst.CSTNode
-    fix: PythonFix | None
-    applicability: FixClass
-    unfixable_reason: str | None = None
-
-
-class FileContext:
-    def __init__(self, wrapper: cst.MetadataWrapper, path: str, options: Options, tracker: InstanceTracker):
-        self.wrapper = wrapper
-        self.module = wrapper.module
-        self.path = path
-        self.options = options
-        self.tracker = tracker
-        self.findings: list[RawFinding] = []
-        self.qualified_names = wrapper.resolve(QualifiedNameProvider)
-        self._imports = _top_level_from_imports(self.module)
-        self._planned: dict[tuple[str, str], ImportNeed] = {}
-
-    # Positions and parents cost a traversal each and are needed only for findings: computed on demand.
-    @cached_property
-    def _positions(self):
-        return self.wrapper.resolve(PositionProvider)
-
-    @cached_property
-    def _parents(self):
-        return self.wrapper.resolve(ParentNodeProvider)
-
-    def position(self, node: cst.CSTNode) -> CodeRange:
-        return self._positions[node]
-
-    def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
-
-    def statement_rows(self, node: cst.CSTNode) -> tuple[int, int]:
-        """Rows of the simple statement holding ``node`` (a ``# noqa`` on any of them applies)."""
-        current = node
-        while current in self._parents and not isinstance(current, cst.SimpleStatementLine):
-            current = self._parents[current]
-        target = current if isinstance(current, cst.SimpleStatementLine) else node
-        where = self._positions[target]
-        return where.start.line, where.end.line
-
-    def import_for(self, root: str, module: str, name: str) -> ImportNeed | None:
-        """How to refer to ``name``: an existing import of it, or a new ``from module import name``.
-
-        ``root`` is "vllm" or ``SHIM_MODULE``: code written against this project's shim gets its names from it.
-        None when a new top-level import would be wrong: the file imports vLLM only conditionally
-        (inside ``try``/``if`` or a function), so an unconditional one could break where vLLM is absent.
-        """
-        module = SHIM_MODULE if root == SHIM_MODULE else module
-        key = (module, name)
-        if key in self._planned:
-            return self._planned[key]
-        for imported_module, imported_name, local in self._imports:
-            if imported_name == name and imported_module.split(".")[0] == module.split(".")[0]:
-                need = ImportNeed(imported_module, name, local)
-                break
-        else:
-            if not self._imports_root_unconditionally(module.split(".")[0]):
-                return None
-            taken = set(self.module_level_names())
-            local = name if name not in taken else f"Vllm{name}"
-            need = ImportNeed(module, name, local)
-        self._planned[key] = need
-        return need
-
-    def _imports_root_unconditionally(self, root: str) -> bool:
-        for statement in self.module.body:
-            if isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
-                        if self.code(small.module).split(".")[0] == root:
-                            return True
-                    if isinstance(small, cst.Import) and any(
-                        self.code(alias.name).split(".")[0] == root for alias in small.names
-                    ):
-                        return True
-        return False
-
-    def module_level_names(self) -> set[str]:
-        scope = self.wrapper.resolve(cst.metadata.ScopeProvider).get(self.module)
-        return {a.name for a in scope.assignments} if scope is not None else set()
-
-
-def _top_level_from_imports(module: cst.Module) -> list[tuple[str, str, str]]:
-    found = []
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
-                if isinstance(small.names, cst.ImportStar):
-                    continue
-                module_name = cst.Module(body=[]).code_for_node(small.module)
-                for alias in small.names:
-                    name = cst.Module(body=[]).code_for_node(alias.name)
-                    local = alias.asname.name.value if alias.asname is not None else name
-                    found.append((module_name, name, local))
-    return found
-
-
-class Rule(CachedVisitors):
+class Rule:
     CODE: ClassVar[str]
     MESSAGE: ClassVar[str]
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
-
-    def __init__(self, context: FileContext) -> None:
-        super().__init__()
-        self.context = context
+    #: The language of the examples: "python" or "shell" (the docs' code fences, the example tests' input).
+    LANGUAGE: ClassVar[str]
 
     @classmethod
     def entry(cls) -> Deprecation:
         return get(cls.CODE)
 
-    @property
-    def target(self):
-        return self.context.options.target_version
-
-    def applies(self) -> bool:
-        """The pattern warns or fails on the target version."""
-        return is_deprecated_at(self.entry(), self.target)
-
-    def symbol(self, node: cst.BaseExpression) -> str | None:
-        # The resolved mapping works both during the traversal and in finish().
-        return resolve_symbol(self.context.qualified_names, node)
-
-    def root(self, node: cst.BaseExpression) -> str:
-        """Where the file imports vLLM's API from ("vllm", or this project's ``SHIM_MODULE``)."""
-        return resolve_root(self.context.qualified_names, node)
-
-    def finish(self) -> None:
-        """Called once after the traversal, when every use of every LLM is known."""
-
-    def report(
-        self,
-        node: cst.CSTNode,
-        message: str | None = None,
-        *,
-        fix: PythonFix | None = None,
-        applicability: FixClass | None = None,
-        unfixable_reason: str | None = None,
-    ) -> None:
-        entry = self.entry()
-        if not is_deprecated_at(entry, self.target):
-            return
-        applicability = applicability or entry.fix_class
-        if fix is not None and entry.fix_min_target and self.target < entry.fix_min_target:
-            fix = None
-            unfixable_reason = (
-                f"the replacement needs vLLM >= {format_version(entry.fix_min_target)} "
-                f"(target is {format_version(self.target)})"
-            )
-        if fix is None and applicability is not FixClass.REPORT and unfixable_reason is None:
-            applicability = FixClass.REPORT
-        self.context.findings.append(
-            RawFinding(self.CODE, message or self.MESSAGE, node, fix, applicability, unfixable_reason)
-        )
+    @classmethod
+    def active(cls, options: Options) -> bool:
+        """Selected, and the pattern warns or fails on the target version: the one version gate."""
+        return options.enabled(cls.CODE) and is_deprecated_at(cls.entry(), options.target_version)

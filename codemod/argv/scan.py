@@ -153,8 +153,10 @@ def scan_argv_tokens(
     ``# noqa`` on any of its lines suppresses it. Only codes enabled by ``options`` are reported.
     Unsafe fixes are attached with ``applicability`` UNSAFE, as ruff does; whoever applies fixes
     applies them only with ``--unsafe-fixes``. Suppression is the caller's job.
+    Only the rules active at the target version run (``Rule.active``): the one version gate.
     """
-    from vllm_pooling_migrate.codemod.argv.rules import RULES  # the rules import this module for ArgvScan
+    from vllm_pooling_migrate.codemod.argv.rule import CommandLineRule
+    from vllm_pooling_migrate.codemod.rules import rules_of_kind  # the rules import this module for ArgvScan
 
     if not tokens:
         return []
@@ -164,7 +166,7 @@ def scan_argv_tokens(
             return []
     scan = ArgvScan(tokens, start, path, options, render, statement_rows)
     findings: list[Finding] = []
-    for rule in RULES:
-        if options.enabled(rule.CODE):
-            findings.extend(rule.check(scan))
+    for rule in rules_of_kind(CommandLineRule):
+        if rule.active(options):
+            findings.extend(rule().check(scan))
     return findings

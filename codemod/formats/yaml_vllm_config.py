@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 import yaml
 
 from vllm_pooling_migrate.codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
-from vllm_pooling_migrate.codemod.argv.rules import (
+from vllm_pooling_migrate.codemod.rules import (
     pool013_task_flag,
     pool014_override_pooler_config,
     pool015_pooler_config_legacy_key,
@@ -22,7 +22,7 @@ from vllm_pooling_migrate.codemod.argv.rules import (
     pool018_pooler_config_mixed_forms,
     pool019_server_without_task,
 )
-from vllm_pooling_migrate.codemod.argv.rules.pool018_pooler_config_mixed_forms import merged_json_text
+from vllm_pooling_migrate.codemod.rules.pool018_pooler_config_mixed_forms import merged_json_text
 from vllm_pooling_migrate.codemod.argv.scan import make_finding
 from vllm_pooling_migrate.codemod.finding import Edit, Finding, Location
 from vllm_pooling_migrate.codemod.formats.yaml_scalars import location, yaml_scalar
@@ -84,11 +84,11 @@ class _ConfigScan:
 
     def has_dotted_pooler_keys(self) -> bool:
         mixed = any(name == "pooler-config" and sub for name, sub in self.names)
-        return mixed and self.deprecated(pool018_pooler_config_mixed_forms.CODE)
+        return mixed and self.deprecated(pool018_pooler_config_mixed_forms.PoolerConfigMixedForms.CODE)
 
     def multi_task_without_task(self, overrides: yaml.Node) -> bool:
         """``hf-overrides`` loads a multi-task architecture (bge-m3) and no task is pinned (POOL019)."""
-        if not self.deprecated(pool019_server_without_task.CODE):
+        if not self.deprecated(pool019_server_without_task.ServerWithoutTask.CODE):
             return False
         if isinstance(overrides, yaml.MappingNode):
             architectures = [
@@ -117,13 +117,13 @@ class _ConfigScan:
     def findings(self) -> Iterator[Finding]:
         for key, value in self.entries:
             name, sub = _flag_name(key.value)
-            if name == "task" and sub is None and self.deprecated(pool013_task_flag.CODE):
+            if name == "task" and sub is None and self.deprecated(pool013_task_flag.TaskFlag.CODE):
                 yield self.task_key(key, value)
-            if name == "override-pooler-config" and self.deprecated(pool014_override_pooler_config.CODE):
+            if name == "override-pooler-config" and self.deprecated(pool014_override_pooler_config.OverridePoolerConfigFlag.CODE):
                 prefix = key.value[: len("override-")]
                 edit = _edit_in_scalar(key, 0, len(prefix), "")
-                message = pool014_override_pooler_config.MESSAGE
-                yield self.finding(pool014_override_pooler_config.CODE, message, key, value, edits=[edit])
+                message = pool014_override_pooler_config.OverridePoolerConfigFlag.MESSAGE
+                yield self.finding(pool014_override_pooler_config.OverridePoolerConfigFlag.CODE, message, key, value, edits=[edit])
             if name in ("pooler-config", "override-pooler-config") and sub is None:
                 yield from self.legacy_keys(key, value)
             if name == "pooler-config" and sub is not None and "-" in sub:
@@ -131,21 +131,21 @@ class _ConfigScan:
                 message = f"`{key.value}` is passed to PoolerConfig as the key `{sub}`, which does not exist"
                 edit = Edit(yaml_scalar(new, _style(key)), location(key.start_mark), location(key.end_mark))
                 fix = {"edits": [edit], "fix_message": f"Rename to `{new}`"}
-                yield self.finding(pool016_dotted_key_dash.CODE, message, key, value, **fix)
-            if name == "convert" and _is_str(value, "reward") and self.deprecated(pool017_convert_reward.CODE):
+                yield self.finding(pool016_dotted_key_dash.DottedKeyDash.CODE, message, key, value, **fix)
+            if name == "convert" and _is_str(value, "reward") and self.deprecated(pool017_convert_reward.ConvertReward.CODE):
                 edit = Edit(yaml_scalar("embed", _style(value)), location(value.start_mark), location(value.end_mark))
-                message = pool017_convert_reward.MESSAGE.replace("--convert ", "convert: ")
-                yield self.finding(pool017_convert_reward.CODE, message, key, value, edits=[edit])
+                message = pool017_convert_reward.ConvertReward.MESSAGE.replace("--convert ", "convert: ")
+                yield self.finding(pool017_convert_reward.ConvertReward.CODE, message, key, value, edits=[edit])
             if name == "hf-overrides" and sub is None and self.multi_task_without_task(value):
                 reason = "which tasks the clients need is not visible here: pick them, one server each"
-                message = pool019_server_without_task.MESSAGE.replace("--pooler-config.task", "pooler-config.task:")
-                yield self.finding(pool019_server_without_task.CODE, message, key, value, reason=reason)
+                message = pool019_server_without_task.ServerWithoutTask.MESSAGE.replace("--pooler-config.task", "pooler-config.task:")
+                yield self.finding(pool019_server_without_task.ServerWithoutTask.CODE, message, key, value, reason=reason)
             if name == "pooler-config" and sub is None and self.has_dotted_pooler_keys():
                 yield self.mixed_forms(key, value)
 
     def mixed_forms(self, key: yaml.ScalarNode, value: yaml.Node) -> Finding:
         """POOL018: move the dotted ``pooler-config.<key>:`` entries into the ``pooler-config:`` value."""
-        code = pool018_pooler_config_mixed_forms.CODE
+        code = pool018_pooler_config_mixed_forms.PoolerConfigMixedForms.CODE
         message = "`pooler-config:` is dropped because dotted `pooler-config.<key>:` keys are also given"
         dotted = [
             (k, v) for k, v in self.entries if _flag_name(k.value)[0] == "pooler-config" and _flag_name(k.value)[1]
@@ -198,7 +198,7 @@ class _ConfigScan:
     def task_key(self, key: yaml.ScalarNode, value: yaml.Node) -> Finding:
         task = value.value if isinstance(value, yaml.ScalarNode) else None
         convert = pool013_task_flag.CONVERT_FOR_TASK.get(task or "")
-        code = pool013_task_flag.CODE
+        code = pool013_task_flag.TaskFlag.CODE
         if convert is None:
             advice = pool013_task_flag.ADVICE.get(task or "", "`runner:`/`convert:` for the model at hand")
             message = f"`task: {task}` was removed in vLLM 0.13.0; use {advice}"
@@ -221,7 +221,7 @@ class _ConfigScan:
         return self.finding(code, message, key, value, **fix)
 
     def legacy_keys(self, key: yaml.ScalarNode, value: yaml.Node) -> Iterator[Finding]:
-        code = pool015_pooler_config_legacy_key.CODE
+        code = pool015_pooler_config_legacy_key.PoolerConfigLegacyKey.CODE
         if isinstance(value, yaml.MappingNode):
             key_nodes = {k.value: k for k, _ in value.value if isinstance(k, yaml.ScalarNode)}
             problems = legacy_key_problems(list(key_nodes), self.options.target_version)

@@ -1,35 +1,52 @@
-"""Every Python rule, in the order their findings are listed. One rule per module."""
+"""Every rule, one per module (``poolNNN_<name>.py``), found by walking this package: nothing lists them by hand.
 
-from vllm_pooling_migrate.codemod.rules.pool001_llm_task_argument import LlmTaskArgument
-from vllm_pooling_migrate.codemod.rules.pool002_engine_args_task_argument import EngineArgsTaskArgument
-from vllm_pooling_migrate.codemod.rules.pool003_override_pooler_config import OverridePoolerConfig
-from vllm_pooling_migrate.codemod.rules.pool004_multi_task_engine import MultiTaskEngine
-from vllm_pooling_migrate.codemod.rules.pool005_implicit_pooling_task import ImplicitPoolingTask
-from vllm_pooling_migrate.codemod.rules.pool006_encode_without_task import EncodeWithoutTask
-from vllm_pooling_migrate.codemod.rules.pool007_pooling_params_task import PoolingParamsTask
-from vllm_pooling_migrate.codemod.rules.pool008_score_default_task import ScoreDefaultTask
-from vllm_pooling_migrate.codemod.rules.pool009_llm_reward import LlmReward
-from vllm_pooling_migrate.codemod.rules.pool010_activation_flag_rename import ActivationFlagRename
-from vllm_pooling_migrate.codemod.rules.pool011_logit_bias_scale import LogitBiasScale
-from vllm_pooling_migrate.codemod.rules.pool012_pooler_config_pooling_task import PoolerConfigPoolingTask
-from vllm_pooling_migrate.codemod.rules.pool020_pooling_request_without_task import PoolingRequestWithoutTask
-from vllm_pooling_migrate.codemod.rules.pool021_score_task_value import ScoreTaskValue
+A module here must define exactly one concrete rule class; :func:`discover` fails loudly otherwise, so a rule
+file that is never registered cannot exist.
+"""
 
-ALL_RULES = [
-    LlmTaskArgument,
-    EngineArgsTaskArgument,
-    OverridePoolerConfig,
-    MultiTaskEngine,
-    ImplicitPoolingTask,
-    EncodeWithoutTask,
-    PoolingParamsTask,
-    ScoreDefaultTask,
-    LlmReward,
-    ActivationFlagRename,
-    LogitBiasScale,
-    PoolerConfigPoolingTask,
-    PoolingRequestWithoutTask,
-    ScoreTaskValue,
-]
+from __future__ import annotations
 
-RULES_BY_CODE = {rule.CODE: rule for rule in ALL_RULES}
+import importlib
+import inspect
+import pkgutil
+from functools import cache
+from typing import TypeVar
+
+from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.registry import DEPRECATIONS, Deprecation
+
+R = TypeVar("R", bound=Rule)
+
+
+@cache
+def discover() -> tuple[type[Rule], ...]:
+    """Every rule class of this package, in code order. Imports the rule modules on first call, not at import."""
+    found: list[type[Rule]] = []
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        rules = [
+            member for member in vars(module).values()
+            if inspect.isclass(member) and issubclass(member, Rule) and member.__module__ == module.__name__
+            and "CODE" in vars(member)
+        ]
+        if len(rules) != 1:
+            raise RuntimeError(f"{module.__name__} must define exactly one rule class, found {len(rules)}")
+        found.extend(rules)
+    codes = [rule.CODE for rule in found]
+    duplicated = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicated:
+        raise RuntimeError(f"rule codes defined twice: {', '.join(duplicated)}")
+    return tuple(sorted(found, key=lambda rule: rule.CODE))
+
+
+def rules_of_kind(kind: type[R]) -> tuple[type[R], ...]:
+    return tuple(rule for rule in discover() if issubclass(rule, kind))
+
+
+def by_code() -> dict[str, type[Rule]]:
+    return {rule.CODE: rule for rule in discover()}
+
+
+def entries_without_rule() -> list[Deprecation]:
+    codes = by_code()
+    return [entry for entry in DEPRECATIONS if entry.code not in codes]

@@ -6,10 +6,10 @@ from vllm_pooling_migrate.codemod.analysis.legacy_task import task_option_fix
 from vllm_pooling_migrate.codemod.analysis.symbols import LLM
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import keyword_arg
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 
-class LlmTaskArgument(Rule):
+class LlmTaskArgument(PythonRule):
     CODE = "POOL001"
     MESSAGE = "`LLM(task=...)` was removed in vLLM 0.13: use `runner=`/`convert=`"
 

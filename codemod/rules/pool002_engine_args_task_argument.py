@@ -6,13 +6,13 @@ from vllm_pooling_migrate.codemod.analysis.legacy_task import task_option_fix
 from vllm_pooling_migrate.codemod.analysis.symbols import ASYNC_ENGINE_ARGS, ENGINE_ARGS, MODEL_CONFIG
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import keyword_arg
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 from vllm_pooling_migrate.registry import FixClass
 
 ENGINE_CONFIGS = {ENGINE_ARGS, ASYNC_ENGINE_ARGS, MODEL_CONFIG}
 
 
-class EngineArgsTaskArgument(Rule):
+class EngineArgsTaskArgument(PythonRule):
     CODE = "POOL002"
     MESSAGE = "`task=` on engine arguments was removed in vLLM 0.13: use `runner=`/`convert=`"
 

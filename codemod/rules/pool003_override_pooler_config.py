@@ -5,12 +5,12 @@ import libcst as cst
 from vllm_pooling_migrate.codemod.analysis.symbols import ASYNC_ENGINE_ARGS, ENGINE_ARGS, LLM, MODEL_CONFIG, POOLER_CONFIG
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameKeyword, ReplaceValue, keyword_index, string_value
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 TAKES_POOLER_CONFIG = {LLM, ENGINE_ARGS, ASYNC_ENGINE_ARGS, MODEL_CONFIG}
 
 
-class OverridePoolerConfig(Rule):
+class OverridePoolerConfig(PythonRule):
     CODE = "POOL003"
     MESSAGE = "`override_pooler_config=` was renamed `pooler_config=` (removed in vLLM 0.12)"
 

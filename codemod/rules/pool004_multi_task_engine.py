@@ -3,10 +3,10 @@ splitting it into one engine per task doubles the memory, which is a design deci
 
 from vllm_pooling_migrate.codemod.analysis.tasks import construction_config, lines_of, summarize
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 
-class MultiTaskEngine(Rule):
+class MultiTaskEngine(PythonRule):
     CODE = "POOL004"
     MESSAGE = "one `LLM` serves several pooling tasks: from vLLM 0.21 each task needs its own engine"
 
@@ -26,8 +26,6 @@ class MultiTaskEngine(Rule):
     ]
 
     def finish(self) -> None:
-        if not self.applies():
-            return
         position = self.context.position
         for construction in self.context.tracker.constructions:
             summary = summarize(construction, self.symbol)

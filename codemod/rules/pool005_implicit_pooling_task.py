@@ -11,10 +11,10 @@ from vllm_pooling_migrate.codemod.analysis.symbols import POOLER_CONFIG
 from vllm_pooling_migrate.codemod.analysis.tasks import construction_config, config_of_value, lines_of, summarize
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import AddDictEntry, AddKeyword, PythonFix, keyword_index, quote_like, string_value
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 
-class ImplicitPoolingTask(Rule):
+class ImplicitPoolingTask(PythonRule):
     CODE = "POOL005"
     MESSAGE = "this `LLM` relies on the implicit default pooling task: pin it with `PoolerConfig(task=...)`"
 
@@ -80,8 +80,6 @@ class ImplicitPoolingTask(Rule):
             self._parsed_by[node.targets[0].target.value] = value.func.value.value
 
     def finish(self) -> None:
-        if not self.applies():
-            return
         for construction in self.context.tracker.constructions:
             config = construction_config(construction, self.symbol)
             if config.has_task:

@@ -5,11 +5,11 @@ import libcst as cst
 from vllm_pooling_migrate.codemod.analysis.tasks import construction_config, requested
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import AddKeyword, PythonFix, quote_like
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 from vllm_pooling_migrate.registry import FixClass
 
 
-class EncodeWithoutTask(Rule):
+class EncodeWithoutTask(PythonRule):
     CODE = "POOL006"
     MESSAGE = "`LLM.encode(...)` needs `pooling_task=`: use `embed()`, `classify()` or name the task"
 

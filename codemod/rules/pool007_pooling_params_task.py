@@ -10,11 +10,11 @@ from vllm_pooling_migrate.codemod.analysis.tasks import params_task, pooling_par
 from vllm_pooling_migrate.tasks import RENAMED_TASK_VALUES
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import AddKeyword, PythonFix, RemoveArg, ReplaceValue, keyword_arg, keyword_index, quote_like, string_value
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 from vllm_pooling_migrate.registry import FixClass
 
 
-class PoolingParamsTask(Rule):
+class PoolingParamsTask(PythonRule):
     CODE = "POOL007"
     MESSAGE = "`PoolingParams(task=...)` does not choose the task of an `LLM` call: use `pooling_task=`"
 

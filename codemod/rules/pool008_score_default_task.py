@@ -3,12 +3,12 @@ MaxSim); without an explicit task the method depends on the model. Report only."
 
 from vllm_pooling_migrate.codemod.analysis.tasks import construction_config
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 SCORABLE = {"embed", "token_embed", "classify"}
 
 
-class ScoreDefaultTask(Rule):
+class ScoreDefaultTask(PythonRule):
     CODE = "POOL008"
     MESSAGE = "`LLM.score` follows the engine's default task from vLLM 0.21: make the task explicit"
 
@@ -21,8 +21,6 @@ class ScoreDefaultTask(Rule):
     ]
 
     def finish(self) -> None:
-        if not self.applies():
-            return
         for use in self.context.tracker.uses:
             if use.method != "score" or use.construction is None:
                 continue

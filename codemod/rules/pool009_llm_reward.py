@@ -3,10 +3,10 @@
 
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import AddKeyword, PythonFix, RenameMethod, keyword_index, quote_like
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 
-class LlmReward(Rule):
+class LlmReward(PythonRule):
     CODE = "POOL009"
     MESSAGE = '`LLM.reward` is deprecated: use `LLM.encode(..., pooling_task="token_classify")`'
 

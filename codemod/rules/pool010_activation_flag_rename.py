@@ -5,12 +5,12 @@ import libcst as cst
 from vllm_pooling_migrate.codemod.analysis.symbols import POOLER_CONFIG, POOLING_PARAMS
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameKeyword, keyword_index
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 LEGACY_FLAGS = ("normalize", "softmax", "activation")
 
 
-class ActivationFlagRename(Rule):
+class ActivationFlagRename(PythonRule):
     CODE = "POOL010"
     MESSAGE = "`{flag}` was replaced by `use_activation` (removed in vLLM 0.16)"
 

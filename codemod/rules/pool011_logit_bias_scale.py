@@ -11,11 +11,11 @@ import libcst as cst
 from vllm_pooling_migrate.codemod.analysis.symbols import POOLER_CONFIG
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameKeyword, ReplaceValue, keyword_index
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 from vllm_pooling_migrate.registry import FixClass
 
 
-class LogitBiasScale(Rule):
+class LogitBiasScale(PythonRule):
     CODE = "POOL011"
     MESSAGE = "`logit_bias`/`logit_scale` are deprecated: use `logit_mean`/`logit_sigma` (= 1/logit_scale)"
 

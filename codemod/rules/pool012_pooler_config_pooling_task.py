@@ -5,10 +5,10 @@ import libcst as cst
 from vllm_pooling_migrate.codemod.analysis.symbols import LLM, POOLER_CONFIG
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameDictKey, RenameKeyword, keyword_arg, keyword_index, quote_like, string_value
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 
-class PoolerConfigPoolingTask(Rule):
+class PoolerConfigPoolingTask(PythonRule):
     CODE = "POOL012"
     MESSAGE = "`PoolerConfig` has no `pooling_task` field: it is `task`"
 

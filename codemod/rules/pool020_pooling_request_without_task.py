@@ -9,12 +9,12 @@ import libcst as cst
 
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import keyword_arg, string_value
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 HTTP_METHODS = {"post"}
 
 
-class PoolingRequestWithoutTask(Rule):
+class PoolingRequestWithoutTask(PythonRule):
     CODE = "POOL020"
     MESSAGE = (
         'this `/pooling` request has no `"task"`: since vLLM 0.19 the server\'s default task answers it '

@@ -6,10 +6,10 @@ import libcst as cst
 from vllm_pooling_migrate.codemod.analysis.symbols import POOLING_PARAMS
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import PythonFix, ReplaceValue, keyword_index, quote_like, string_value
-from vllm_pooling_migrate.codemod.rule import Rule
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 
-class ScoreTaskValue(Rule):
+class ScoreTaskValue(PythonRule):
     CODE = "POOL021"
     MESSAGE = '`"score"` is no longer a pooling task: use `"classify"`'
 

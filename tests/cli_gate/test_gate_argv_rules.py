@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from vllm_pooling_migrate.codemod.argv import ArgToken, render_string_list, scan_argv_tokens, scan_shell_text
-from vllm_pooling_migrate.codemod.argv.rules import RULES
+from vllm_pooling_migrate.codemod.argv.rule import CommandLineRule
+from vllm_pooling_migrate.codemod.rules import rules_of_kind
+
+RULES = rules_of_kind(CommandLineRule)
 from vllm_pooling_migrate.codemod.edits import apply_fixes
 from vllm_pooling_migrate.codemod.finding import Location
 from vllm_pooling_migrate.codemod.options import Options

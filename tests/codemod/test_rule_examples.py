@@ -6,7 +6,10 @@ import pytest
 
 from vllm_pooling_migrate.codemod.engine import check_python_source
 from vllm_pooling_migrate.codemod.options import Options
-from vllm_pooling_migrate.codemod.rules import ALL_RULES
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
+from vllm_pooling_migrate.codemod.rules import rules_of_kind
+
+ALL_RULES = rules_of_kind(PythonRule)
 from vllm_pooling_migrate.registry import DEFAULT_CODEMOD_TARGET, parse_version
 
 CASES = [

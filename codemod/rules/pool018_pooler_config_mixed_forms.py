@@ -11,63 +11,60 @@ import json
 from collections.abc import Iterator
 
 from vllm_pooling_migrate.codemod.argv.flags import Flag, parse_dotted_value
+from vllm_pooling_migrate.codemod.argv.rule import CommandLineRule
 from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.finding import Finding
-from vllm_pooling_migrate.registry import BY_CODE, FixClass, is_deprecated_at
+from vllm_pooling_migrate.registry import FixClass
+class PoolerConfigMixedForms(CommandLineRule):
+    CODE = "POOL018"
+    MESSAGE = "`--pooler-config '{...}'` mixed with `--pooler-config.<key>`: vLLM drops the JSON part silently"
+    VALID = [
+        Valid('vllm serve M --pooler-config \'{"pooling_type": "MEAN", "task": "embed"}\''),
+        Valid("vllm serve M --pooler-config.pooling_type MEAN --pooler-config.task embed"),
+    ]
 
-CODE = "POOL018"
-MESSAGE = "`--pooler-config '{...}'` mixed with `--pooler-config.<key>`: vLLM drops the JSON part silently"
+    INVALID = [
+        Invalid(
+            'vllm serve M --pooler-config \'{"pooling_type": "MEAN"}\' --pooler-config.task embed',
+            'vllm serve M --pooler-config \'{"pooling_type": "MEAN", "task": "embed"}\'',
+            unsafe=True,
+        ),
+        Invalid(
+            'vllm serve M \\\n  --pooler-config.dimensions 256 \\\n  --pooler-config=\'{"task":"classify"}\' \\\n  --port 8000\n',
+            'vllm serve M \\\n  --pooler-config=\'{"task":"classify","dimensions":256}\' \\\n  --port 8000\n',
+            unsafe=True,
+            line=3,
+        ),
+        Invalid(
+            'vllm serve M --pooler-config \'{"task": "embed"}\' --pooler-config.task token_embed',
+            'vllm serve M --pooler-config \'{"task": "token_embed"}\'',
+            unsafe=True,
+        ),
+    ]
 
-VALID = [
-    Valid('vllm serve M --pooler-config \'{"pooling_type": "MEAN", "task": "embed"}\''),
-    Valid("vllm serve M --pooler-config.pooling_type MEAN --pooler-config.task embed"),
-]
-INVALID = [
-    Invalid(
-        'vllm serve M --pooler-config \'{"pooling_type": "MEAN"}\' --pooler-config.task embed',
-        'vllm serve M --pooler-config \'{"pooling_type": "MEAN", "task": "embed"}\'',
-        unsafe=True,
-    ),
-    Invalid(
-        'vllm serve M \\\n  --pooler-config.dimensions 256 \\\n  --pooler-config=\'{"task":"classify"}\' \\\n  --port 8000\n',
-        'vllm serve M \\\n  --pooler-config=\'{"task":"classify","dimensions":256}\' \\\n  --port 8000\n',
-        unsafe=True,
-        line=3,
-    ),
-    Invalid(
-        'vllm serve M --pooler-config \'{"task": "embed"}\' --pooler-config.task token_embed',
-        'vllm serve M --pooler-config \'{"task": "token_embed"}\'',
-        unsafe=True,
-    ),
-]
-
-
-def check(scan: ArgvScan) -> Iterator[Finding]:
-    if not is_deprecated_at(BY_CODE[CODE], scan.options.target_version):
-        return
-    json_flags = [f for f in scan.flags if f.is_("pooler-config")]
-    dotted = [f for f in scan.flags if f.name == "pooler-config" and f.key is not None]
-    if not json_flags or not dotted:
-        return
-    keys = ", ".join(f"`{f.key}`" for f in dotted)
-    message = f"`--pooler-config '{{...}}'` is dropped because dotted flags ({keys}) are also given; merge them"
-    target = json_flags[-1]
-    base = _json_object(target.value)
-    if len(json_flags) > 1 or base is None:
-        yield scan.finding(CODE, message, target, reason="several or non-JSON `--pooler-config` values: merge by hand")
-        return
-    new_value = _merged_text(target.value, base, dotted)
-    value_edit = scan.replace_value(target, new_value)
-    yield scan.finding(
-        CODE,
-        message,
-        target,
-        fix_class=FixClass.UNSAFE,
-        fix_message="Merge the dotted keys into the JSON argument",
-        edits=[value_edit, *(scan.delete(f) for f in dotted)],
-    )
-
+    def check(self, scan: ArgvScan) -> Iterator[Finding]:
+        json_flags = [f for f in scan.flags if f.is_("pooler-config")]
+        dotted = [f for f in scan.flags if f.name == "pooler-config" and f.key is not None]
+        if not json_flags or not dotted:
+            return
+        keys = ", ".join(f"`{f.key}`" for f in dotted)
+        message = f"`--pooler-config '{{...}}'` is dropped because dotted flags ({keys}) are also given; merge them"
+        target = json_flags[-1]
+        base = _json_object(target.value)
+        if len(json_flags) > 1 or base is None:
+            yield scan.finding(self.CODE, message, target, reason="several or non-JSON `--pooler-config` values: merge by hand")
+            return
+        new_value = _merged_text(target.value, base, dotted)
+        value_edit = scan.replace_value(target, new_value)
+        yield scan.finding(
+            self.CODE,
+            message,
+            target,
+            fix_class=FixClass.UNSAFE,
+            fix_message="Merge the dotted keys into the JSON argument",
+            edits=[value_edit, *(scan.delete(f) for f in dotted)],
+        )
 
 def _json_object(text: str | None) -> dict | None:
     try:

@@ -1,0 +1,80 @@
+"""POOL019: a server whose default task covers several tasks, started without ``--pooler-config.task``.
+
+The command line shows this for bge-m3 loaded as ``BgeM3EmbeddingModel`` (spec §11 P15): its
+default task is ``embed&token_classify``, so on vLLM 0.21 ``/v1/embeddings``, ``/score`` and
+``LLM.embed`` fail. Other multi-task servers depend on what the clients request (POOL020 looks at
+the clients), so a pooling server without a pinned task is not flagged on its own: most serve
+only their default task. Report only: one server per task is the fix, at a memory cost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from vllm_pooling_migrate.codemod.argv.flags import Flag
+from vllm_pooling_migrate.codemod.argv.rule import CommandLineRule
+from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.finding import Finding
+
+
+class ServerWithoutTask(CommandLineRule):
+    CODE = "POOL019"
+    MESSAGE = (
+        "bge-m3 as `BgeM3EmbeddingModel` defaults to the `embed&token_classify` task, which vLLM 0.21 serves "
+        "only through `/pooling`: start one server per task with `--pooler-config.task embed|token_classify|token_embed`"
+    )
+    VALID = [
+        Valid(
+            'vllm serve BAAI/bge-m3 --hf-overrides \'{"architectures": ["BgeM3EmbeddingModel"]}\' '
+            "--pooler-config.task token_classify"
+        ),
+        Valid(
+            'vllm serve BAAI/bge-m3 --hf-overrides \'{"architectures": ["BgeM3EmbeddingModel"]}\' '
+            '--pooler-config \'{"task": "embed"}\''
+        ),
+        Valid("vllm serve BAAI/bge-m3 --runner pooling"),
+        Valid('vllm serve BAAI/bge-m3 --hf-overrides \'{"architectures": ["BgeM3EmbeddingModel"]}\'', target="0.18"),
+    ]
+
+    INVALID = [
+        Invalid('vllm serve BAAI/bge-m3 --hf-overrides \'{"architectures": ["BgeM3EmbeddingModel"]}\''),
+        Invalid(
+            "docker run vllm/vllm-openai --model BAAI/bge-m3 \\\n"
+            '  --hf_overrides=\'{"architectures":["BgeM3EmbeddingModel"]}\' --port 8000\n',
+            line=2,
+        ),
+    ]
+
+    def check(self, scan: ArgvScan) -> Iterator[Finding]:
+        override = next((f for f in scan.flags if f.is_("hf-overrides") and multi_task(f.value)), None)
+        if override is None or any(_pins_task(f) for f in scan.flags):
+            return
+        reason = "which tasks the clients need is not visible here: pick them, one server each"
+        yield scan.finding(self.CODE, self.MESSAGE, override, reason=reason)
+
+MULTI_TASK_ARCHITECTURES = frozenset({"BgeM3EmbeddingModel"})
+
+
+def _json(text: str | None):
+    try:
+        return json.loads(text or "")
+    except ValueError:
+        return None
+
+
+def multi_task(overrides: str | None) -> bool:
+    """``--hf-overrides`` JSON naming a multi-task architecture."""
+    value = _json(overrides)
+    architectures = value.get("architectures") if isinstance(value, dict) else None
+    return isinstance(architectures, list) and bool(MULTI_TASK_ARCHITECTURES & set(map(str, architectures)))
+
+
+def _pins_task(flag: Flag) -> bool:
+    if flag.name != "pooler-config":
+        return False
+    if flag.key is not None:
+        return flag.key == "task"
+    value = _json(flag.value)
+    return isinstance(value, dict) and "task" in value
