@@ -1,4 +1,4 @@
-"""Property tests: the non-Python scanners never crash, and fixing twice changes nothing."""
+"""Property tests: the non-Python scanners report only locations inside the text, deterministically and without\nerrors, and fixing twice changes nothing."""
 
 from __future__ import annotations
 
@@ -59,10 +59,38 @@ def test_shell_fixes_are_stable_and_keep_the_command_whole(args, separators):
     assert second.fixed_source is None and second.applied == []
 
 
+NOISE = st.text(alphabet=st.sampled_from(list("vlm serv-_=.{}[]\"'\\\n#;&|$()`tsk")), max_size=12)
+CHECK_ONLY = Options()
+
+
+def _inside(text: str, row: int, column: int) -> bool:
+    """A 1-based (row, column) that points into ``text`` or just past the end of one of its lines."""
+    lines = text.split("\n")
+    return 1 <= row <= len(lines) and 1 <= column <= len(lines[row - 1]) + 1
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("vlm serv-_=.{}[]\"'\\\n#;&|$()`tsk")), max_size=80))
-def test_shell_scanner_never_crashes(text):
-    scan_file("s.sh", "vllm serve " + text, FIX_ALL, None)
+@given(
+    st.lists(st.one_of(st.sampled_from(FLAGS + VALUES), NOISE), max_size=12),
+    st.sampled_from([" ", " \\\n    ", "\n", "; ", " | ", " && "]),
+)
+def test_shell_scanner_reports_inside_the_text_and_is_deterministic(pieces, separator):
+    text = "vllm serve M " + separator.join(pieces) + "\n"
+    for options in (CHECK_ONLY, FIX_ALL):
+        result = scan_file("s.sh", text, options, None)
+        assert result.error is None, (text, result.error)
+        for finding in result.findings:
+            assert finding.path == "s.sh" and finding.code.startswith("POOL"), finding
+            assert _inside(text, finding.location.row, finding.location.column), (text, finding)
+            assert _inside(text, finding.end_location.row, finding.end_location.column), (text, finding)
+            assert finding.location <= finding.end_location, finding
+            for edit in finding.fix.edits if finding.fix else ():
+                assert _inside(text, edit.location.row, edit.location.column), (text, edit)
+                assert _inside(text, edit.end_location.row, edit.end_location.column), (text, edit)
+                assert edit.location <= edit.end_location, edit
+        assert scan_file("s.sh", text, options, None) == result  # same input, same answer
+        if result.fixed_source is not None:
+            assert scan_file("s.sh", result.fixed_source, options, None).error is None
 
 
 @settings(max_examples=150, deadline=None)
