@@ -20,7 +20,7 @@ from vllm_pooling_migrate.codemod.docs import rule_doc
 from vllm_pooling_migrate.codemod.files import FileFinder
 from vllm_pooling_migrate.codemod.finding import Finding
 from vllm_pooling_migrate.codemod.formats import add_noqa_to_file
-from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.codemod.options import Options, parse_rule_codes
 from vllm_pooling_migrate.codemod.output import OUTPUT_FORMATS, format_statistics, format_summary, render_findings, statistics, use_color
 from vllm_pooling_migrate.codemod.runner import ProgressBar, process_text, run_files
 from vllm_pooling_migrate.codemod.writes import SourceError, write_source
@@ -33,11 +33,10 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
     """``--select POOL001,POOL005 --select POOL01`` -> a tuple; None when the flag was not given."""
     if not values:
         return None
-    codes = tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
-    for code in codes:
-        if code != "ALL" and not any(known.startswith(code) for known in BY_CODE):
-            raise click.BadParameter(f"{code!r} matches no rule code (see --list-rules)")
-    return codes
+    try:
+        return parse_rule_codes(values)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 def _version(ctx, param, value):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pathspec
 
-from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.codemod.options import Options, parse_rule_codes
 from vllm_pooling_migrate.registry import Version, format_version, parse_version
 
 if sys.version_info >= (3, 11):
@@ -129,33 +129,61 @@ def _string_list(section: dict, key: str, path: Path) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def _parse_section(section: dict, path: Path) -> Config:
-    unknown = sorted(set(section) - KNOWN_KEYS)
-    if unknown:
-        raise ConfigError(f"{_where(path, unknown[0])}: unknown key (known: {', '.join(sorted(KNOWN_KEYS))})")
-    target = None
-    if "target-version" in section:
-        value = section["target-version"]
-        try:
-            target = parse_version(str(value)) if isinstance(value, (str, float)) else None
-        except ValueError as error:
-            raise ConfigError(f"{_where(path, 'target-version')}: {error}") from None
-        if target is None:
-            raise ConfigError(f'{_where(path, "target-version")}: expected a version string such as "0.21"')
+def _target_version(section: dict, path: Path) -> Version | None:
+    if "target-version" not in section:
+        return None
+    value = section["target-version"]
+    if not isinstance(value, str):
+        # TOML reads 0.20 as the float 0.2: taking it would silently migrate to the wrong release.
+        raise ConfigError(
+            f'{_where(path, "target-version")}: expected a quoted version such as "0.21", got {value!r} '
+            f"({type(value).__name__}); write it in quotes"
+        )
+    try:
+        return parse_version(value)
+    except ValueError as error:
+        raise ConfigError(f"{_where(path, 'target-version')}: {error}") from None
+
+
+def _rule_codes(section: dict, key: str, path: Path) -> tuple[str, ...] | None:
+    """``select``/``ignore``: validated exactly as on the command line."""
+    values = _string_list(section, key, path)
+    if values is None:
+        return None
+    try:
+        return parse_rule_codes(values)
+    except ValueError as error:
+        raise ConfigError(f"{_where(path, key)}: {error}") from None
+
+
+def _per_file_ignores(section: dict, path: Path) -> dict[str, tuple[str, ...]]:
     per_file = section.get("per-file-ignores", {})
     if not isinstance(per_file, dict) or not all(
         isinstance(codes, list) and all(isinstance(c, str) for c in codes) for codes in per_file.values()
     ):
         raise ConfigError(f"{_where(path, 'per-file-ignores')}: expected a table of glob = [codes]")
+    parsed = {}
+    for glob, codes in per_file.items():
+        try:
+            parsed[glob] = parse_rule_codes(codes)
+        except ValueError as error:
+            raise ConfigError(f"{_where(path, 'per-file-ignores')} {glob!r}: {error}") from None
+    return parsed
+
+
+def _parse_section(section: dict, path: Path) -> Config:
+    unknown = sorted(set(section) - KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"{_where(path, unknown[0])}: unknown key (known: {', '.join(sorted(KNOWN_KEYS))})")
     return Config(
         path=path,
         root=path.parent.resolve(),
-        target_version=target,
-        select=_string_list(section, "select", path),
-        ignore=_string_list(section, "ignore", path),
+        target_version=_target_version(section, path),
+        select=_rule_codes(section, "select", path),
+        ignore=_rule_codes(section, "ignore", path),
         exclude=_string_list(section, "exclude", path),
         extend_exclude=_string_list(section, "extend-exclude", path) or (),
-        per_file_ignores={glob: tuple(codes) for glob, codes in per_file.items()},
+        per_file_ignores=_per_file_ignores(section, path),
     )
 
 

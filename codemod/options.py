@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vllm_pooling_migrate.registry import DEFAULT_CODEMOD_TARGET, BY_CODE, Version
+
+
+def parse_rule_codes(values: Iterable[str]) -> tuple[str, ...]:
+    """``["POOL001,POOL005", "pool01"]`` -> ``("POOL001", "POOL005", "POOL01")``: codes or prefixes, or ALL.
+
+    The one check for ``--select``/``--ignore`` and the config's ``select``/``ignore``/``per-file-ignores``, so
+    a typo is an error everywhere instead of a selection that matches nothing. Raises ValueError naming the code.
+    """
+    codes = tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+    for code in codes:
+        if code != "ALL" and not any(known.startswith(code) for known in BY_CODE):
+            raise ValueError(f"{code!r} matches no rule code (see --list-rules)")
+    return codes
 
 
 @dataclass(frozen=True)

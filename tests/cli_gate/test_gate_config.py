@@ -66,6 +66,14 @@ def test_explicit_config_file_may_be_a_plain_toml(tmp_path):
         ('select = "POOL"', "[tool.migrate-pooling] select: expected a list of strings"),
         ("colour = true", "[tool.migrate-pooling] colour: unknown key"),
         ('per-file-ignores = { "a" = "POOL001" }', "per-file-ignores: expected a table"),
+        # TOML reads 0.20 as the float 0.2: never migrate to a release nobody asked for.
+        ("target-version = 0.20", "target-version: expected a quoted version such as \"0.21\", got 0.2 (float)"),
+        ("target-version = 21", "target-version: expected a quoted version such as \"0.21\", got 21 (int)"),
+        # A typo in a code is an error, as on the command line, not "every rule off, exit 0".
+        ('select = ["POLL001"]', "[tool.migrate-pooling] select: 'POLL001' matches no rule code"),
+        ('ignore = ["POOL999"]', "[tool.migrate-pooling] ignore: 'POOL999' matches no rule code"),
+        ('per-file-ignores = { "tests/**" = ["POOL04"] }',
+         "[tool.migrate-pooling] per-file-ignores 'tests/**': 'POOL04' matches no rule code"),
     ],
 )
 def test_errors_name_the_file_and_the_key(tmp_path, body, message):
@@ -144,3 +152,19 @@ def test_inference_from_requirements_files_and_poetry(tmp_path):
     assert found.version == (0, 19, 1) and "tool.poetry.dependencies.vllm" in found.source
 
     assert infer_target_version(tmp_path / "empty") is None
+
+
+def test_config_codes_are_normalised_like_the_command_line(tmp_path):
+    write(tmp_path / "pyproject.toml", '[tool.migrate-pooling]\nselect = ["pool01, POOL020"]\n'
+          'per-file-ignores = { "t/*" = ["pool005"] }\n')
+    config = load_config(tmp_path)
+    assert config.select == ("POOL01", "POOL020")
+    assert config.per_file_ignores == {"t/*": ("POOL005",)}
+
+
+def test_a_typo_in_the_config_is_exit_2_not_a_clean_run(tmp_path):
+    from vllm_pooling_migrate.codemod.cli import main
+
+    write(tmp_path / "pyproject.toml", '[tool.migrate-pooling]\nselect = ["POLL"]\n')
+    write(tmp_path / "app.py", "from vllm import LLM\nLLM('m', task='embed')\n")
+    assert main(["--check", str(tmp_path / "app.py")]) == 2
