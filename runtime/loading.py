@@ -122,10 +122,16 @@ def load_bge_m3_linears(path: Path) -> tuple[nn.Linear, nn.Linear]:
 
 
 def activation_module(qualified_name: str) -> nn.Module:
-    """Instantiate an activation by its dotted name, restricted to torch.nn.modules as vLLM does."""
-    assert qualified_name.startswith(ALLOWED_ACTIVATION_PREFIX), (
-        "Loading of activation functions is restricted to torch.nn.modules for security reasons"
-    )
+    """Instantiate an activation by its dotted name, restricted to torch.nn.modules as vLLM does.
+
+    The name comes from the model folder's config: without the restriction a downloaded model could make the
+    engine import and call anything. vLLM checks it with ``assert``; a raise survives ``python -O``.
+    """
+    if not qualified_name.startswith(ALLOWED_ACTIVATION_PREFIX):
+        raise ValueError(
+            "Loading of activation functions is restricted to torch.nn.modules for security reasons; "
+            f"refusing {qualified_name!r}"
+        )
     module_name, _, class_name = qualified_name.rpartition(".")
     return getattr(importlib.import_module(module_name), class_name)()
 

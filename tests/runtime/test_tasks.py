@@ -174,7 +174,7 @@ def test_classify_activation_rules(tiny, overrides, activation):
 
 
 def test_st_activation_outside_torch_nn_modules_is_refused(tiny):
-    with pytest.raises(AssertionError, match="restricted to torch.nn.modules"):
+    with pytest.raises(ValueError, match="restricted to torch.nn.modules"):
         load_engine(tiny["bert-cls"], hf_overrides={"sentence_transformers": {"activation_fn": "os.system"}})
 
 
