@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -21,10 +22,11 @@ from vllm_pooling_migrate.codemod.files import FileFinder
 from vllm_pooling_migrate.codemod.finding import Finding
 from vllm_pooling_migrate.codemod.formats import add_noqa_to_file
 from vllm_pooling_migrate.codemod.options import Options, parse_rule_codes
-from vllm_pooling_migrate.codemod.output import OUTPUT_FORMATS, format_statistics, format_summary, render_findings, statistics, use_color
-from vllm_pooling_migrate.codemod.runner import ProgressBar, process_text, run_files
-from vllm_pooling_migrate.codemod.writes import SourceError, write_source
-from vllm_pooling_migrate.registry import BY_CODE, DEPRECATIONS, parse_version
+from vllm_pooling_migrate.codemod.output import (OUTPUT_FORMATS, format_diff_summary, format_statistics, format_summary,
+                                                 render_findings, statistics, use_color)
+from vllm_pooling_migrate.codemod.runner import FileOutcome, ProgressBar, process_text, run_files
+from vllm_pooling_migrate.codemod.writes import SourceError, SourceFile, write_source
+from vllm_pooling_migrate.registry import BY_CODE, DEPRECATIONS, Version, parse_version
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -71,105 +73,172 @@ def _version(ctx, param, value):
 @click.option("--stdin-filename", help="The name of the file read from `-` (decides its kind).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: all usable cores).")
 @click.option("--from-report", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Limit the run to the files and codes of a shim usage report.")
-def check_command(paths, check, diff, unsafe_fixes, target_version, select, ignore, output_format, output_file,
-                  show_statistics, exit_zero, quiet, show_fixes, list_rules, config_file, add_noqa, ignore_noqa,
-                  force_exclude, no_respect_gitignore, stdin_filename, jobs, from_report):
+def check_command(**flags: object) -> int:
     """Find and rewrite code written for vLLM's deprecated pooling multi-task API.
 
     PATHS are files or directories (default: the current directory); `-` reads standard input.
     """
-    if list_rules:
+    return run(Flags(**flags))  # type: ignore[arg-type]  # click passes exactly the options declared above
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The command line, as click parsed it."""
+
+    paths: tuple[str, ...]
+    check: bool
+    diff: bool
+    unsafe_fixes: bool
+    target_version: Version | None
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    output_format: str
+    output_file: Path | None
+    show_statistics: bool
+    exit_zero: bool
+    quiet: bool
+    show_fixes: bool
+    list_rules: bool
+    config_file: Path | None
+    add_noqa: bool
+    ignore_noqa: bool
+    force_exclude: bool
+    no_respect_gitignore: bool
+    stdin_filename: str | None
+    jobs: int | None
+    from_report: Path | None
+
+
+def run(flags: Flags) -> int:
+    """Settle what to read and how, run the scanners, then hand the outcomes to the mode asked for."""
+    if flags.list_rules:
         _print_rules()
         return EXIT_CLEAN
-    select_codes, ignore_codes = _codes(select), _codes(ignore)
-    paths = list(paths) or ["."]
-    if from_report:
-        report_paths, report_codes = _read_report(from_report)
+    select_codes, ignore_codes = _codes(flags.select), _codes(flags.ignore)
+    paths = list(flags.paths) or ["."]
+    if flags.from_report:
+        report_paths, report_codes = _read_report(flags.from_report)
         paths = [p for p in report_paths if Path(p).exists()]
         select_codes = tuple(sorted(set(report_codes) & set(select_codes or report_codes)))
         if not paths or not select_codes:
-            click.echo(f"{from_report}: no file or code of the report is left to check", err=True)
+            click.echo(f"{flags.from_report}: no file or code of the report is left to check", err=True)
             return EXIT_CLEAN
-    start = Path(stdin_filename or paths[0])
+    start = Path(flags.stdin_filename or paths[0])
     try:
-        config = load_config(start if start.exists() else Path.cwd(), config_file)
+        config = load_config(start if start.exists() else Path.cwd(), flags.config_file)
     except ConfigError as error:
         click.echo(f"migrate-pooling: {error}", err=True)
         return EXIT_ERROR
-    base = Options(fix=not check, unsafe_fixes=unsafe_fixes, ignore_noqa=ignore_noqa)
-    options, target_note = build_options(base, config, CommandLine(target_version, select_codes, ignore_codes))
-    writing = not (check or diff)
-
+    base = Options(fix=not flags.check, unsafe_fixes=flags.unsafe_fixes, ignore_noqa=flags.ignore_noqa)
+    options, target_note = build_options(base, config, CommandLine(flags.target_version, select_codes, ignore_codes))
     if paths == ["-"]:
-        return _run_stdin(options, stdin_filename or "stdin.py", output_format, writing, diff, check, exit_zero)
+        return _run_stdin(options, flags)
 
-    finder = FileFinder(
-        config.root,
-        exclude=config.exclude,
-        extend_exclude=config.extend_exclude,
-        respect_gitignore=not no_respect_gitignore,
-        force_exclude=force_exclude,
-    )
+    finder = FileFinder(config.root, exclude=config.exclude, extend_exclude=config.extend_exclude,
+                        respect_gitignore=not flags.no_respect_gitignore, force_exclude=flags.force_exclude)
     discovery = finder.discover(paths)
-    if not discovery.files and not discovery.errors and not quiet:
-        click.echo(
-            "migrate-pooling: no files to check under the given paths (all excluded, or gitignored: "
-            "see --no-respect-gitignore)",
-            err=True,
-        )
-    if not quiet and output_format == "text":
+    if not discovery.files and not discovery.errors and not flags.quiet:
+        click.echo("migrate-pooling: no files to check under the given paths (all excluded, or gitignored: "
+                   "see --no-respect-gitignore)", err=True)
+    if not flags.quiet and flags.output_format == "text":
         click.echo(f"migrate-pooling: {target_note}", err=True)
-    outcomes = run_files(discovery.files, options, config, jobs, ProgressBar(len(discovery.files)))
+    outcomes = run_files(discovery.files, options, config, flags.jobs, ProgressBar(len(discovery.files)))
+    errors = list(discovery.errors) + [o.result.error for o in outcomes if o.result.error]
+    scanned = [o for o in outcomes if not o.result.error]
+    if flags.diff:
+        mode = diff_mode
+    elif flags.add_noqa:
+        mode = add_noqa_mode
+    elif flags.check:
+        mode = check_mode
+    else:
+        mode = fix_mode
+    return mode(scanned, flags, errors)
 
-    errors = list(discovery.errors)
-    reported: list[Finding] = []
-    fixed_files = fixed_findings = 0
+
+def check_mode(outcomes: list[FileOutcome], flags: Flags, errors: list[str]) -> int:
+    """``--check``: report every finding, change nothing."""
+    reported = [finding for outcome in outcomes for finding in outcome.result.findings]
+    _report(reported, flags, errors)
+    return _exit_code(errors, flags, findings=bool(reported))
+
+
+def fix_mode(outcomes: list[FileOutcome], flags: Flags, errors: list[str]) -> int:
+    """The default: write every applicable fix, then report what is left."""
+    left: list[Finding] = []
+    fixed_findings = 0
     for outcome in outcomes:
         result = outcome.result
-        if result.error:
-            errors.append(result.error)
+        if result.fixed_source is None:
+            left.extend(result.findings)
             continue
-        if diff and result.fixed_source is not None:
-            sys.stdout.write(_unified_diff(result.path, outcome.source.text, result.fixed_source))
-        left = result.remaining if (options.fix and result.fixed_source is not None) else result.findings
-        if writing and result.fixed_source is not None:
-            try:
-                write_source(outcome.source, result.fixed_source)
-            except SourceError as error:
-                errors.append(str(error))
-                continue
-            fixed_files += 1
-            fixed_findings += len(result.findings) - len(left)
-        if diff:
-            left = result.findings
-        if add_noqa and left:
-            text = result.fixed_source if (writing and result.fixed_source is not None) else outcome.source.text
-            try:
-                write_source(outcome.source, add_noqa_to_file(result.path, text, left))
-            except SourceError as error:
-                errors.append(str(error))
+        try:
+            write_source(_source(outcome), result.fixed_source)
+        except SourceError as error:
+            errors.append(str(error))
             continue
-        reported.extend(left)
+        left.extend(result.remaining)
+        fixed_findings += len(result.findings) - len(result.remaining)
+    _report(left, flags, errors, fixed=fixed_findings)
+    return _exit_code(errors, flags, findings=bool(left))
 
-    if diff:
-        # stdout holds only the diff, so it can be piped to `patch`; the counts go to stderr.
-        if not quiet:
-            click.echo(format_summary(reported, unsafe_fixes), err=True)
-    else:
-        quiet_summary = quiet or (bool(errors) and not reported)  # never "All checks passed!" next to an error
-        _report(reported, output_format, output_file, show_statistics, show_fixes, unsafe_fixes, quiet_summary, fixed_findings, fixed_files, writing)
-    for error in errors:
-        click.echo(f"error: {error}", err=True)
+
+def diff_mode(outcomes: list[FileOutcome], flags: Flags, errors: list[str]) -> int:
+    """``--diff``: the fixes as a unified diff on stdout (pipeable to ``patch``), the counts on stderr."""
+    would_fix = 0
+    findings: list[Finding] = []
+    for outcome in outcomes:
+        result = outcome.result
+        findings.extend(result.findings)
+        if result.fixed_source is not None:
+            sys.stdout.write(_unified_diff(result.path, _source(outcome).text, result.fixed_source))
+            would_fix += len(result.findings) - len(result.remaining)
+    if not flags.quiet:
+        click.echo(format_diff_summary(would_fix, findings, flags.unsafe_fixes), err=True)
+    _print_errors(errors)
+    return _exit_code(errors, flags, findings=bool(findings))
+
+
+def add_noqa_mode(outcomes: list[FileOutcome], flags: Flags, errors: list[str]) -> int:
+    """``--add-noqa``: fix what can be fixed (unless ``--check``), then suppress what is left with comments."""
+    writing = not flags.check
+    fixed_findings = 0
+    for outcome in outcomes:
+        result = outcome.result
+        fixed = writing and result.fixed_source is not None
+        left = result.remaining if fixed else result.findings
+        if fixed:
+            fixed_findings += len(result.findings) - len(left)
+        if not left and not fixed:
+            continue
+        text = result.fixed_source if fixed and result.fixed_source is not None else _source(outcome).text
+        try:
+            write_source(_source(outcome), add_noqa_to_file(result.path, text, left) if left else text)
+        except SourceError as error:
+            errors.append(str(error))
+    _report([], flags, errors, fixed=fixed_findings)
+    return _exit_code(errors, flags, findings=False)
+
+
+def _source(outcome: FileOutcome) -> SourceFile:
+    assert outcome.source is not None, "a file with a result was decoded"  # process_file's contract
+    return outcome.source
+
+
+def _exit_code(errors: list[str], flags: Flags, *, findings: bool) -> int:
     if errors:
         return EXIT_ERROR
-    if exit_zero:
-        return EXIT_CLEAN
-    if diff and any(o.result.fixed_source is not None for o in outcomes):
-        return EXIT_FINDINGS
-    return EXIT_FINDINGS if reported else EXIT_CLEAN
+    return EXIT_FINDINGS if findings and not flags.exit_zero else EXIT_CLEAN
 
 
-def _run_stdin(options: Options, filename: str, output_format: str, writing: bool, diff: bool, check: bool, exit_zero: bool) -> int:
+def _print_errors(errors: list[str]) -> None:
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+
+
+def _run_stdin(options: Options, flags: Flags) -> int:
+    filename = flags.stdin_filename or "stdin.py"
+    writing = not (flags.check or flags.diff)
     text = sys.stdin.read()
     result = process_text(filename, text, options)
     if result.error:
@@ -181,14 +250,14 @@ def _run_stdin(options: Options, filename: str, output_format: str, writing: boo
         sys.stdout.write(result.fixed_source if result.fixed_source is not None else text)
         left = result.remaining if result.fixed_source is not None else result.findings
         if left:
-            click.echo(render_findings(left, output_format), err=True)
-        return EXIT_FINDINGS if left and not exit_zero else EXIT_CLEAN
-    if diff and result.fixed_source is not None:
+            click.echo(render_findings(left, flags.output_format), err=True)
+        return EXIT_FINDINGS if left and not flags.exit_zero else EXIT_CLEAN
+    if flags.diff and result.fixed_source is not None:
         sys.stdout.write(_unified_diff(filename, text, result.fixed_source))
     elif result.findings:
-        click.echo(render_findings(result.findings, output_format))
-    changed = diff and result.fixed_source is not None
-    return EXIT_FINDINGS if (result.findings or changed) and not exit_zero else EXIT_CLEAN
+        click.echo(render_findings(result.findings, flags.output_format))
+    changed = flags.diff and result.fixed_source is not None
+    return EXIT_FINDINGS if (result.findings or changed) and not flags.exit_zero else EXIT_CLEAN
 
 
 def _unified_diff(path: str, before: str, after: str) -> str:
@@ -198,19 +267,23 @@ def _unified_diff(path: str, before: str, after: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-def _report(findings, output_format, output_file, show_statistics, show_fixes, unsafe_fixes, quiet, fixed_findings, fixed_files, writing):
-    stream_is_file = output_file is not None
-    if show_statistics:
-        text = format_statistics(statistics(findings, unsafe_fixes), "json" if output_format == "json" else "text")
+def _report(findings: list[Finding], flags: Flags, errors: list[str], fixed: int = 0) -> None:
+    """The findings in the chosen format (stdout or ``-o``), the summary and the errors on stderr."""
+    if flags.show_statistics:
+        text = format_statistics(statistics(findings, flags.unsafe_fixes),
+                                 "json" if flags.output_format == "json" else "text")
     else:
-        color = output_format == "text" and not stream_is_file and use_color(sys.stdout)
-        text = render_findings(findings, output_format, color=color, unsafe_fixes=unsafe_fixes, show_fixes=show_fixes)
-    if stream_is_file:
-        output_file.write_text(text + ("\n" if text and not text.endswith("\n") else ""))
+        color = flags.output_format == "text" and flags.output_file is None and use_color(sys.stdout)
+        text = render_findings(findings, flags.output_format, color=color, unsafe_fixes=flags.unsafe_fixes,
+                               show_fixes=flags.show_fixes)
+    if flags.output_file is not None:
+        flags.output_file.write_text(text + ("\n" if text and not text.endswith("\n") else ""))
     elif text:
         click.echo(text.rstrip("\n"))
-    if output_format == "text" and not quiet:
-        click.echo(format_summary(findings, unsafe_fixes, fixed=fixed_findings if writing else 0), err=True)
+    quiet = flags.quiet or (bool(errors) and not findings)  # never "All checks passed!" next to an error
+    if flags.output_format == "text" and not quiet:
+        click.echo(format_summary(findings, flags.unsafe_fixes, fixed=fixed), err=True)
+    _print_errors(errors)
 
 
 def _print_rules() -> None:

@@ -10,13 +10,14 @@ from vllm_pooling_migrate.codemod.output.github import format_github
 from vllm_pooling_migrate.codemod.output.json_format import format_json
 from vllm_pooling_migrate.codemod.output.sarif import format_sarif
 from vllm_pooling_migrate.codemod.output.statistics import CodeStatistics, format_statistics, statistics
-from vllm_pooling_migrate.codemod.output.text import format_summary, format_text, use_color
+from vllm_pooling_migrate.codemod.output.text import format_diff_summary, format_summary, format_text, use_color
 
 OUTPUT_FORMATS = ("text", "json", "github", "sarif")
 
 __all__ = [
     "OUTPUT_FORMATS",
     "CodeStatistics",
+    "format_diff_summary",
     "format_statistics",
     "format_summary",
     "render_findings",

@@ -62,3 +62,16 @@ def format_summary(findings: list[Finding], unsafe_fixes: bool = False, fixed: i
     elif not fixed:
         lines.append("All checks passed!")
     return "".join(line + "\n" for line in lines)
+
+
+def format_diff_summary(would_fix: int, findings: list[Finding], unsafe_fixes: bool = False) -> str:
+    """``--diff``'s closing lines, as ruff words them: what a fix run would fix, and what it would leave."""
+    plural = "s" if would_fix != 1 else ""
+    lines = [f"Would fix {would_fix} finding{plural}." if would_fix else "No findings would be fixed."]
+    hidden = sum(f.fix is not None and not fixable_now(f, unsafe_fixes) for f in findings)
+    if hidden:
+        lines.append(f"({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with --unsafe-fixes.)")
+    left = len(findings) - would_fix - hidden
+    if left > 0:
+        lines.append(f"{left} finding{'s' if left != 1 else ''} would remain for a change by hand.")
+    return "".join(line + "\n" for line in lines)

@@ -62,6 +62,18 @@ def test_diff_writes_nothing_and_exits_1(project, capsys):
     assert (project / "legacy.py").read_text() == LEGACY
 
 
+def test_diff_summary_says_what_a_fix_run_would_fix_as_ruff_does(project, capsys):
+    (project / "legacy.py").write_text(LEGACY)
+    (project / "manual.py").write_text(REPORT_ONLY)
+    assert run("--diff", ".") == 1
+    err = capsys.readouterr().err
+    assert "Would fix 1 finding.\n" in err
+    assert "1 finding would remain for a change by hand." in err
+    assert "Found" not in err  # the diff run's words are ruff's, not --check's
+    assert run("--diff", "manual.py") == 1  # a finding is still a finding
+    assert "No findings would be fixed." in capsys.readouterr().err
+
+
 def test_parse_error_in_one_file_among_many(project, capsys):
     (project / "a.py").write_text(LEGACY)
     (project / "broken.py").write_text("import vllm\ndef f(:\n")
