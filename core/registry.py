@@ -93,7 +93,7 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         messages=("M60",),
         runtime=True,
         notes="The exact equivalent depends on whether the checkpoint can both generate and pool "
-        "(spec §8, M60 table), so the rewrite is opt-in.",
+        "(a model that only pools takes `convert=`; one that also generates takes `runner=\"pooling\"`), so the rewrite is opt-in.",
         unsafe_variants="`task=\"score\"` and `task=\"reward\"` are report-only: they need model knowledge.",
     ),
     Deprecation(
@@ -156,7 +156,7 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         fix_min_target=V("0.19"),
         runtime=True,
         notes="Safe only when the receiver resolves to one construction whose every use requests the same "
-        "task T. If T is unsupported by the model, the failure moves to construction time (M05r).",
+        "task T. If T is unsupported by the model, the failure moves to construction time (`RuntimeError: Unsupported task`).",
         unsafe_variants="Receivers that escape, task values that are not literals, and `score()` uses are "
         "reported, never fixed.",
     ),
@@ -174,7 +174,7 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         messages=("M02a", "M02b", "M67", "M09"),
         fix_min_target=V("0.19"),
         runtime=True,
-        notes='`{"data": ...}` prompts need `pooling_task="plugin"` (required from 0.20, M09).',
+        notes='`{"data": ...}` prompts need `pooling_task="plugin"` (required from 0.20).',
         unsafe_variants="Fixed only when the task is visible: the instance has a literal `PoolerConfig(task=X)` "
         "(then `pooling_task=X` is added) or the prompt is a `{\"data\": ...}` dict. Otherwise report only: "
         "the intent (embed, classify, token_embed, token_classify) is the author's.",
@@ -195,7 +195,7 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         runtime=True,
         notes="Engine-level code (`AsyncLLM.encode`, `LLMEngine.add_request`) must keep `PoolingParams(task=...)` "
         "and is never touched.",
-        unsafe_variants='A conflicting `pooling_task=` (M10) and `task="encode"` are report-only.',
+        unsafe_variants='A conflicting `pooling_task=` (\"You cannot overwrite param.task\") and `task="encode"` are report-only.',
     ),
     Deprecation(
         code="POOL008",
@@ -260,7 +260,7 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         fix_min_target=V("0.20"),
         runtime=True,
         unsafe_variants="`logit_scale` given as an expression becomes `1 / (expr)`: unsafe. "
-        "Both spellings at once (M52/M53) is report-only.",
+        "Both spellings at once (vLLM: \"Cannot set both\") is report-only.",
     ),
     Deprecation(
         code="POOL012",

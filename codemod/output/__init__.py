@@ -33,7 +33,7 @@ def render_findings(
     color: bool = False,
     unsafe_fixes: bool = False,
     show_fixes: bool = False,
-    docs_base: str = DOCS_BASE,
+    docs_base: str | None = DOCS_BASE,
 ) -> str:
     """All findings in one format. ``color`` and ``show_fixes`` apply to text only; the summary is separate."""
     if output_format == "text":

@@ -8,12 +8,16 @@ from vllm_pooling_migrate.codemod.edits import applicable
 from vllm_pooling_migrate.codemod.finding import Finding
 from vllm_pooling_migrate.registry import BY_CODE
 
-#: Where rule pages live. Relative to the repository until the project publishes its docs; the
-#: CLI may pass an absolute base (e.g. a repository URL ending in ``docs/rules/``).
-DOCS_BASE = "docs/rules/"
+#: Where rule pages live: None means the copies shipped inside the installed package (``file://`` links
+#: that resolve wherever the tool is installed); a caller may pass a published base URL ending in ``/``.
+DOCS_BASE: str | None = None
 
 
-def rule_url(code: str, base: str = DOCS_BASE) -> str:
+def rule_url(code: str, base: str | None = DOCS_BASE) -> str:
+    if base is None:
+        from vllm_pooling_migrate.codemod.docs import rule_url as packaged_rule_url
+
+        return packaged_rule_url(code)
     return f"{base}{code}.md"
 
 

@@ -17,7 +17,7 @@ def _edit(edit: Edit) -> dict:
     return {"content": edit.content, "end_location": _location(edit.end_location), "location": _location(edit.location)}
 
 
-def finding_to_dict(finding: Finding, docs_base: str = DOCS_BASE) -> dict:
+def finding_to_dict(finding: Finding, docs_base: str | None = DOCS_BASE) -> dict:
     """One finding as ruff writes it: cell, code, end_location, filename, fix, location, message, noqa_row, url."""
     fix = None
     if finding.fix is not None:
@@ -41,5 +41,5 @@ def finding_to_dict(finding: Finding, docs_base: str = DOCS_BASE) -> dict:
     }
 
 
-def format_json(findings: Iterable[Finding], docs_base: str = DOCS_BASE) -> str:
+def format_json(findings: Iterable[Finding], docs_base: str | None = DOCS_BASE) -> str:
     return json.dumps([finding_to_dict(f, docs_base) for f in ordered(findings)], indent=2, ensure_ascii=False) + "\n"

@@ -78,7 +78,7 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict:
     return result
 
 
-def format_sarif(findings: Iterable[Finding], docs_base: str = DOCS_BASE) -> str:
+def format_sarif(findings: Iterable[Finding], docs_base: str | None = DOCS_BASE) -> str:
     rules = _rules(docs_base)
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     log = {

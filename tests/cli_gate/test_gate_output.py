@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import urllib.parse
+from pathlib import Path
+
 import io
 import json
 
@@ -82,7 +85,10 @@ def test_json_has_ruffs_shape():
     for item in items:
         assert set(item) >= {"cell", "code", "name", "filename", "location", "end_location", "message", "noqa_row"}
         assert set(item["location"]) == {"row", "column"}
-        assert item["url"] == f"docs/rules/{item['code']}.md"
+        # A link that resolves for an installed user: the page shipped inside the package.
+        assert item["url"].startswith("file://") and item["url"].endswith(f"/rule_docs/{item['code']}.md")
+        page = Path(urllib.parse.unquote(urllib.parse.urlparse(item["url"]).path))
+        assert page.read_text().startswith("<!-- Generated") and f"# {item['code']} " in page.read_text()
         assert item["name"] == BY_CODE[item["code"]].name
     safe = items[1]
     assert safe["noqa_row"] == 2 and safe["filename"] == "deploy/serve.sh" and safe["cell"] is None

@@ -1,7 +1,10 @@
 """The registry, the rules and the generated docs stay in step."""
 
+import re
 import subprocess
 import sys
+
+import pytest
 
 from vllm_pooling_migrate.codemod.rules import by_code, entries_without_rule
 from vllm_pooling_migrate.codemod.docs import stale_files
@@ -44,3 +47,30 @@ def test_codemod_does_not_import_torch(tmp_path):
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert out.stdout.strip() == "False"
+
+
+RUFF_SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Fix safety", "## Versions affected")
+
+
+@pytest.mark.parametrize("code", sorted(BY_CODE))
+def test_rule_page_has_ruffs_shape_and_no_internal_ids(code):
+    from vllm_pooling_migrate.codemod.docs import rule_doc
+
+    entry, rule = BY_CODE[code], by_code()[code]
+    page = rule_doc(entry, rule)
+    positions = [page.index(section) for section in RUFF_SECTIONS]
+    assert positions == sorted(positions), code
+    assert not re.search(r"\bM\d{2}[a-z]?\b|§|\bspec\b", page), f"{code}: internal spec ids on a user's page"
+    why = page[page.index("## Why is this bad?"):page.index("## Example")]
+    assert "vLLM" in why
+    if entry.fix_class is FixClass.REPORT:
+        assert "migrate-pooling --select" not in page, f"{code} is report-only: no command that cannot fix it"
+        assert "no automatic fix" in page
+    else:
+        assert f"`migrate-pooling --select {code}" in page
+
+
+def test_rule_command_prints_the_page_for_an_installed_user(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "vllm_pooling_migrate.codemod.cli", "rule", "pool005"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert out.returncode == 0 and "# POOL005 `implicit-pooling-task`" in out.stdout
