@@ -1,0 +1,145 @@
+"""The binding model of the instance tracker: what an ``LLM(...)`` construction is, where it is used, and what a
+name or attribute refers to at some point of the traversal (a binding), or will once the file is read (a reference).
+
+``analysis.instances`` builds these during the one traversal; ``analysis.resolution`` settles the references at
+the end of the file. Nothing here visits code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+#: Methods of ``LLM`` that run a pooling task (or choose one, for ``score``).
+POOLING_METHODS = frozenset({"embed", "classify", "encode", "reward", "score"})
+
+
+@dataclass(eq=False)
+class Construction:
+    call: cst.Call
+    root: str  # "vllm" or SHIM_MODULE: where the LLM class was imported from
+    uses: list["Use"] = field(default_factory=list)
+    escapes: list[cst.CSTNode] = field(default_factory=list)
+    ambiguous: bool = False
+    names: list[str] = field(default_factory=list)  # what the code calls it, for messages
+
+    @property
+    def display_name(self) -> str:
+        return self.names[0] if self.names else "LLM(...)"
+
+    @property
+    def provable(self) -> bool:
+        """True when every use of this instance is visible here."""
+        return not self.escapes and not self.ambiguous
+
+
+@dataclass(eq=False)
+class Use:
+    call: cst.Call  # the whole ``receiver.method(...)`` call
+    method: str
+    construction: Construction | None = None  # resolved at the end of the traversal
+    annotated_llm: bool = False  # receiver is a parameter annotated as LLM
+
+    @property
+    def is_llm(self) -> bool:
+        return self.construction is not None or self.annotated_llm
+
+
+# --- bindings: what a name refers to at some point of the traversal ---------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Bound:
+    construction: Construction
+
+
+@dataclass(frozen=True, eq=False)
+class FactoryResult:
+    function: str
+
+
+@dataclass(frozen=True, eq=False)
+class AnnotatedLLM:
+    pass
+
+
+@dataclass(frozen=True, eq=False)
+class Ambiguous:
+    constructions: tuple[Construction, ...]
+
+
+UNKNOWN = None  # a binding we cannot follow
+
+Binding = Bound | FactoryResult | AnnotatedLLM | Ambiguous | None
+
+
+@dataclass(frozen=True, eq=False)
+class InlineRef:
+    """``LLM(...).embed(...)``: the receiver is a call visited after the use."""
+
+    call: cst.Call
+
+
+@dataclass(frozen=True, eq=False)
+class ClosureRef:
+    """A name an inner function reads from an enclosing function that binds it after (or around) here."""
+
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class GlobalRef:
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class SelfAttrRef:
+    frame: "Frame"
+    attr: str
+
+
+Reference = Binding | GlobalRef | SelfAttrRef | InlineRef | ClosureRef
+
+
+@dataclass(eq=False)
+class Frame:
+    kind: str  # "module" | "function" | "class"
+    env: dict[str, Binding] = field(default_factory=dict)
+    self_name: str | None = None  # first parameter of a method
+    class_frame: "Frame | None" = None  # for methods: the class they belong to
+    attr_bindings: dict[str, list[Binding]] = field(default_factory=dict)  # class frames: self.<attr> = ...
+    returns: list[Binding] = field(default_factory=list)  # function frames
+    block_depth: int = 0  # compound statements entered inside this frame
+    assigned: frozenset[str] = frozenset()  # every name the function binds, wherever in its body
+    globals: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
+
+
+def binding_constructions(binding: Binding) -> tuple[Construction, ...]:
+    if isinstance(binding, Bound):
+        return (binding.construction,)
+    if isinstance(binding, Ambiguous):
+        return binding.constructions
+    return ()
+
+
+
+
+@dataclass(eq=False)
+class TrackedFacts:
+    """What the traversal collected and the end-of-file resolution reads."""
+
+    constructions: list[Construction] = field(default_factory=list)
+    uses: list[Use] = field(default_factory=list)
+    by_call: dict[int, Construction] = field(default_factory=dict)
+    handled: set[int] = field(default_factory=set)  # constructions bound to something we follow
+    deferred_uses: list[tuple[Use, Reference]] = field(default_factory=list)
+    deferred_escapes: list[tuple[cst.CSTNode, Reference]] = field(default_factory=list)
+    factories: dict[str, Construction | None] = field(default_factory=dict)
+    module_assign_counts: dict[str, int] = field(default_factory=dict)
+    foreign_attrs: dict[str, cst.CSTNode] = field(default_factory=dict)  # `x.attr` read on something not self
+    class_frames: list[Frame] = field(default_factory=list)
+    function_bindings: dict[str, list[Construction]] = field(default_factory=dict)  # bound to a name in a function
+    plain_calls: list[cst.Call] = field(default_factory=list)  # `name(...)` calls: maybe factory calls
+    handled_factory_calls: set[int] = field(default_factory=set)

@@ -1,0 +1,66 @@
+"""The end of the instance tracker's traversal: settle every reference it deferred.
+
+Uses and escapes seen before their construction (``LLM(...).embed()``, a global read in a function defined above
+its assignment, a factory called before its ``return`` is read) are recorded as references; once the whole file
+has been read each one resolves to a construction, to "an annotated LLM", or to nothing followable. A
+construction nothing followable binds, or whose name is read where the tracker cannot see, escapes.
+"""
+
+from __future__ import annotations
+
+from vllm_pooling_migrate.codemod.analysis.bindings import (UNKNOWN, AnnotatedLLM, Binding, Bound, ClosureRef,
+                                                           FactoryResult, GlobalRef, InlineRef, Reference,
+                                                           SelfAttrRef, TrackedFacts, binding_constructions)
+
+
+def resolve_deferred(facts: TrackedFacts, module_env: dict[str, Binding]) -> None:
+    """Attach every deferred use and escape to its construction, and mark what escapes."""
+    for use, ref in facts.deferred_uses:
+        binding = _resolve(facts, module_env, ref)
+        if isinstance(binding, Bound):
+            use.construction = binding.construction
+            binding.construction.uses.append(use)
+        use.annotated_llm = isinstance(binding, AnnotatedLLM)
+    for node, ref in facts.deferred_escapes:
+        for construction in binding_constructions(_resolve(facts, module_env, ref)):
+            construction.escapes.append(node)
+    for construction in facts.constructions:
+        if id(construction.call) not in facts.handled:
+            construction.escapes.append(construction.call)
+    for frame in facts.class_frames:
+        for attr, bindings in frame.attr_bindings.items():
+            if attr in facts.foreign_attrs:  # `obj.<attr>` read outside the class's own methods
+                for construction in (c for b in bindings for c in binding_constructions(b)):
+                    construction.escapes.append(facts.foreign_attrs[attr])
+    for call in facts.plain_calls:
+        factory = facts.factories.get(call.func.value)
+        if factory is not None and id(call) not in facts.handled_factory_calls:
+            factory.escapes.append(call)  # the factory's instance is passed on, not followed
+
+
+def _resolve(facts: TrackedFacts, module_env: dict[str, Binding], ref: Reference) -> Binding:
+    if isinstance(ref, ClosureRef):
+        for construction in facts.function_bindings.get(ref.name, []):
+            construction.ambiguous = True
+        return UNKNOWN
+    if isinstance(ref, InlineRef):
+        construction = facts.by_call.get(id(ref.call))
+        if construction is None:
+            return UNKNOWN
+        facts.handled.add(id(ref.call))
+        return Bound(construction)
+    if isinstance(ref, GlobalRef):
+        if facts.module_assign_counts.get(ref.name, 0) != 1:
+            return _ambiguous_global(module_env, ref.name)
+        ref = module_env.get(ref.name)
+    if isinstance(ref, FactoryResult):
+        construction = facts.factories.get(ref.function)
+        return Bound(construction) if construction is not None else UNKNOWN
+    return ref if not isinstance(ref, SelfAttrRef) else UNKNOWN
+
+
+def _ambiguous_global(module_env: dict[str, Binding], name: str) -> Binding:
+    binding = module_env.get(name)
+    for construction in binding_constructions(binding):
+        construction.ambiguous = True
+    return UNKNOWN
