@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -36,16 +35,22 @@ from vllm_pooling_migrate.runtime.loading import (
 )
 from vllm_pooling_migrate.runtime.model_info import (
     BGE_M3_ARCHITECTURE,
+    CONVERT_OPTIONS,
     OFFSET_POSITION_MODEL_TYPES,
+    ConvertOption,
     ModelInfo,
     architecture_score_type,
     default_pooling_types,
     runner_and_convert,
     supported_tasks,
 )
-from vllm_pooling_migrate.runtime.poolers import pool_sequences, pool_tokens
+from vllm_pooling_migrate.runtime.poolers import HeadSettings, TaskPooler, build_task_poolers
 from vllm_pooling_migrate.runtime.scoring import SCORE_TYPES, cosine_scores, maxsim
 from vllm_pooling_migrate.runtime.settings import PoolerSettings, resolve_settings
+from vllm_pooling_migrate.tasks import PoolingTask
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig, PreTrainedModel
 
 # (tokens, sequences) per forward pass. CPU fp32: small batches stay in cache (1k–2k tokens measured best on
 # all-MiniLM-L6-v2); CPU bf16 on AMX and GPUs: larger batches keep the matrix units busy (8k best on AMX).
@@ -72,7 +77,7 @@ class PoolingEngine:
     def __init__(
         self,
         *,
-        model: nn.Module,
+        model: PreTrainedModel,
         tokenizer,
         info: ModelInfo,
         settings: PoolerSettings,
@@ -94,9 +99,10 @@ class PoolingEngine:
         self.max_num_seqs = max_num_seqs
         # On a CPU, tokenizing ahead would take cores from the model: one call for all prompts there.
         self.tokenize_ahead_chunk = _TOKENIZE_AHEAD_CHUNK if device.type == "cuda" else None
-        self._embedding_head = embedding_head
-        self._classifier_head = classifier_head
-        self._bge_m3_heads = bge_m3_heads
+        poolers = build_task_poolers(settings, embedding_head, classifier_head, bge_m3_heads)
+        # One pooler per task the model reports (spec §3.2); the embedding head alone would also serve embed on
+        # a classifier, which vLLM does not offer.
+        self._poolers: dict[PoolingTask, TaskPooler] = {task: poolers[task] for task in info.supported_tasks}
         base_model = model if classifier_head is None else model.base_model
         # On a CPU the fp32 residual stream costs little next to the GEMMs; on a GPU it would double the
         # memory traffic of the elementwise work, which dominates small encoders there.
@@ -106,7 +112,7 @@ class PoolingEngine:
 
     def run(
         self,
-        task: str,
+        task: PoolingTask,
         prompts: Sequence[Prompt],
         params: TaskParams | Sequence[TaskParams] | None = None,
         *,
@@ -115,30 +121,24 @@ class PoolingEngine:
     ) -> list[PoolingResult]:
         if task not in self.info.supported_tasks:
             raise ValueError(f"Unsupported task: {task!r} Supported tasks: {list(self.info.supported_tasks)}")
-        prompts = list(prompts)
-        request_params = _expand_params(params, len(prompts))
+        prompt_list = list(prompts)
+        request_params = _expand_params(params, len(prompt_list))
         truncate_to = truncation_length(truncate_prompt_tokens, self.info.max_model_len)
 
         def tokenize(chunk: range) -> list[TokenizedPrompt]:
-            selected = [prompts[i] for i in chunk]
+            selected = [prompt_list[i] for i in chunk]
             return tokenize_prompts(
                 self.tokenizer, selected, max_model_len=self.info.max_model_len, truncate_to=truncate_to
             )
 
-        chunk_size = self.tokenize_ahead_chunk or max(len(prompts), 1)
-        chunks = [range(start, min(start + chunk_size, len(prompts))) for start in range(0, len(prompts), chunk_size)]
+        count = len(prompt_list)
+        chunk_size = self.tokenize_ahead_chunk or max(count, 1)
+        chunks = [range(start, min(start + chunk_size, count)) for start in range(0, count, chunk_size)]
         results: list[PoolingResult] = []
-        progress = _progress_bar(len(prompts), use_tqdm)
-        # With several chunks, the next chunk is tokenized on a worker thread (the fast tokenizer releases the
-        # GIL) while the device runs the current one.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            upcoming = pool.submit(tokenize, chunks[0]) if chunks else None
-            for position, chunk in enumerate(chunks):
-                tokenized = upcoming.result()
-                if position + 1 < len(chunks):
-                    upcoming = pool.submit(tokenize, chunks[position + 1])
-                outputs = self._execute(task, tokenized, [request_params[i] for i in chunk], progress)
-                results += [PoolingResult(data, prompt.token_ids) for data, prompt in zip(outputs, tokenized)]
+        progress = _progress_bar(count, use_tqdm)
+        for chunk, tokenized in zip(chunks, _tokenize_ahead(tokenize, chunks), strict=True):
+            outputs = self._execute(task, tokenized, [request_params[i] for i in chunk], progress)
+            results += [PoolingResult(data, prompt.token_ids) for data, prompt in zip(outputs, tokenized)]
         if progress is not None:
             progress.close()
         return results
@@ -154,17 +154,20 @@ class PoolingEngine:
     ) -> list[float]:
         if score_type not in SCORE_TYPES:
             raise ValueError(f"Unknown score type {score_type!r}; expected one of {list(SCORE_TYPES)}")
-        pairs = [tuple(pair) for pair in pairs]
-        if not pairs:
+        text_pairs = [(left_text, right_text) for left_text, right_text in pairs]
+        if not text_pairs:
             return []
         params = TaskParams(use_activation=use_activation)
-        options = dict(use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
         if score_type == "cross-encoder":
-            return [r.data[0].item() for r in self.run("classify", pairs, params, **options)]
-        texts = [a for a, _ in pairs] + [b for _, b in pairs]
-        task = "embed" if score_type == "bi-encoder" else "token_embed"
-        outputs = [r.data for r in self.run(task, texts, params, **options)]
-        left, right = outputs[: len(pairs)], outputs[len(pairs) :]
+            scored = self.run(
+                "classify", text_pairs, params, use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens
+            )
+            return [r.data[0].item() for r in scored]
+        texts = [a for a, _ in text_pairs] + [b for _, b in text_pairs]
+        task: PoolingTask = "embed" if score_type == "bi-encoder" else "token_embed"
+        embedded = self.run(task, texts, params, use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
+        outputs = [r.data for r in embedded]
+        left, right = outputs[: len(text_pairs)], outputs[len(text_pairs) :]
         if score_type == "bi-encoder":
             return cosine_scores(left, right)
         return [maxsim(query, document) for query, document in zip(left, right)]
@@ -172,12 +175,12 @@ class PoolingEngine:
     # -- execution -------------------------------------------------------------------------------------------
 
     def _execute(
-        self, task: str, prompts: list[TokenizedPrompt], params: list[TaskParams], progress
+        self, task: PoolingTask, prompts: list[TokenizedPrompt], params: list[TaskParams], progress
     ) -> list[torch.Tensor]:
         batches = plan_batches(
             [len(p.token_ids) for p in prompts], max_tokens=self.max_num_batched_tokens, max_seqs=self.max_num_seqs
         )
-        outputs: list[torch.Tensor | None] = [None] * len(prompts)
+        outputs: dict[int, torch.Tensor] = {}
         pending: _Download | None = None
 
         def run_batch(indices: Sequence[int]) -> list[torch.Tensor]:
@@ -196,44 +199,15 @@ class PoolingEngine:
                     progress.update(len(indices))
             if pending is not None:
                 pending.finish_into(outputs)
-        return outputs
+        return [outputs[index] for index in range(len(prompts))]
 
-    def _run_batch(self, task: str, batch: PackedBatch, params: list[TaskParams]) -> list[torch.Tensor]:
+    def _run_batch(self, task: PoolingTask, batch: PackedBatch, params: list[TaskParams]) -> list[torch.Tensor]:
         hidden = self._backbone(batch)
-        requests = [params[i] for i in batch.indices]
-        settings = self.settings
-        activations = [self._use_activation(p) for p in requests]
-        if task == "embed":
-            pooled = pool_sequences(settings.seq_pooling_type, hidden, batch)
-            keys = [(self._dimensions(p), act) for p, act in zip(requests, activations, strict=True)]
-            return _apply_grouped(pooled, keys, lambda x, key: self._embedding_head(x, *key))
-        if task == "token_embed":
-            rows = pool_tokens(settings.tok_pooling_type, hidden, batch, settings.step_tag_id)
-            if self._bge_m3_heads is not None:
-                rows = self._bge_m3_heads.colbert_rows(rows, self._prompt_ids(batch))
-            keys = [(self._dimensions(p), act) for p, act in zip(requests, activations, strict=True)]
-            return _apply_grouped(rows, keys, lambda x, key: self._embedding_head(x, *key))
-        if task == "classify":
-            pooled = pool_sequences(settings.seq_pooling_type, hidden, batch)
-            return _apply_grouped(pooled, activations, self._classifier_head.sequences)
-        rows = pool_tokens(settings.tok_pooling_type, hidden, batch, settings.step_tag_id)
-        if self._bge_m3_heads is None:
-            head = self._classifier_head
-            return _apply_grouped(rows, activations, lambda x, act: head.tokens(x, act, settings.returned_token_ids))
-        sparse_rows = self._bge_m3_heads.sparse_rows(rows, self._prompt_ids(batch))
-        sparse = _apply_grouped(sparse_rows, activations, self._bge_m3_heads.sparse_activation)
-        if task == "token_classify":
-            return sparse
-        # embed&token_classify: the normalised CLS embedding, then the sparse weights, flattened into one vector.
-        dense = _apply_grouped(pool_sequences(settings.seq_pooling_type, hidden, batch), activations, self._embed_full)
-        return [torch.cat([d, w.flatten()]) for d, w in zip(dense, sparse, strict=True)]
+        requests = [self._head_settings(params[i]) for i in batch.indices]
+        return self._poolers[task](hidden, batch, requests)
 
-    def _embed_full(self, pooled: torch.Tensor, use_activation: bool) -> torch.Tensor:
-        return self._embedding_head(pooled, None, use_activation)
-
-    @staticmethod
-    def _prompt_ids(batch: PackedBatch) -> list[list[int]]:
-        return [ids.tolist() for ids in torch.split(batch.input_ids.cpu(), batch.seq_lens)]
+    def _head_settings(self, params: TaskParams) -> HeadSettings:
+        return HeadSettings(dimensions=self._dimensions(params), use_activation=self._use_activation(params))
 
     def _use_activation(self, params: TaskParams) -> bool:
         for value in (params.use_activation, self.settings.use_activation):
@@ -261,7 +235,7 @@ class _Download:
         else:
             self.results = results
 
-    def finish_into(self, outputs: list) -> None:
+    def finish_into(self, outputs: dict[int, torch.Tensor]) -> None:
         if self.event is not None:
             self.event.synchronize()
             sizes = [shape.numel() for shape in self.shapes]
@@ -270,26 +244,20 @@ class _Download:
             outputs[index] = result
 
 
-def _apply_grouped(
-    items: torch.Tensor | list[torch.Tensor], keys: list[Hashable], head: Callable[[torch.Tensor, Any], torch.Tensor]
-) -> list[torch.Tensor]:
-    """Apply ``head`` once per distinct request setting. ``items`` are pooled rows ``[B, H]`` (sequence tasks) or
-    one ``[n_i, H]`` tensor per sequence (token tasks); the result has one tensor per sequence."""
-    groups: dict[Hashable, list[int]] = defaultdict(list)
-    for position, key in enumerate(keys):
-        groups[key].append(position)
-    token_task = isinstance(items, list)
-    out: list[torch.Tensor | None] = [None] * len(keys)
-    for key, positions in groups.items():
-        if token_task:
-            sizes = [items[p].shape[0] for p in positions]
-            pieces = torch.split(head(torch.cat([items[p] for p in positions]), key), sizes)
-        else:
-            rows = items if len(groups) == 1 else items[positions]
-            pieces = head(rows, key).unbind(0)
-        for position, piece in zip(positions, pieces):
-            out[position] = piece
-    return out
+def _tokenize_ahead(
+    tokenize: Callable[[range], list[TokenizedPrompt]], chunks: list[range]
+) -> Iterator[list[TokenizedPrompt]]:
+    """Each chunk's tokens in turn. The next chunk is tokenized on a worker thread (the fast tokenizer releases
+    the GIL) while the caller runs the current one on the device."""
+    if not chunks:
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        upcoming = pool.submit(tokenize, chunks[0])
+        for following in chunks[1:]:
+            tokenized = upcoming.result()
+            upcoming = pool.submit(tokenize, following)
+            yield tokenized
+        yield upcoming.result()
 
 
 def _expand_params(params: TaskParams | Sequence[TaskParams] | None, count: int) -> list[TaskParams]:
@@ -327,13 +295,13 @@ def load_engine(
     trust_remote_code: bool = False,
     hf_overrides: Mapping[str, Any] | None = None,
     seed: int | None = None,
-    convert: str = "auto",
+    convert: ConvertOption = "auto",
     pooler_overrides: Mapping[str, Any] | None = None,
     max_num_batched_tokens: int | None = None,
     max_num_seqs: int | None = None,
     num_threads: int | None = None,
 ) -> PoolingEngine:
-    if convert not in ("auto", "none", "embed", "classify"):
+    if convert not in CONVERT_OPTIONS:
         raise ValueError(f"convert must be 'auto', 'none', 'embed' or 'classify', got {convert!r}")
     path = resolve_model_dir(model)
     config = load_config(path, hf_overrides, trust_remote_code)
@@ -349,7 +317,9 @@ def load_engine(
     if seed is not None:
         torch.manual_seed(seed)  # heads the checkpoint lacks are initialised randomly
     load_as = model_convert if runner == "pooling" else "embed"
-    hf_model = load_model(path, config, load_as, torch_dtype, trust_remote_code).to(torch_device)
+    hf_model = load_model(path, config, load_as, torch_dtype, trust_remote_code)
+    # transformers wraps PreTrainedModel.to with functools.wraps, whose stub keeps nn.Module.to's unbound self.
+    hf_model = hf_model.to(torch_device)  # type: ignore[arg-type]
     tokenizer = load_tokenizer(path, trust_remote_code)
     settings = resolve_settings(pooler_overrides, st_folder.pooling, default_pooling_types(model_type))
     projector = load_dense_projector(st_folder.dense_dirs)
@@ -358,13 +328,14 @@ def load_engine(
 
     is_classifier = load_as == "classify"
     st_activation = st_activation_name(config)
+    id2label = _classifier_labels(config) if is_classifier else {}
     classifier_head = None
     if is_classifier:
         sequence_classifier, token_classifier = classifiers_of(hf_model)
         classifier_head = ClassifierHead(
             sequence_classifier,
             token_classifier,
-            ClassifierActivation(getattr(config, "problem_type", None), st_activation, config.num_labels),
+            ClassifierActivation(getattr(config, "problem_type", None), st_activation, len(id2label)),
             settings.logit_mean,
             settings.logit_sigma,
         )
@@ -380,9 +351,9 @@ def load_engine(
         model_type=model_type,
         served_model_name=str(model),
         supported_tasks=supported_tasks(architectures, runner, model_convert),
-        num_labels=config.num_labels if is_classifier else None,
+        num_labels=len(id2label) if is_classifier else None,
         problem_type=getattr(config, "problem_type", None),
-        id2label={int(k): v for k, v in config.id2label.items()} if is_classifier else {},
+        id2label=id2label,
         max_model_len=_max_model_len(config, st_folder.max_seq_length, max_model_len),
         hidden_size=config.hidden_size,
         embedding_size=_output_width(projector) or config.hidden_size,
@@ -412,7 +383,14 @@ def load_engine(
     )
 
 
-def _max_model_len(config, st_max_seq_length: int | None, requested: int | None) -> int:
+def _classifier_labels(config: PretrainedConfig) -> dict[int, str]:
+    """The classifier's labels by index; ``config.num_labels`` is their count."""
+    if config.id2label is None:  # transformers fills it in for every config it builds; only an override unsets it
+        raise ValueError("A classification model's config needs id2label (hf_overrides set it to None)")
+    return {int(index): label for index, label in config.id2label.items()}
+
+
+def _max_model_len(config: PretrainedConfig, st_max_seq_length: int | None, requested: int | None) -> int:
     """The model's position limit (RoBERTa-style models lose ``pad_token_id + 1`` positions to their offset),
     lowered to sentence-transformers' max_seq_length as vLLM does; a requested length may only shrink it."""
     # The config keys vLLM reads for the length, and its fallback when none is present.

@@ -12,13 +12,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
 
 from vllm_pooling_migrate.runtime.model_info import SEQUENCE_POOLING_TYPES, TOKEN_POOLING_TYPES
 from vllm_pooling_migrate.runtime.settings import StPoolingDefaults
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig, PreTrainedModel
 
 ST_POOLING = "sentence_transformers.models.Pooling"
 ST_NORMALIZE = "sentence_transformers.models.Normalize"
@@ -51,7 +54,7 @@ def resolve_model_dir(model: str | os.PathLike[str]) -> Path:
         ) from exc
 
 
-def load_config(path: Path, hf_overrides: Mapping[str, Any] | None, trust_remote_code: bool):
+def load_config(path: Path, hf_overrides: Mapping[str, Any] | None, trust_remote_code: bool) -> PretrainedConfig:
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code, local_files_only=True)
@@ -136,7 +139,7 @@ def activation_module(qualified_name: str) -> nn.Module:
     return getattr(importlib.import_module(module_name), class_name)()
 
 
-def st_activation_name(config) -> str | None:
+def st_activation_name(config: PretrainedConfig) -> str | None:
     """The sentence-transformers cross-encoder activation recorded in the HF config, if any."""
     st_section = getattr(config, "sentence_transformers", None)
     if isinstance(st_section, dict) and st_section.get("activation_fn"):
@@ -156,7 +159,9 @@ def load_tokenizer(path: Path, trust_remote_code: bool):
     )
 
 
-def load_model(path: Path, config, convert: str, dtype: torch.dtype, trust_remote_code: bool) -> nn.Module:
+def load_model(
+    path: Path, config: PretrainedConfig, convert: str, dtype: torch.dtype, trust_remote_code: bool
+) -> PreTrainedModel:
     """The transformers module for the architecture: its base model for embedding, the full *For*Classification
     model (backbone + head) for classification. Weights come from safetensors when present, otherwise from
     .bin files read with ``weights_only=True`` (transformers' default)."""
@@ -179,21 +184,30 @@ def load_model(path: Path, config, convert: str, dtype: torch.dtype, trust_remot
     return model.eval()
 
 
-def _model_class(config, convert: str):
+def _model_class(config: PretrainedConfig, convert: str) -> type[PreTrainedModel]:
     """The class the architecture names when it fits the conversion, else the Auto class's choice."""
     import transformers
-    from transformers import AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification
+    from transformers import (
+        MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING,
+        MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING,
+        MODEL_MAPPING,
+    )
 
     architectures = tuple(getattr(config, "architectures", None) or ())
     arch = architectures[0] if architectures else ""
+    # The mappings AutoModel, AutoModelForTokenClassification and AutoModelForSequenceClassification read.
     if convert == "embed":
-        auto, fits = AutoModel, arch.endswith("Model")
+        auto_mapping, fits = MODEL_MAPPING, arch.endswith("Model")
     elif any("ForTokenClassification" in name for name in architectures):
-        auto, fits = AutoModelForTokenClassification, "ForTokenClassification" in arch
+        auto_mapping, fits = MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING, "ForTokenClassification" in arch
     else:
-        auto, fits = AutoModelForSequenceClassification, arch.endswith("ForSequenceClassification")
+        auto_mapping, fits = MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING, arch.endswith("ForSequenceClassification")
     named = getattr(transformers, arch, None) if fits else None
-    return named or auto._model_mapping[type(config)]
+    if named is not None:
+        return named
+    # transformers annotates every auto mapping's values as (class, class) pairs, the shape of its tokenizer
+    # mapping; a model mapping's value is one model class.
+    return cast("type[PreTrainedModel]", auto_mapping[type(config)])
 
 
 def _init_parameters(model_class) -> set[str]:

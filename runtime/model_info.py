@@ -6,15 +6,18 @@ Pure functions over strings and config values; no torch. ``ModelInfo`` is what t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
-from vllm_pooling_migrate.tasks import POOLING_TASKS as TASK_ORDER  # the canonical order (spec §3.1)
+from vllm_pooling_migrate.tasks import POOLING_TASKS, PoolingTask
 
 SEQUENCE_POOLING_TYPES = ("CLS", "LAST", "MEAN")
 TOKEN_POOLING_TYPES = ("ALL", "STEP")
 
 Runner = Literal["pooling", "generate"]
 Convert = Literal["embed", "classify", "none"]
+#: The user's ``convert`` argument: a conversion, or "auto" to let the architecture name decide.
+ConvertOption = Literal["auto", "none", "embed", "classify"]
+CONVERT_OPTIONS: tuple[ConvertOption, ...] = get_args(ConvertOption)
 ScoreType = Literal["bi-encoder", "cross-encoder", "late-interaction"]
 
 # Spec §3.4: name suffix → (runner, convert); the first match wins and the bare ``Model`` suffix comes last.
@@ -67,7 +70,7 @@ class ModelInfo:
     architectures: tuple[str, ...]
     model_type: str
     served_model_name: str
-    supported_tasks: tuple[str, ...]
+    supported_tasks: tuple[PoolingTask, ...]
     num_labels: int | None
     problem_type: str | None
     id2label: dict[int, str] = field(hash=False)
@@ -83,7 +86,7 @@ class ModelInfo:
 
 
 def runner_and_convert(
-    architectures: tuple[str, ...], model_type: str, *, has_st_pooling: bool, convert: str
+    architectures: tuple[str, ...], model_type: str, *, has_st_pooling: bool, convert: ConvertOption
 ) -> tuple[Runner, Convert]:
     """Spec §3.4. ``convert`` is the user's value ("auto", "none", "embed" or "classify"); "embed"/"classify" are
     no-ops on the encoder families vLLM implements natively as pooling models, "none" never adapts a model."""
@@ -111,17 +114,18 @@ def is_token_classification(architectures: tuple[str, ...]) -> bool:
 BGE_M3_ARCHITECTURE = "BgeM3EmbeddingModel"
 
 
-def supported_tasks(architectures: tuple[str, ...], runner: Runner, convert: Convert) -> tuple[str, ...]:
+def supported_tasks(architectures: tuple[str, ...], runner: Runner, convert: Convert) -> tuple[PoolingTask, ...]:
     """Spec §3.2, the 0.19–0.21 column, in the canonical order (vLLM's own order comes from a set)."""
+    tasks: set[PoolingTask]
     if runner != "pooling":
-        tasks: set[str] = set()
+        tasks = set()
     elif BGE_M3_ARCHITECTURE in architectures:
         tasks = {"embed", "token_embed", "token_classify", "embed&token_classify"}
     elif convert == "classify":
         tasks = {"token_classify"} if is_token_classification(architectures) else {"classify", "token_classify"}
     else:
         tasks = {"embed", "token_embed"}
-    return tuple(task for task in TASK_ORDER if task in tasks)
+    return tuple(task for task in POOLING_TASKS if task in tasks)
 
 
 def architecture_score_type(convert: Convert) -> ScoreType:
