@@ -7,6 +7,7 @@ All fixes of one file are merged per node and applied in one transformer pass.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -55,6 +56,8 @@ class RenameDictKey:
 
 CallOp = RenameKeyword | ReplaceValue | RemoveArg | AddKeyword | RenameMethod
 DictOp = AddDictEntry | RenameDictKey
+#: A statement of a module's body.
+Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
 
 
 @dataclass(frozen=True)
@@ -150,8 +153,8 @@ def _layout(call: cst.Call, sequence: list[tuple[cst.Arg, str]], closing: cst.Ar
     list takes the original ending: trailing comma or not, and the line break before ``)``. In a multi-line
     call new arguments go on their own line at the arguments' indentation.
     """
-    opening = call.whitespace_before_args
-    multiline = isinstance(opening, cst.ParenthesizedWhitespace)
+    opening = call.whitespace_before_args if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace) else None
+    multiline = opening is not None
     result = []
     for position, (arg, origin) in enumerate(sequence):
         is_last = position == len(sequence) - 1
@@ -159,12 +162,14 @@ def _layout(call: cst.Call, sequence: list[tuple[cst.Arg, str]], closing: cst.Ar
             if origin != "last" and closing is not None:
                 arg = _as_closing(arg, closing, multiline)
         elif origin != "kept" or not isinstance(arg.comma, cst.Comma):
-            arg = _as_middle(arg, opening if multiline else None)
+            arg = _as_middle(arg, opening)
         result.append(arg)
     return result
 
 
-def _line_break(first_line: cst.TrailingWhitespace, empty_lines, last_line: cst.SimpleWhitespace):
+def _line_break(
+    first_line: cst.TrailingWhitespace, empty_lines: Sequence[cst.EmptyLine], last_line: cst.SimpleWhitespace
+) -> cst.ParenthesizedWhitespace:
     return cst.ParenthesizedWhitespace(first_line=first_line, empty_lines=empty_lines, indent=True, last_line=last_line)
 
 
@@ -175,7 +180,8 @@ def _as_middle(arg: cst.Arg, opening: cst.ParenthesizedWhitespace | None) -> cst
         comma = cst.Comma(whitespace_before=before, whitespace_after=cst.SimpleWhitespace(" "))
         return arg.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace(""))
     trailing = arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else arg.whitespace_after_arg
-    first_line, empty_lines = cst.TrailingWhitespace(), ()
+    first_line = cst.TrailingWhitespace()
+    empty_lines: Sequence[cst.EmptyLine] = ()
     if isinstance(trailing, cst.ParenthesizedWhitespace):
         first_line, empty_lines = trailing.first_line, trailing.empty_lines
     comma = cst.Comma(whitespace_after=_line_break(first_line, empty_lines, opening.last_line))
@@ -206,14 +212,14 @@ def _apply_dict_ops(node: cst.Dict, ops: list[DictOp]) -> cst.Dict:
     for op in ops:
         if isinstance(op, RenameDictKey):
             elements[op.index] = elements[op.index].with_changes(key=op.key)
-    ops = [op for op in ops if isinstance(op, AddDictEntry)]
+    additions = [op for op in ops if isinstance(op, AddDictEntry)]
     reference = next((e.key for e in elements if isinstance(e, cst.DictElement)), None)
     separator = next(
         (e.comma for e in elements[:-1] if isinstance(e.comma, cst.Comma)),
         cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
     )
-    for op in ops:
-        entry = cst.DictElement(key=quote_like(reference, op.key), value=op.value)
+    for addition in additions:
+        entry = cst.DictElement(key=quote_like(reference, addition.key), value=addition.value)
         if elements:
             last = elements[-1]
             entry = entry.with_changes(comma=last.comma)
@@ -252,7 +258,10 @@ def render_node_after(module: cst.Module, node: cst.CSTNode, fix: PythonFix) -> 
     by_node: dict[int, list] = {}
     for target, op in fix.ops:
         by_node.setdefault(id(target), []).append(op)
-    return module.code_for_node(node.visit(_ApplyOps(by_node)))
+    updated = node.visit(_ApplyOps(by_node))
+    # _ApplyOps only replaces calls and dicts by other expressions: it never removes or flattens a node.
+    assert isinstance(updated, cst.CSTNode)
+    return module.code_for_node(updated)
 
 
 # --- imports ----------------------------------------------------------------------------------------
@@ -277,7 +286,7 @@ def _alias(need: ImportNeed) -> cst.ImportAlias:
     return cst.ImportAlias(name=cst.Name(need.name), asname=asname)
 
 
-def _add_one_import(body: list[cst.CSTNode], need: ImportNeed) -> list[cst.CSTNode]:
+def _add_one_import(body: list[Statement], need: ImportNeed) -> list[Statement]:
     last_import = -1
     for index, statement in enumerate(body):
         if not isinstance(statement, cst.SimpleStatementLine):
@@ -308,11 +317,11 @@ def _add_one_import(body: list[cst.CSTNode], need: ImportNeed) -> list[cst.CSTNo
                     body=[new_small if s is small else s for s in statement.body]
                 )
                 return body[:index] + [new_statement] + body[index + 1 :]
-    statement = cst.SimpleStatementLine(
+    new_import = cst.SimpleStatementLine(
         body=[cst.ImportFrom(module=_dotted(need.module), names=[_alias(need)])]
     )
     insert_at = last_import + 1 if last_import >= 0 else _after_docstring(body)
-    return body[:insert_at] + [statement] + body[insert_at:]
+    return body[:insert_at] + [new_import] + body[insert_at:]
 
 
 def _bound_name(alias: cst.ImportAlias) -> str:
@@ -329,7 +338,7 @@ def _dotted(module: str) -> cst.Attribute | cst.Name:
     return node
 
 
-def _after_docstring(body: list[cst.CSTNode]) -> int:
+def _after_docstring(body: Sequence[Statement]) -> int:
     if body and isinstance(body[0], cst.SimpleStatementLine) and isinstance(body[0].body[0], cst.Expr):
         if isinstance(body[0].body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
             return 1
