@@ -69,9 +69,20 @@ class Ambiguous:
     constructions: tuple[Construction, ...]
 
 
+@dataclass(frozen=True, eq=False)
+class ClosureRef:
+    """A name an inner function reads from an enclosing function that binds it after (or around) here.
+
+    Also a binding: ``alias = name`` in the inner function binds ``alias`` to this reference, so that a use of
+    ``alias`` is settled like a use of ``name`` at the end of the file.
+    """
+
+    name: str
+
+
 UNKNOWN = None  # a binding we cannot follow
 
-Binding = Bound | FactoryResult | AnnotatedLLM | Ambiguous | None
+Binding = Bound | FactoryResult | AnnotatedLLM | Ambiguous | ClosureRef | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,13 +90,6 @@ class InlineRef:
     """``LLM(...).embed(...)``: the receiver is a call visited after the use."""
 
     call: cst.Call
-
-
-@dataclass(frozen=True, eq=False)
-class ClosureRef:
-    """A name an inner function reads from an enclosing function that binds it after (or around) here."""
-
-    name: str
 
 
 @dataclass(frozen=True, eq=False)

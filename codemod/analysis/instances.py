@@ -304,17 +304,15 @@ class InstanceTracker(CachedVisitors):
                 for construction in binding.constructions:
                     construction.ambiguous = True
             self._store(name, binding)
-            construction = self.facts.by_call.get(id(value))
-            if construction is not None:
-                construction.names.append(name)
-        elif self._is_self_attr(target):
-            frame_of_method = self._method_frame()
+            constructed = self.facts.by_call.get(id(value))
+            if constructed is not None:
+                constructed.names.append(name)
+        elif (self_attr := self._self_attr_ref(target)) is not None:
             binding = self._binding_of(value, mark_handled=True)
-            attr = target.attr.value
-            frame_of_method.class_frame.attr_bindings.setdefault(attr, []).append(binding)
-            construction = self.facts.by_call.get(id(value))
-            if construction is not None:
-                construction.names.append(f"self.{attr}")
+            self_attr.frame.attr_bindings.setdefault(self_attr.attr, []).append(binding)
+            constructed = self.facts.by_call.get(id(value))
+            if constructed is not None:
+                constructed.names.append(f"self.{self_attr.attr}")
 
     def _store(self, name: str, binding: Binding) -> None:
         frame = self._frames[0] if name in self._frame.globals else self._frame
@@ -350,7 +348,7 @@ class InstanceTracker(CachedVisitors):
     def _is_followable(self, receiver: cst.BaseExpression) -> bool:
         return isinstance(receiver, (cst.Name, cst.Call)) or self._self_attr_ref(receiver) is not None
 
-    def _lookup(self, name: str, node: cst.CSTNode) -> Reference:
+    def _lookup(self, name: str, node: cst.CSTNode) -> Binding | GlobalRef:
         innermost = True
         for frame in reversed(self._frames):
             if frame.kind == "class":
@@ -381,19 +379,14 @@ class InstanceTracker(CachedVisitors):
                 return frame
         return None
 
-    def _is_self_attr(self, node: cst.BaseExpression) -> bool:
-        method = self._method_frame()
-        return (
-            method is not None
-            and isinstance(node, cst.Attribute)
-            and isinstance(node.value, cst.Name)
-            and node.value.value == method.self_name
-        )
-
     def _self_attr_ref(self, node: cst.BaseExpression) -> SelfAttrRef | None:
-        if not self._is_self_attr(node):
+        """``self.<attr>`` in a method (or a function nested in one), else None."""
+        method = self._method_frame()
+        if method is None or method.class_frame is None:  # _method_frame only returns frames with a class
             return None
-        return SelfAttrRef(self._method_frame().class_frame, node.attr.value)
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == method.self_name:
+            return SelfAttrRef(method.class_frame, node.attr.value)
+        return None
 
     def _single_binding(self, bindings: list[Binding]) -> Binding:
         if len(bindings) == 1:

@@ -8,6 +8,8 @@ construction nothing followable binds, or whose name is read where the tracker c
 
 from __future__ import annotations
 
+import libcst as cst
+
 from vllm_pooling_migrate.codemod.analysis.bindings import (UNKNOWN, AnnotatedLLM, Binding, Bound, ClosureRef,
                                                            FactoryResult, GlobalRef, InlineRef, Reference,
                                                            SelfAttrRef, TrackedFacts, binding_constructions)
@@ -33,6 +35,7 @@ def resolve_deferred(facts: TrackedFacts, module_env: dict[str, Binding]) -> Non
                 for construction in (c for b in bindings for c in binding_constructions(b)):
                     construction.escapes.append(facts.foreign_attrs[attr])
     for call in facts.plain_calls:
+        assert isinstance(call.func, cst.Name)  # the tracker records only `name(...)` calls as plain calls
         factory = facts.factories.get(call.func.value)
         if factory is not None and id(call) not in facts.handled_factory_calls:
             factory.escapes.append(call)  # the factory's instance is passed on, not followed
@@ -40,8 +43,8 @@ def resolve_deferred(facts: TrackedFacts, module_env: dict[str, Binding]) -> Non
 
 def _resolve(facts: TrackedFacts, module_env: dict[str, Binding], ref: Reference) -> Binding:
     if isinstance(ref, ClosureRef):
-        for construction in facts.function_bindings.get(ref.name, []):
-            construction.ambiguous = True
+        for bound in facts.function_bindings.get(ref.name, []):
+            bound.ambiguous = True
         return UNKNOWN
     if isinstance(ref, InlineRef):
         construction = facts.by_call.get(id(ref.call))

@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider, QualifiedNameSource
+from libcst.metadata import QualifiedName, QualifiedNameProvider, QualifiedNameSource
 
 #: This project's shim: code written against it is vLLM's API too. A user's own ``shim`` module is not.
 SHIM_MODULE = "vllm_pooling_migrate.shim"
@@ -39,7 +41,11 @@ def symbol_of_qualified_name(qualified: str) -> str | None:
     return symbol if symbol in KNOWN_SYMBOLS else None
 
 
-def qualified_names(source, node: cst.CSTNode) -> set:
+#: Where qualified names come from: a visitor during the traversal, or the resolved mapping afterwards.
+NameSource = cst.MetadataDependent | Mapping[cst.CSTNode, Collection[QualifiedName]]
+
+
+def qualified_names(source: NameSource, node: cst.CSTNode) -> Collection[QualifiedName]:
     """Qualified names of ``node``; ``source`` is a visitor during the traversal, or the resolved
     qualified-name mapping afterwards (libcst resolves its values lazily)."""
     if isinstance(source, cst.MetadataDependent):
@@ -51,7 +57,7 @@ def qualified_names(source, node: cst.CSTNode) -> set:
     return names() if callable(names) else names
 
 
-def resolve_symbol(source, node: cst.CSTNode) -> str | None:
+def resolve_symbol(source: NameSource, node: cst.CSTNode) -> str | None:
     """The vLLM symbol an expression (a Name or Attribute) refers to, or None."""
     for qualified in qualified_names(source, node):
         if qualified.source is QualifiedNameSource.IMPORT:
@@ -66,7 +72,7 @@ def root_of_qualified_name(qualified: str) -> str:
     return SHIM_MODULE if _under(qualified, SHIM_MODULE) else "vllm"
 
 
-def resolve_root(source, node: cst.CSTNode) -> str:
+def resolve_root(source: NameSource, node: cst.CSTNode) -> str:
     """``SHIM_MODULE`` when the expression comes from this project's shim, else "vllm"."""
     shim = any(root_of_qualified_name(q.name) == SHIM_MODULE for q in qualified_names(source, node))
     return SHIM_MODULE if shim else "vllm"
