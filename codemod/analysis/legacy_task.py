@@ -22,6 +22,8 @@ MODEL_DEPENDENT = {"score", "reward"}
 def task_option_fix(call: cst.Call) -> tuple[str | None, PythonFix | None, str | None]:
     """(old value, fix, reason there is none) for a call carrying ``task=``."""
     index = keyword_index(call, "task")
+    if index is None:
+        raise ValueError("task_option_fix() needs a call with a task= argument")
     arg = call.args[index]
     value = string_value(arg.value)
     if value is None:

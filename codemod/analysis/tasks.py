@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 from vllm_pooling_migrate.codemod.analysis.instances import Construction, Use
 from vllm_pooling_migrate.codemod.analysis.symbols import POOLER_CONFIG, POOLING_PARAMS
 from vllm_pooling_migrate.codemod.python.edits import keyword_arg, keyword_index, string_value
 from vllm_pooling_migrate.tasks import METHOD_TASKS, RENAMED_TASK_VALUES
 
+#: How a rule resolves an expression to a vLLM symbol (``PythonRule.symbol``).
+SymbolOf = Callable[[cst.BaseExpression], str | None]
+
+
+def current_task_value(value: str) -> str:
+    """A legacy task value's current spelling (``score`` -> ``classify``); any other value unchanged."""
+    if value in RENAMED_TASK_VALUES:
+        return RENAMED_TASK_VALUES[value]
+    return value
 
 
 @dataclass
@@ -32,7 +43,7 @@ def pooling_params_arg(use: Use) -> tuple[int, cst.Arg] | None:
     return None if index is None else (index, use.call.args[index])
 
 
-def params_task(call: cst.Call | None, symbol_of) -> tuple[cst.Arg, str | None] | None:
+def params_task(call: cst.BaseExpression | None, symbol_of: SymbolOf) -> tuple[cst.Arg, str | None] | None:
     """``PoolingParams(task=...)``: the task argument and its literal value (None if not a literal)."""
     if not isinstance(call, cst.Call) or symbol_of(call.func) != POOLING_PARAMS:
         return None
@@ -40,7 +51,7 @@ def params_task(call: cst.Call | None, symbol_of) -> tuple[cst.Arg, str | None] 
     return None if arg is None else (arg, string_value(arg.value))
 
 
-def requested(use: Use, symbol_of) -> Request:
+def requested(use: Use, symbol_of: SymbolOf) -> Request:
     if use.method == "score":
         return Request(score=True)
     if use.method in METHOD_TASKS:
@@ -48,12 +59,12 @@ def requested(use: Use, symbol_of) -> Request:
     arg = keyword_arg(use.call, "pooling_task")
     if arg is not None:
         value = string_value(arg.value)
-        return Request(task=RENAMED_TASK_VALUES.get(value, value)) if value else Request(dynamic=True)
+        return Request(task=current_task_value(value)) if value else Request(dynamic=True)
     params = pooling_params_arg(use)
     found = params_task(params[1].value, symbol_of) if params else None
     if found is not None:
         value = found[1]
-        return Request(task=RENAMED_TASK_VALUES.get(value, value)) if value else Request(dynamic=True)
+        return Request(task=current_task_value(value)) if value else Request(dynamic=True)
     return Request(missing=True)
 
 
@@ -69,7 +80,7 @@ class TaskSummary:
         return list(self.by_task)
 
 
-def summarize(construction: Construction, symbol_of) -> TaskSummary:
+def summarize(construction: Construction, symbol_of: SymbolOf) -> TaskSummary:
     summary = TaskSummary()
     for use in construction.uses:
         request = requested(use, symbol_of)
@@ -80,6 +91,7 @@ def summarize(construction: Construction, symbol_of) -> TaskSummary:
         elif request.dynamic:
             summary.dynamic.append(use)
         else:
+            assert request.task is not None  # requested() names the task unless score, missing or dynamic
             summary.by_task.setdefault(request.task, []).append(use)
     return summary
 
@@ -95,7 +107,7 @@ class ConstructionConfig:
     star_kwargs: bool = False
 
 
-def construction_config(construction: Construction, symbol_of) -> ConstructionConfig:
+def construction_config(construction: Construction, symbol_of: SymbolOf) -> ConstructionConfig:
     call = construction.call
     arg = keyword_arg(call, "pooler_config") or keyword_arg(call, "override_pooler_config")
     star = any(a.star == "**" for a in call.args)
@@ -104,7 +116,7 @@ def construction_config(construction: Construction, symbol_of) -> ConstructionCo
     return config_of_value(arg.value, symbol_of, star)
 
 
-def config_of_value(value: cst.BaseExpression, symbol_of, star: bool = False) -> ConstructionConfig:
+def config_of_value(value: cst.BaseExpression, symbol_of: SymbolOf, star: bool = False) -> ConstructionConfig:
     if isinstance(value, cst.Call) and symbol_of(value.func) == POOLER_CONFIG:
         # ``pooling_task=`` is the typo spelling of ``task=`` (POOL012 renames it): it states the task too.
         task = keyword_arg(value, "task") or keyword_arg(value, "pooling_task")
@@ -123,5 +135,5 @@ def config_of_value(value: cst.BaseExpression, symbol_of, star: bool = False) ->
     return ConstructionConfig("opaque", value, star_kwargs=star)
 
 
-def lines_of(uses: list[Use], position) -> str:
+def lines_of(uses: Sequence[Use], position: Callable[[cst.CSTNode], CodeRange]) -> str:
     return ", ".join(str(position(u.call).start.line) for u in uses)

@@ -149,10 +149,10 @@ class ImplicitPoolingTask(PythonRule):
         if index is None:
             return self._new_pooler_config(construction, defaults, literal)
         existing = config_of_value(defaults.args[index].value, self.symbol)
-        if existing.kind == "call" and not existing.has_task:
-            return PythonFix().on(existing.value, AddKeyword("task", literal)), None
-        if existing.kind == "dict" and not existing.has_task:
-            return PythonFix().on(existing.value, AddDictEntry("task", literal)), None
+        if existing.kind in ("call", "dict") and not existing.has_task:
+            assert existing.value is not None  # config_of_value sets the value of a "call" or "dict" config
+            op = AddKeyword("task", literal) if existing.kind == "call" else AddDictEntry("task", literal)
+            return PythonFix().on(existing.value, op), None
         return None, "set_defaults(pooler_config=...) is not a literal to merge the task into"
 
 

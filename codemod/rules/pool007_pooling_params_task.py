@@ -6,8 +6,8 @@ only calls on a proven ``LLM`` are touched.
 
 import libcst as cst
 
-from vllm_pooling_migrate.codemod.analysis.tasks import params_task, pooling_params_arg
-from vllm_pooling_migrate.tasks import RENAMED_TASK_VALUES
+from vllm_pooling_migrate.codemod.analysis.instances import Use
+from vllm_pooling_migrate.codemod.analysis.tasks import current_task_value, params_task, pooling_params_arg
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import AddKeyword, PythonFix, RemoveArg, ReplaceValue, keyword_arg, keyword_index, quote_like, string_value
 from vllm_pooling_migrate.codemod.python.rule import PythonRule
@@ -45,13 +45,16 @@ class PoolingParamsTask(PythonRule):
             if not use.is_llm:
                 continue
             found = pooling_params_arg(use)
-            params = found[1].value if found else None
-            task_arg = params_task(params, self.symbol)
-            if task_arg is None:
+            if found is None:
                 continue
-            self._check(use, found[0], params, task_arg[0], task_arg[1])
+            params_index, params_arg = found
+            params = params_arg.value
+            task_arg = params_task(params, self.symbol)
+            if task_arg is None or not isinstance(params, cst.Call):  # params_task finds task= only in a call
+                continue
+            self._check(use, params_index, params, task_arg[0], task_arg[1])
 
-    def _check(self, use, params_index, params, task_arg, value) -> None:
+    def _check(self, use: Use, params_index: int, params: cst.Call, task_arg: cst.Arg, value: str | None) -> None:
         if value is None:
             self.report(use.call, unfixable_reason="the task is not a string literal")
             return
@@ -59,7 +62,7 @@ class PoolingParamsTask(PythonRule):
             self.report(use.call, self.MESSAGE + '; `task="encode"` became `token_embed` or `token_classify`: choose one',
                         applicability=FixClass.REPORT)
             return
-        task = RENAMED_TASK_VALUES.get(value, value)
+        task = current_task_value(value)
         # reward() is POOL009's: it becomes encode(..., pooling_task="token_classify") there.
         method_task = {"embed": "embed", "classify": "classify", "reward": "token_classify"}.get(use.method)
         explicit = keyword_arg(use.call, "pooling_task")
@@ -78,7 +81,9 @@ class PoolingParamsTask(PythonRule):
         elif len(params.args) == 1:
             fix.on(use.call, RemoveArg(params_index))  # task was all it said: drop pooling_params
         else:
-            fix.on(params, RemoveArg(keyword_index(params, "task")))
+            task_index = keyword_index(params, "task")
+            assert task_index is not None  # params_task found task_arg as this call's task= argument
+            fix.on(params, RemoveArg(task_index))
         if requested is None:
             fix.on(use.call, AddKeyword("pooling_task", quote_like(task_arg.value, task)))
         self.report(use.call, fix=fix)

@@ -30,7 +30,11 @@ class ActivationFlagRename(PythonRule):
     def visit_Call(self, node: cst.Call) -> None:
         if self.symbol(node.func) not in (POOLER_CONFIG, POOLING_PARAMS):
             return
-        present = [(flag, keyword_index(node, flag)) for flag in LEGACY_FLAGS if keyword_index(node, flag) is not None]
+        present: list[tuple[str, int]] = []
+        for flag in LEGACY_FLAGS:
+            index = keyword_index(node, flag)
+            if index is not None:
+                present.append((flag, index))
         if not present:
             return
         flags = ", ".join(f"`{flag}`" for flag, _ in present)
