@@ -303,13 +303,17 @@ def _read_report(path: Path) -> tuple[list[str], list[str]]:
     rows = data.get("sites", data) if isinstance(data, dict) else data
     if not isinstance(rows, list):
         raise click.BadParameter(f"{path}: not a usage report: expected a list of sites")
-    paths, codes = [], []
+    paths: list[str] = []
+    codes: list[str] = []
     for row in rows:
         if not isinstance(row, dict) or "code" not in row or not ("path" in row or "file" in row):
             raise click.BadParameter(f"{path}: not a usage report: a row lacks code/path: {row!r}")
         if row.get("origin", "own") == "third-party":
             continue  # upgrade that dependency instead; its files are not ours to rewrite
-        paths.append(row.get("path") or row.get("file"))
+        where = row.get("path") or row.get("file")
+        if not isinstance(where, str):
+            raise click.BadParameter(f"{path}: not a usage report: a row's path is not a string: {row!r}")
+        paths.append(where)
         codes.append(row["code"])
     return sorted(set(paths)), sorted(set(codes))
 

@@ -21,7 +21,9 @@ from vllm_pooling_migrate.registry import Version, format_version, parse_version
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    # mypy checks this branch (python_version = 3.10) in an environment that may lack tomli (a 3.10-only
+    # dependency); where tomli is installed the ignore is unused, hence unused-ignore too.
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 SECTION = "migrate-pooling"
 KNOWN_KEYS = frozenset({"target-version", "select", "ignore", "exclude", "extend-exclude", "per-file-ignores"})

@@ -19,7 +19,7 @@ from vllm_pooling_migrate.codemod.edits import apply_fixes as apply_text_fixes
 from vllm_pooling_migrate.codemod.noqa import is_suppressed, parse_noqa
 from vllm_pooling_migrate.codemod.python.argv_lists import ArgvLists
 from vllm_pooling_migrate.codemod.options import Options
-from vllm_pooling_migrate.codemod.python.edits import add_imports, apply_fixes, render_node_after
+from vllm_pooling_migrate.codemod.python.edits import PythonFix, add_imports, apply_fixes, render_node_after
 from vllm_pooling_migrate.codemod.python.rule import FileContext, PythonRule, RawFinding
 from vllm_pooling_migrate.codemod.rules import rules_of_kind
 from vllm_pooling_migrate.registry import FixClass
@@ -119,7 +119,8 @@ def _apply(context: FileContext, pairs: list[tuple[RawFinding, Finding]], result
     new_source, problem = _fixed_source(context, chosen)
     if problem:
         # Some fixes conflict: keep each one that still verifies together with those kept so far.
-        kept, rejected = [], []
+        kept: list[tuple[RawFinding, Finding]] = []
+        rejected: list[tuple[tuple[RawFinding, Finding], str]] = []
         for pair in chosen:
             _, pair_problem = _fixed_source(context, kept + [pair])
             if pair_problem:
@@ -138,7 +139,7 @@ def _apply(context: FileContext, pairs: list[tuple[RawFinding, Finding]], result
 
 
 def _fixed_source(context: FileContext, chosen: list[tuple[RawFinding, Finding]]) -> tuple[str, str | None]:
-    new_source = apply_fixes(context.module, [raw.fix for raw, _ in chosen]).code
+    new_source = apply_fixes(context.module, [raw.fix for raw, _ in chosen if raw.fix is not None]).code
     return new_source, verify_fixed_source(context.module, new_source)
 
 
@@ -183,7 +184,7 @@ def _to_finding(context: FileContext, raw: RawFinding) -> Finding:
     where = context.position(raw.node)
     fix = None
     if raw.fix is not None:
-        fix = Fix(raw.applicability, _fix_message(raw), tuple(_edits(context, raw)))
+        fix = Fix(raw.applicability, _fix_message(raw), tuple(_edits(context, raw.fix)))
     reason = raw.unfixable_reason
     if fix is not None and raw.applicability is FixClass.UNSAFE and not context.options.unsafe_fixes:
         reason = reason or "unsafe fix: apply with --unsafe-fixes"
@@ -203,21 +204,21 @@ def _fix_message(raw: RawFinding) -> str:
     return "unsafe fix" if raw.applicability is FixClass.UNSAFE else "safe fix"
 
 
-def _edits(context: FileContext, raw: RawFinding) -> list[Edit]:
-    """Text edits equivalent to this one finding's fix: each changed node's span, then the import."""
+def _edits(context: FileContext, fix: PythonFix) -> list[Edit]:
+    """Text edits equivalent to one finding's fix: each changed node's span, then the import."""
     edits = []
-    targets = _outermost_targets(context, raw)
+    targets = _outermost_targets(context, fix)
     for node in targets:
         where = context.position(node)
         edits.append(
             Edit(
-                render_node_after(context.module, node, raw.fix),
+                render_node_after(context.module, node, fix),
                 Location(where.start.line, where.start.column + 1),
                 Location(where.end.line, where.end.column + 1),
             )
         )
-    if raw.fix.imports:
-        edits.extend(_import_edits(context, tuple(raw.fix.imports)))
+    if fix.imports:
+        edits.extend(_import_edits(context, tuple(fix.imports)))
     return edits
 
 
@@ -230,8 +231,8 @@ def _import_edits(context: FileContext, needs: tuple) -> list[Edit]:
     return cache[needs]
 
 
-def _outermost_targets(context: FileContext, raw: RawFinding) -> list[cst.CSTNode]:
-    nodes = {id(node): node for node, _ in raw.fix.ops}
+def _outermost_targets(context: FileContext, fix: PythonFix) -> list[cst.CSTNode]:
+    nodes = {id(node): node for node, _ in fix.ops}
     outermost = []
     for node in nodes.values():
         inside_another = any(

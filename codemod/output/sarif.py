@@ -31,7 +31,7 @@ def _region(start: Location, end: Location) -> dict:
     return {"startLine": start.row, "startColumn": start.column, "endLine": end.row, "endColumn": end.column}
 
 
-def _rules(docs_base: str) -> list[dict]:
+def _rules(docs_base: str | None) -> list[dict]:
     return [
         {
             "id": entry.code,
@@ -47,7 +47,7 @@ def _rules(docs_base: str) -> list[dict]:
 
 def _result(finding: Finding, rule_index: dict[str, int]) -> dict:
     uri = _uri(finding.path)
-    result = {
+    result: dict[str, object] = {
         "ruleId": finding.code,
         "level": "error",
         "message": {"text": finding.message},

@@ -126,7 +126,8 @@ def _top_level_from_imports(module: cst.Module) -> list[tuple[str, str, str]]:
                 module_name = cst.Module(body=[]).code_for_node(small.module)
                 for alias in small.names:
                     name = cst.Module(body=[]).code_for_node(alias.name)
-                    local = alias.asname.name.value if alias.asname is not None else name
+                    asname = alias.asname.name if alias.asname is not None else None
+                    local = asname.value if isinstance(asname, cst.Name) else name  # `import` aliases are Names
                     found.append((module_name, name, local))
     return found
 
