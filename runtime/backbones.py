@@ -10,6 +10,9 @@ Two implementations over the same loaded weights:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeGuard
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,6 +21,62 @@ from vllm_pooling_migrate.runtime.batching import PackedBatch
 from vllm_pooling_migrate.runtime.model_info import OFFSET_POSITION_MODEL_TYPES
 
 _PACKED_MODEL_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
+
+# The parts of a transformers BERT-family model that PackedBertEncoder reads. nn.Module types its submodules as
+# ``Tensor | Module``; these name what the BERT, RoBERTa and XLM-R classes hold there.
+LayerNormParts = tuple[list[int], torch.Tensor, torch.Tensor, float]
+
+
+class _BertConfig(Protocol):
+    model_type: str
+    num_attention_heads: int
+    pad_token_id: int
+    type_vocab_size: int
+    hidden_act: str
+
+
+class _BertEmbeddings(Protocol):
+    word_embeddings: nn.Embedding
+    position_embeddings: nn.Embedding
+    token_type_embeddings: nn.Embedding
+    LayerNorm: nn.LayerNorm
+
+
+class _BertSelfAttention(Protocol):
+    query: nn.Linear
+    key: nn.Linear
+    value: nn.Linear
+
+
+class _DenseAndNorm(Protocol):
+    dense: nn.Linear
+    LayerNorm: nn.LayerNorm
+
+
+class _BertAttention(Protocol):
+    self: _BertSelfAttention
+    output: _DenseAndNorm
+
+
+class _BertIntermediate(Protocol):
+    dense: nn.Linear
+    intermediate_act_fn: Callable[[torch.Tensor], torch.Tensor]
+
+
+class _BertLayer(Protocol):
+    attention: _BertAttention
+    intermediate: _BertIntermediate
+    output: _DenseAndNorm
+
+
+class _BertEncoder(Protocol):
+    layer: Iterable[_BertLayer]
+
+
+class BertFamilyModel(Protocol):
+    config: _BertConfig
+    embeddings: _BertEmbeddings
+    encoder: _BertEncoder
 
 
 class PaddedBackbone:
@@ -48,7 +107,7 @@ class PackedBertEncoder:
     most of fp32's accuracy at bf16 speed. The LayerNorm parameters are copied to fp32 for that (2 × hidden
     values per norm)."""
 
-    def __init__(self, base_model: nn.Module, fp32_residual: bool):
+    def __init__(self, base_model: BertFamilyModel, fp32_residual: bool):
         config = base_model.config
         self.embeddings = base_model.embeddings
         self.layers = list(base_model.encoder.layer)
@@ -65,13 +124,18 @@ class PackedBertEncoder:
         ]
         self.fuse_gelu = _onednn_gelu_works(config, self.embeddings.word_embeddings.weight)
 
-    def _norm(self, layer_norm: nn.LayerNorm) -> tuple:
+    def _norm(self, layer_norm: nn.LayerNorm) -> LayerNormParts:
         dtype = self.stream_dtype
-        return layer_norm.normalized_shape, layer_norm.weight.to(dtype), layer_norm.bias.to(dtype), layer_norm.eps
+        shape = list(layer_norm.normalized_shape)
+        return shape, layer_norm.weight.to(dtype), layer_norm.bias.to(dtype), layer_norm.eps
 
     @staticmethod
-    def supports(base_model: nn.Module) -> bool:
+    def supports(base_model: nn.Module) -> TypeGuard[BertFamilyModel]:
+        from transformers import PretrainedConfig
+
         config = base_model.config
+        if not isinstance(config, PretrainedConfig):  # not a transformers model
+            return False
         return (
             config.model_type in _PACKED_MODEL_TYPES
             and getattr(config, "position_embedding_type", "absolute") == "absolute"
@@ -104,7 +168,7 @@ class PackedBertEncoder:
         return x
 
 
-def _onednn_gelu_works(config, weight: torch.Tensor) -> bool:
+def _onednn_gelu_works(config: _BertConfig, weight: torch.Tensor) -> bool:
     """On a CPU, oneDNN can apply the exact (erf) GELU inside the up-projection GEMM: one pass over the widest
     activation instead of two, and one parallel region less (those suffer most on a busy host). The op is
     private to torch, so it is probed once and the plain path is used if it is missing or disagrees."""
@@ -119,7 +183,7 @@ def _onednn_gelu_works(config, weight: torch.Tensor) -> bool:
     return torch.allclose(fused.float(), F.gelu(probe.float()), atol=1e-2)
 
 
-def _fuse_qkv(self_attention: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+def _fuse_qkv(self_attention: _BertSelfAttention) -> tuple[torch.Tensor, torch.Tensor]:
     projections = (self_attention.query, self_attention.key, self_attention.value)
     weight = torch.cat([p.weight.data for p in projections])
     bias = torch.cat([p.bias.data for p in projections])
@@ -159,7 +223,9 @@ class _PaddedAttention:
         return context if self.uniform else context[self.rows]
 
 
-def build_backbone(base_model: nn.Module, pad_token_id: int, fp32_residual: bool):
+def build_backbone(
+    base_model: nn.Module, pad_token_id: int, fp32_residual: bool
+) -> PackedBertEncoder | PaddedBackbone:
     if PackedBertEncoder.supports(base_model):
         return PackedBertEncoder(base_model, fp32_residual)
     return PaddedBackbone(base_model, pad_token_id)

@@ -51,11 +51,21 @@ class PackedBatch:
             return self
         from vllm_pooling_migrate.runtime.devices import to_device
 
-        moved = {
-            name: to_device(value, device) if isinstance(value, torch.Tensor) else value
-            for name, value in self.__dict__.items()
-        }
-        return PackedBatch(**moved)
+        def move(tensor: torch.Tensor) -> torch.Tensor:
+            return to_device(tensor, device)
+
+        # Every field named: a new tensor field cannot be left behind on the host unnoticed.
+        return PackedBatch(
+            indices=self.indices,
+            seq_lens=self.seq_lens,
+            input_ids=move(self.input_ids),
+            token_type_ids=None if self.token_type_ids is None else move(self.token_type_ids),
+            position_ids=move(self.position_ids),
+            lens=move(self.lens),
+            starts=move(self.starts),
+            segment_ids=move(self.segment_ids),
+            padded_rows=move(self.padded_rows),
+        )
 
 
 def too_long_message(length: int, max_model_len: int) -> str:
@@ -86,7 +96,7 @@ def tokenize_prompts(
 ) -> list[TokenizedPrompt]:
     """Texts and text pairs go through the fast tokenizer in one call each; token-id prompts are taken as given.
     Truncation keeps the last ``truncate_to`` tokens (vLLM's left truncation); texts keep their special tokens."""
-    tokenized: list[TokenizedPrompt | None] = [None] * len(prompts)
+    tokenized: dict[int, TokenizedPrompt] = {}
     texts = [i for i, p in enumerate(prompts) if isinstance(p, str)]
     pairs = [i for i, p in enumerate(prompts) if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)]
     for index_group, is_pair in ((texts, False), (pairs, True)):
@@ -102,18 +112,19 @@ def tokenize_prompts(
         for row, i in enumerate(index_group):
             tokenized[i] = TokenizedPrompt(encoded["input_ids"][row], type_ids[row] if type_ids is not None else None)
     for i, prompt in enumerate(prompts):
-        if tokenized[i] is not None:
+        if i in tokenized:
             continue
         if not isinstance(prompt, list | tuple) or not all(isinstance(t, int) for t in prompt):
             raise TypeError(f"Prompt {i} must be a string, a (text, text) pair or a list of token ids")
         ids = list(prompt)
         tokenized[i] = TokenizedPrompt(ids[-truncate_to:] if truncate_to is not None else ids)
-    for prompt in tokenized:
-        if not prompt.token_ids:
+    in_order = [tokenized[i] for i in range(len(prompts))]
+    for tokens in in_order:
+        if not tokens.token_ids:
             raise ValueError("The decoder prompt cannot be empty")
-        if len(prompt.token_ids) > max_model_len:
-            raise ValueError(too_long_message(len(prompt.token_ids), max_model_len))
-    return tokenized
+        if len(tokens.token_ids) > max_model_len:
+            raise ValueError(too_long_message(len(tokens.token_ids), max_model_len))
+    return in_order
 
 
 def _call_tokenizer(tokenizer, args: tuple, truncate_to: int | None):

@@ -65,7 +65,7 @@ class ClassifierActivation:
             return logits
         if self.rule == "sigmoid":
             return torch.sigmoid(logits)
-        if self.rule == "module":
+        if self.module is not None:  # only the "module" rule keeps one
             return self.module(logits)
         # classify reads num_labels from the config; token_classify from the output's last axis.
         label_count = logits.shape[-1] if per_token and not self.fixed_label_count else self.num_labels

@@ -47,13 +47,19 @@ def build_tiny_bert_models(root: Path) -> dict[str, str]:
 
     torch.manual_seed(0)
     tokenizer = wordpiece_tokenizer()
-    encoder = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                   intermediate_size=64, max_position_embeddings=64, pad_token_id=PAD)
+
+    def encoder(num_labels: int | None = None) -> BertConfig:
+        config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                            intermediate_size=64, max_position_embeddings=64, pad_token_id=PAD)
+        if num_labels is not None:
+            config.num_labels = num_labels  # as BertConfig(num_labels=...), whose dataclass typing hides that keyword
+        return config
+
     models = {
-        "bert": BertModel(BertConfig(**encoder)),
-        "bert-cls": BertForSequenceClassification(BertConfig(**encoder, num_labels=3)),
-        "bert-ce": BertForSequenceClassification(BertConfig(**encoder, num_labels=1)),
-        "bert-ner": BertForTokenClassification(BertConfig(**encoder, num_labels=5)),
+        "bert": BertModel(encoder()),
+        "bert-cls": BertForSequenceClassification(encoder(num_labels=3)),
+        "bert-ce": BertForSequenceClassification(encoder(num_labels=1)),
+        "bert-ner": BertForTokenClassification(encoder(num_labels=5)),
     }
     paths = {}
     for name, model in models.items():
