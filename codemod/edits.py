@@ -84,11 +84,12 @@ def apply_fixes(text: str, findings: Sequence[Finding], unsafe_fixes: bool = Fal
     applied: list[Finding] = []
     edits: list[Edit] = []
     for finding in sorted((f for f in findings if applicable(f, unsafe_fixes)), key=Finding.sort_key):
-        ranges = [(index.offset(e.location), index.offset(e.end_location)) for e in finding.fix.edits]
+        fix_edits = finding.fix.edits if finding.fix is not None else ()
+        ranges = [(index.offset(e.location), index.offset(e.end_location)) for e in fix_edits]
         if any(_overlaps(r, t) for r in ranges for t in taken):
             continue
         taken.extend(ranges)
-        edits.extend(finding.fix.edits)
+        edits.extend(fix_edits)
         applied.append(finding)
     return apply_edits(text, edits), applied
 

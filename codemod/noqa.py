@@ -44,6 +44,7 @@ def _codes(text: str | None) -> frozenset[str] | None:
 def parse_noqa(text: str, python: bool = False) -> NoqaMap:
     """Collect the ``# noqa`` comments of ``text``; ``python`` restricts them to real Python comments."""
     lines: dict[int, frozenset[str] | None] = {}
+    file_codes: frozenset[str] | None
     file_marker, file_codes = False, frozenset()
     for row, comment, whole_line in _comments(text, python):
         marker = _FILE_MARKER.match(whole_line) if whole_line is not None else None
