@@ -1,25 +1,29 @@
-"""The CLI surface: vLLM server command lines in shell text, container specs and argv lists.
+"""The command-line surface: vLLM server invocations wherever they are written, and the rules' view of them.
 
-``scan_argv_tokens`` is the entry point for any list of argv elements (including argv lists found
-inside Python code); ``scan_shell_text`` for shell text, also the script of ``["bash", "-c",
-"vllm serve ..."]`` (``script_argument`` finds it; ``render_within(render_shell_words, "python",
-quote)`` escapes replacement words for the Python string holding it).
+Every file kind reaches the command-line rules through one function, ``scan_commands``: it finds its commands
+(``shell_commands`` for shell text) and hands them over with a ``Writer`` that writes edits in its style
+(``CommandLineWriter(render)`` for tokens of a command line; the ``--config`` YAML writer lives with that format).
 """
 
 from __future__ import annotations
 
+from vllm_pooling_migrate.codemod.argv.command import Command, Script, quoted_script, scan_commands, shell_commands
 from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_string_list, render_within
-from vllm_pooling_migrate.codemod.argv.scan import scan_argv_tokens
-from vllm_pooling_migrate.codemod.argv.shell import scan_shell_text, script_argument
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, Renderer
+from vllm_pooling_migrate.codemod.argv.writer import CommandLineWriter, Unwritable, Writer
 
 __all__ = [
     "ArgToken",
+    "Command",
+    "CommandLineWriter",
     "Renderer",
+    "Script",
+    "Unwritable",
+    "Writer",
+    "quoted_script",
     "render_shell_words",
     "render_string_list",
     "render_within",
-    "scan_argv_tokens",
-    "scan_shell_text",
-    "script_argument",
+    "scan_commands",
+    "shell_commands",
 ]

@@ -50,6 +50,8 @@ def parse_flags(tokens: Sequence[ArgToken], start: int) -> list[Flag]:
         body, has_inline, inline_value = text[2:].partition("=")
         head, dot, key = body.partition(".")
         name = head.replace("_", "-")
+        value: str | None
+        value_token: ArgToken | None
         if has_inline:
             value, value_token = inline_value, None
         elif i + 1 < len(tokens) and not (tokens[i + 1].value or "").startswith("--"):

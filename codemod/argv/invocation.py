@@ -1,4 +1,4 @@
-"""Where vLLM's own arguments begin inside a command line or an argv list."""
+"""Where vLLM's own arguments begin inside a command line or an argv list, and where a ``sh -c`` script is."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
 
 _API_SERVER_MODULES = frozenset({"vllm.entrypoints.openai.api_server", "vllm.entrypoints.api_server"})
+SHELL_PROGRAMS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh"})
+_COMMAND_OPTION = re.compile(r"-[a-z]*c[a-z]*")  # -c, -lc, -ec, -exc ...
 _VLLM_IMAGE = re.compile(r"^(?:[\w.:-]+/)*vllm/vllm-openai(?:[:@][\w.:-]+)?$")
 
 
 def is_vllm_image(value: str | None) -> bool:
     """``vllm/vllm-openai``, with or without a registry prefix, tag or digest."""
-    return bool(value) and bool(_VLLM_IMAGE.match(value))
+    return value is not None and _VLLM_IMAGE.match(value) is not None
 
 
 def vllm_args_start(values: Sequence[str | None]) -> int | None:
@@ -35,6 +37,15 @@ def vllm_args_start(values: Sequence[str | None]) -> int | None:
             for j in range(i + 1, len(values)):
                 if is_vllm_image(values[j]):
                     return j + 1
+    return None
+
+
+def script_argument(values: Sequence[str | None]) -> int | None:
+    """Index of the script in ``sh -c SCRIPT ...`` (any shell, any path, options like ``-lc``), else None."""
+    for i in range(len(values) - 2):
+        program, option = values[i], values[i + 1]
+        if program and program.rsplit("/", 1)[-1] in SHELL_PROGRAMS and option and _COMMAND_OPTION.fullmatch(option):
+            return i + 2
     return None
 
 

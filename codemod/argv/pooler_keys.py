@@ -1,12 +1,7 @@
-"""Legacy ``PoolerConfig`` keys (spec §11 P10-P12) and where they sit inside a JSON object's text.
-
-Shared by the ``--pooler-config '{json}'`` rule and the YAML config scanner, so both rename the
-same keys under the same target-version gates.
-"""
+"""Legacy ``PoolerConfig`` keys (spec §11 P10-P12), and which of them matter on a target version."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from vllm_pooling_migrate.registry import Version
@@ -62,39 +57,3 @@ def legacy_key_problems(keys: list[str], target: Version) -> list[KeyProblem]:
 def _replacement(key: str) -> str | None:
     legacy = LEGACY_KEYS.get(key)
     return legacy.replacement if legacy else None
-
-
-def top_level_key_spans(text: str) -> list[tuple[str, int, int]] | None:
-    """``(key, start, end)`` of each top-level key's string literal in a JSON object's text.
-
-    None when ``text`` is not a JSON object. Offsets cover the quotes, so a rename replaces
-    exactly the key and leaves spacing, order and the values untouched.
-    """
-    try:
-        if not isinstance(json.loads(text), dict):
-            return None
-    except ValueError:
-        return None
-    spans = []
-    decoder = json.JSONDecoder()
-    depth = 0
-    expect_key = False
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == '"':
-            _, end = decoder.raw_decode(text, i)
-            if depth == 1 and expect_key:
-                spans.append((json.loads(text[i:end]), i, end))
-            expect_key = False
-            i = end
-            continue
-        if char in "{[":
-            depth += 1
-            expect_key = char == "{" and depth == 1
-        elif char in "}]":
-            depth -= 1
-        elif char == "," and depth == 1:
-            expect_key = True
-        i += 1
-    return spans

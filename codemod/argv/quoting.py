@@ -42,7 +42,8 @@ def render_string_list(args: Sequence[str], like: ArgToken) -> str:
 
 
 #: How text is escaped to sit inside a quoted string of a given language and quote character.
-ESCAPES: dict[tuple[str, str], Callable[[str], str]] = {
+Escape = Callable[[str], str]
+ESCAPES: dict[tuple[str, str], Escape] = {
     ("shell", "'"): lambda text: text.replace("'", "'\\''"),
     ("shell", '"'): lambda text: re.sub(r'([\\"$`])', r"\\\1", text),
     ("json", '"'): lambda text: text.replace("\\", "\\\\").replace('"', '\\"'),
@@ -53,9 +54,34 @@ ESCAPES: dict[tuple[str, str], Callable[[str], str]] = {
 }
 
 
+def no_escape(text: str) -> str:
+    return text
+
+
+def escape_for(language: str, quote: str) -> Escape:
+    """How text is escaped inside a ``quote``-quoted string of ``language`` (none for a bare word)."""
+    return ESCAPES.get((language, quote), no_escape)
+
+
+def within(outer: Escape, inner: Escape) -> Escape:
+    """Text escaped for a string (``inner``) that itself sits inside another (``outer``)."""
+    if inner is no_escape:
+        return outer
+    if outer is no_escape:
+        return inner
+    return lambda text: outer(inner(text))
+
+
+def shell_renderer(escape: Escape = no_escape) -> Renderer:
+    """Shell words, escaped for the string the shell text lives in (``bash -c '...'``, a YAML ``"..."``)."""
+    if escape is no_escape:
+        return render_shell_words
+    return lambda args, like: escape(render_shell_words(args, like))
+
+
 def render_within(render: Renderer, language: str, quote: str) -> Renderer:
     """A renderer for words that live inside a quoted string (``bash -c '...'``, a YAML ``"..."``)."""
-    escape = ESCAPES.get((language, quote))
-    if escape is None:
+    escape = escape_for(language, quote)
+    if escape is no_escape:
         return render
     return lambda args, like: escape(render(args, like))

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from vllm_pooling_migrate.codemod.finding import Finding
 
 
+#: The head of a Kubernetes container that runs vLLM's server image, for the rules' examples: its ``args:`` are
+#: vLLM's arguments.
+VLLM_CONTAINER = "containers:\n  - name: vllm\n    image: vllm/vllm-openai:v0.12.0\n"
+
+
 class CommandLineRule(Rule):
     LANGUAGE: ClassVar[str] = "shell"
 

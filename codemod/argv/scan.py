@@ -1,77 +1,67 @@
-"""Run the argv rules over one vLLM invocation and turn their verdicts into Findings with Edits."""
+"""One vLLM invocation as a command-line rule sees it: its flags, labels in the surface's spelling, and changes.
+
+Rules read ``scan.flags`` and ask the scan for changes in vLLM's terms; the scan's :class:`Writer` turns them into
+edits of whatever surface the invocation is written in. Rules never build surface text themselves, so one rule
+serves shell scripts, Dockerfiles, Kubernetes YAML, ``--config`` files and argv lists inside Python alike.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from vllm_pooling_migrate.codemod.argv.flags import Flag, parse_flags
-from vllm_pooling_migrate.codemod.argv.invocation import token_values, vllm_args_start
-from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words
-from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, Renderer
-from vllm_pooling_migrate.codemod.finding import Edit, Finding, Fix, Location
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
+from vllm_pooling_migrate.codemod.argv.writer import Change, Unwritable, Writer
+from vllm_pooling_migrate.codemod.finding import Edit, Finding, Fix
 from vllm_pooling_migrate.codemod.options import Options
 from vllm_pooling_migrate.registry import FixClass
 
 
 @dataclass
 class ArgvScan:
-    """One vLLM invocation as the rules see it, with helpers that build edits in its source's style."""
-
     tokens: Sequence[ArgToken]
     start: int  # index of the first argument vLLM parses
     path: str
     options: Options
-    render: Renderer
-    rows: tuple[int, int] | None = None  # the enclosing statement's rows, when wider than the tokens
+    writer: Writer
+    rows: tuple[int, int]  # the rows of the whole command (a ``# noqa`` on any of them applies)
     flags: list[Flag] = field(init=False)
 
     def __post_init__(self) -> None:
         self.flags = parse_flags(self.tokens, self.start)
 
-    @property
-    def statement_rows(self) -> tuple[int, int]:
-        return self.rows or (self.tokens[0].start.row, self.tokens[-1].end.row)
-
     def has_flag(self, *names: str) -> bool:
         return any(f.name in names and f.key is None for f in self.flags)
 
-    def replace(self, token: ArgToken, args: Sequence[str]) -> Edit:
-        """Replace one token with one or more argv elements."""
-        return Edit(self.render(args, token), token.start, token.end)
+    def show(self, *args: str) -> str:
+        """Argv elements as this surface writes them, in backticks: ``--task embed`` or ``task: embed``."""
+        return self.writer.show(args)
 
-    def replace_value(self, flag: Flag, value: str) -> Edit:
-        """Give a flag a new value, in whichever form (``--flag value`` or ``--flag=value``) it was written."""
-        if flag.value_token is not None:
-            return self.replace(flag.value_token, [value])
-        prefix = f"--{flag.written_name}="
-        token = flag.token
-        if token.raw is not None and token.raw.startswith(prefix):
-            raw_value = token.raw[len(prefix) :]
-            start = Location(token.start.row, token.start.column + len(prefix))
-            quote = raw_value[:1] if raw_value[:1] in ("'", '"') else ""
-            return self.replace(ArgToken(flag.value, start, token.end, quote, token.segment, raw_value), [value])
-        return self.replace(token, [prefix + value])
+    # Changes: each returns the edits that make it, or Unwritable when the surface cannot write it here.
 
-    def rename_prefix(self, token: ArgToken, old: str, new: str) -> Edit:
-        """Replace the first ``len(old)`` characters of a token's value, leaving the rest of its text alone.
+    def rename_flag(self, flag: Flag, name: str) -> Change:
+        """Give the flag a new name (without ``--``; a dotted key included), keeping its value."""
+        return self.writer.rename_flag(self, flag, name)
 
-        The flag names this is used on hold no characters that need escaping, so the value's
-        first characters are the source's, right after an opening quote if there is one.
-        """
-        skip = 1 if token.quote else 0
-        start = Location(token.start.row, token.start.column + skip)
-        return Edit(new, start, Location(start.row, start.column + len(old)))
+    def replace_value(self, flag: Flag, value: str) -> Change:
+        return self.writer.replace_value(self, flag, value)
 
-    def delete(self, flag: Flag) -> Edit:
-        """Remove a flag and its value together with the separator that precedes them."""
-        first, last = flag.index, flag.index + (2 if flag.value_token is not None else 1) - 1
-        tokens = self.tokens
-        if first > 0 and tokens[first - 1].segment == tokens[first].segment:
-            return Edit("", tokens[first - 1].end, tokens[last].end)
-        if last + 1 < len(tokens) and tokens[last + 1].segment == tokens[last].segment:
-            return Edit("", tokens[first].start, tokens[last + 1].start)
-        return Edit("", tokens[first].start, tokens[last].end)
+    def replace_flag(self, flag: Flag, pairs: Sequence[tuple[str, str]]) -> Change:
+        """Put ``--name value`` pairs in place of the flag and its value (none: delete it)."""
+        return self.writer.replace_flag(self, flag, pairs)
+
+    def delete(self, flag: Flag) -> Change:
+        return self.writer.delete(self, flag)
+
+    def rename_keys(self, flag: Flag, renames: Mapping[str, str]) -> Change:
+        """Rename top-level keys of the flag's JSON-object value."""
+        return self.writer.rename_keys(self, flag, renames)
+
+    def add_keys(self, flag: Flag, additions: Mapping[str, Any]) -> Change:
+        """Add (or overwrite) top-level keys of the flag's JSON-object value."""
+        return self.writer.add_keys(self, flag, additions)
 
     def finding(
         self,
@@ -81,92 +71,27 @@ class ArgvScan:
         *,
         fix_class: FixClass = FixClass.SAFE,
         fix_message: str = "",
-        edits: Sequence[Edit] = (),
+        changes: Sequence[Change] = (),
         reason: str | None = None,
     ) -> Finding:
-        """A finding spanning ``flag`` (and its value); ``edits`` empty means report-only with ``reason``."""
-        return make_finding(
-            code,
-            message,
-            self.path,
-            self.options,
-            flag.token.start,
-            flag.last_token.end,
-            self.statement_rows,
-            fix_class=fix_class,
-            fix_message=fix_message,
-            edits=edits,
-            reason=reason,
+        """A finding spanning ``flag`` and its value; without ``changes`` it is report-only, with ``reason``.
+
+        When the surface cannot write one of the changes, the finding is report-only with the writer's reason.
+        An unsafe fix is attached like a safe one; whoever applies fixes applies it only with ``--unsafe-fixes``.
+        """
+        edits: list[Edit] = []
+        for change in changes:
+            if isinstance(change, Unwritable):
+                edits, reason = [], change.reason
+                break
+            edits.extend(change)
+        return Finding(
+            code=code,
+            message=message,
+            path=self.path,
+            location=flag.token.start,
+            end_location=flag.last_token.end,
+            fix=Fix(fix_class, fix_message, tuple(edits)) if edits else None,
+            unfixable_reason=reason,
+            statement_rows=self.writer.rows(self, flag),
         )
-
-
-def make_finding(
-    code: str,
-    message: str,
-    path: str,
-    options: Options,
-    start: Location,
-    end: Location,
-    statement_rows: tuple[int, int],
-    *,
-    fix_class: FixClass = FixClass.SAFE,
-    fix_message: str = "",
-    edits: Sequence[Edit] = (),
-    reason: str | None = None,
-) -> Finding:
-    """A Finding; an unsafe fix is attached like a safe one and applied only with ``--unsafe-fixes``."""
-    fix = Fix(fix_class, fix_message, tuple(edits)) if edits else None
-    return Finding(
-        code=code,
-        message=message,
-        path=path,
-        location=start,
-        end_location=end,
-        fix=fix,
-        unfixable_reason=reason,
-        statement_rows=statement_rows,
-    )
-
-
-def scan_argv_tokens(
-    tokens: Sequence[ArgToken],
-    path: str,
-    options: Options,
-    render: Renderer = render_shell_words,
-    start: int | None = None,
-    statement_rows: tuple[int, int] | None = None,
-) -> list[Finding]:
-    """Findings for one command line or argv list; [] when it does not start a vLLM server.
-
-    ``tokens`` are the elements of the whole command, program name included, e.g. the items of
-    ``subprocess.run(["vllm", "serve", "M", "--task", "embed"])``: the function finds where vLLM's
-    own arguments begin (``vllm serve``, ``python -m vllm.entrypoints.openai.api_server``,
-    ``docker run ... vllm/vllm-openai``), unless ``start`` gives that index (for a container whose
-    image already runs vLLM, pass 0). ``render`` turns replacement elements into source text in
-    the style of the token they replace: ``render_shell_words`` for shell text,
-    ``codemod.argv.quoting.render_string_list`` for Python lists and JSON arrays (give each
-    ArgToken the quote character of its literal, and a ``start`` at that quote, after any string
-    prefix). Elements that are not literals get ``value=None``.
-
-    Every finding spans its flag and value and carries ``statement_rows`` covering the whole
-    command (or the ``statement_rows`` given, e.g. a whole ``subprocess.run(...)`` call), so a
-    ``# noqa`` on any of its lines suppresses it. Only codes enabled by ``options`` are reported.
-    Unsafe fixes are attached with ``applicability`` UNSAFE, as ruff does; whoever applies fixes
-    applies them only with ``--unsafe-fixes``. Suppression is the caller's job.
-    Only the rules active at the target version run (``Rule.active``): the one version gate.
-    """
-    from vllm_pooling_migrate.codemod.argv.rule import CommandLineRule
-    from vllm_pooling_migrate.codemod.rules import rules_of_kind  # the rules import this module for ArgvScan
-
-    if not tokens:
-        return []
-    if start is None:
-        start = vllm_args_start(token_values(tokens))
-        if start is None:
-            return []
-    scan = ArgvScan(tokens, start, path, options, render, statement_rows)
-    findings: list[Finding] = []
-    for rule in rules_of_kind(CommandLineRule):
-        if rule.active(options):
-            findings.extend(rule().check(scan))
-    return findings

@@ -1,19 +1,37 @@
-"""Every file kind the tool reads, and the one entry point that picks the scanner: ``scan_file``."""
+"""Every file kind the tool reads, and the one entry point that picks the scanner: ``scan_file``.
+
+A file's path: ``file_kind`` names its kind; Python goes to the engine; notebooks and Markdown mix the engine and
+shell; every other kind is one finder (text -> findings, through ``argv.scan_commands``) in the one fix loop,
+``fixing.check_and_fix``: find, drop what ``# noqa`` suppresses, fix, find again. Writing is the caller's.
+"""
 
 from __future__ import annotations
 
+from vllm_pooling_migrate.codemod.argv import scan_commands, shell_commands
 from vllm_pooling_migrate.codemod.finding import FileResult, Finding
-from vllm_pooling_migrate.codemod.formats.dockerfile import add_noqa_to_dockerfile, scan_dockerfile
+from vllm_pooling_migrate.codemod.formats.dockerfile import add_noqa_to_dockerfile, find_in_dockerfile
 from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded
+from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
 from vllm_pooling_migrate.codemod.formats.kinds import FileKind, file_kind, may_be_affected
 from vllm_pooling_migrate.codemod.formats.markdown import scan_markdown
 from vllm_pooling_migrate.codemod.formats.notebook import add_noqa_to_notebook, scan_notebook
-from vllm_pooling_migrate.codemod.formats.shell_script import scan_shell_script
-from vllm_pooling_migrate.codemod.formats.yaml_file import scan_yaml
+from vllm_pooling_migrate.codemod.formats.yaml_file import find_in_yaml
 from vllm_pooling_migrate.codemod.noqa import add_noqa
 from vllm_pooling_migrate.codemod.options import Options
 
 __all__ = ["CheckPython", "FileKind", "add_noqa_to_file", "file_kind", "may_be_affected", "scan_file"]
+
+
+def find_in_shell_script(text: str, path: str, options: Options) -> list[Finding]:
+    return scan_commands(shell_commands(text), path=path, options=options)
+
+
+#: The kinds that hold only command lines: each is one finder.
+FINDERS = {
+    FileKind.SHELL: find_in_shell_script,
+    FileKind.DOCKERFILE: find_in_dockerfile,
+    FileKind.YAML: find_in_yaml,
+}
 
 
 def scan_file(path: str, text: str, options: Options, check_python: CheckPython) -> FileResult:
@@ -33,13 +51,10 @@ def scan_file(path: str, text: str, options: Options, check_python: CheckPython)
         return scan_notebook(path, text, options, check_python)
     if kind is FileKind.MARKDOWN:
         return scan_markdown(path, text, options, check_python)
-    if kind is FileKind.SHELL:
-        return scan_shell_script(path, text, options)
-    if kind is FileKind.DOCKERFILE:
-        return scan_dockerfile(path, text, options)
-    if kind is FileKind.YAML:
-        return scan_yaml(path, text, options)
-    return FileResult(path)
+    finder = FINDERS.get(kind) if kind is not None else None
+    if finder is None:
+        return FileResult(path)
+    return check_and_fix(text, path, options, lambda current: finder(current, path, options))
 
 
 def add_noqa_to_file(path: str, text: str, findings: list[Finding]) -> str:

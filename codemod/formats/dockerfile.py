@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from vllm_pooling_migrate.codemod.argv import scan_argv_tokens, scan_shell_text
-from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image, token_values, vllm_args_start
-from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_string_list, render_within
-from vllm_pooling_migrate.codemod.argv.shell import script_argument
+from vllm_pooling_migrate.codemod.argv import Command, CommandLineWriter, quoted_script, scan_commands, shell_commands
+from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image
+from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_string_list
 from vllm_pooling_migrate.codemod.argv.shell_lexer import shell_tokens
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
 from vllm_pooling_migrate.codemod.edits import LineIndex
-from vllm_pooling_migrate.codemod.finding import FileResult, Finding
-from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
+from vllm_pooling_migrate.codemod.finding import Finding
 from vllm_pooling_migrate.codemod.formats.masking import keep_only
 from vllm_pooling_migrate.codemod.noqa import is_suppressed, parse_noqa, with_noqa_comment
 from vllm_pooling_migrate.codemod.options import Options
 
 _INSTRUCTION = re.compile(r"[ \t]*([A-Za-z]+)(?:[ \t]+|$)")
+_EXEC_FORM = CommandLineWriter(render_string_list)
 
 
 @dataclass
@@ -127,112 +126,85 @@ def _tokens(text: str, instruction: Instruction, index: LineIndex, segment: int)
     return [ArgToken(t.value, t.start, t.end, t.quote, segment, t.raw) for c in commands for t in c], False
 
 
-def _renderer(exec_segments: set[int]):
-    def render(args: Sequence[str], like: ArgToken) -> str:
-        return render_string_list(args, like) if like.segment in exec_segments else render_shell_words(args, like)
+@dataclass
+class _Stage:
+    """One build stage: Docker runs its last ENTRYPOINT and CMD together."""
 
-    return render
+    vllm_base: bool  # FROM vllm/vllm-openai: the image's entrypoint is the server
+    entrypoint: Instruction | None = None
+    cmd: Instruction | None = None
+
+    def command(self, text: str, index: LineIndex) -> Command | None:
+        tokens: list[ArgToken] = []
+        kinds: dict[int, tuple[str, str]] = {}  # segment -> (the text its tokens were read from, string language)
+        for segment, instruction in enumerate((self.entrypoint, self.cmd)):
+            if instruction is not None:
+                part, exec_form = _tokens(text, instruction, index, segment)
+                tokens += part
+                kinds[segment] = (text, "json") if exec_form else (_instruction_text(text, instruction, False), "shell")
+        if not tokens:
+            return None
+        exec_segments = {segment for segment, (_, language) in kinds.items() if language == "json"}
+
+        def render(args: Sequence[str], like: ArgToken) -> str:
+            return render_string_list(args, like) if like.segment in exec_segments else render_shell_words(args, like)
+
+        finders = {segment: quoted_script(source, index, language) for segment, (source, language) in kinds.items()}
+        start = 0 if self.vllm_base and self.entrypoint is None else None
+        return Command(tokens, CommandLineWriter(render), start=start, script=lambda t: finders[t.segment](t))
 
 
 def find_in_dockerfile(text: str, path: str, options: Options) -> list[Finding]:
+    """Findings of every RUN, and of each stage's ENTRYPOINT + CMD; a finding's statement is its instruction."""
     index = LineIndex(text)
-    findings: list[Finding] = []
-    stages: list[dict] = []
     instructions = parse_instructions(text)
+    findings = scan_commands(_commands(text, instructions, index), path=path, options=options)
+    return _statement_rows(text, findings, instructions, index)
+
+
+def _commands(text: str, instructions: list[Instruction], index: LineIndex) -> Iterator[Command]:
+    stages: list[_Stage] = []
     for instruction in instructions:
         if instruction.keyword == "FROM":
             image = (instruction.first_line_args(text).split() or [""])[0]
-            stages.append({"vllm_base": is_vllm_image(image), "ENTRYPOINT": None, "CMD": None})
+            stages.append(_Stage(is_vllm_image(image)))
         elif instruction.keyword == "RUN":
             tokens, exec_form = _tokens(text, instruction, index, 0)
             if exec_form:
-                findings.extend(scan_argv_tokens(tokens, path, options, render_string_list))
-                findings.extend(_scan_script(text, tokens, {0}, index, path, options))
-                continue
-            shell_text = _instruction_text(text, instruction, exec_form=False)
-            findings.extend(scan_shell_text(shell_text, path, options, index, instruction.args_start, instruction.end))
+                yield Command(tokens, _EXEC_FORM, script=quoted_script(text, index, "json"))
+            else:
+                shell_text = _instruction_text(text, instruction, exec_form=False)
+                yield from shell_commands(shell_text, index=index, start=instruction.args_start, end=instruction.end)
         elif instruction.keyword in ("ENTRYPOINT", "CMD"):
             if not stages:
-                stages.append({"vllm_base": False, "ENTRYPOINT": None, "CMD": None})
-            stages[-1][instruction.keyword] = instruction
+                stages.append(_Stage(False))
+            setattr(stages[-1], instruction.keyword.lower(), instruction)
     for stage in stages:
-        findings.extend(_scan_stage_command(text, stage, index, path, options))
-    return _per_instruction_rows(findings, instructions, index)
-
-
-def _per_instruction_rows(findings: list[Finding], instructions: list[Instruction], index: LineIndex) -> list[Finding]:
-    """A finding's statement is its whole instruction (``RUN a && \\ vllm ...`` included)."""
-    spans = [(index.location(i.args_start).row, index.location(i.end).row) for i in instructions]
-    placed = []
-    for finding in findings:
-        rows = next((span for span in spans if span[0] <= finding.location.row <= span[1]), None)
-        placed.append(replace(finding, statement_rows=rows) if rows else finding)
-    return placed
-
-
-def _scan_stage_command(text: str, stage: dict, index: LineIndex, path: str, options: Options) -> list[Finding]:
-    entrypoint, exec_segments = [], set()
-    if stage["ENTRYPOINT"] is not None:
-        entrypoint, exec_form = _tokens(text, stage["ENTRYPOINT"], index, 0)
-        exec_segments |= {0} if exec_form else set()
-    command = []
-    if stage["CMD"] is not None:
-        command, exec_form = _tokens(text, stage["CMD"], index, 1)
-        exec_segments |= {1} if exec_form else set()
-    tokens = entrypoint + command
-    if script_argument(token_values(tokens)) is not None:
-        return _scan_script(text, tokens, exec_segments, index, path, options)
-    start = vllm_args_start(token_values(tokens))
-    if start is None and stage["vllm_base"] and stage["ENTRYPOINT"] is None and command:
-        start = 0
-    if start is None:
-        return []
-    return scan_argv_tokens(tokens, path, options, _renderer(exec_segments), start=start)
-
-
-def _scan_script(
-    text: str, tokens: list[ArgToken], exec_segments: set[int], index: LineIndex, path: str, options: Options
-) -> list[Finding]:
-    """The script of ``sh -c SCRIPT``, when its characters in the file are its value (no escapes)."""
-    script = script_argument(token_values(tokens))
-    if script is None:
-        return []
-    token = tokens[script]
-    start, end = index.offset(token.start) + 1, index.offset(token.end) - 1
-    if not token.quote or text[start:end] != token.value:
-        return []
-    language = "json" if token.segment in exec_segments else "shell"
-    render = render_within(render_shell_words, language, token.quote)
-    rows = (tokens[0].start.row, tokens[-1].end.row)
-    return scan_shell_text(keep_only(text, [(start, end)]), path, options, index, start, end, render, rows)
+        command = stage.command(text, index)
+        if command is not None:
+            yield command
 
 
 def _is_comment_line(line: str) -> bool:
     return line.lstrip().startswith("#")
 
 
-def _with_comment_above(text: str, findings: list[Finding]) -> list[Finding]:
-    """Let a comment line right above an instruction count as part of it, for ``# noqa``.
-
-    A Dockerfile comment must start its line, and text after an exec-form ``CMD [...]`` would turn
-    it into shell form, so a Dockerfile's noqa lives on the comment line above the instruction.
-    """
-    lines = text.splitlines()
-    moved = []
+def _statement_rows(text: str, findings: list[Finding], instructions: list[Instruction], index: LineIndex) -> list[Finding]:
+    """A finding's statement is its whole instruction (``RUN a && \\ vllm ...`` included), and the comment line
+    right above it: a Dockerfile comment must start its line, and text after an exec-form ``CMD [...]`` would
+    turn it into shell form, so a Dockerfile's noqa lives on the comment line above the instruction."""
+    lines = text.split("\n")
+    spans = [(index.location(i.args_start).row, index.location(i.end).row) for i in instructions]
+    placed = []
     for finding in findings:
-        first, last = finding.statement_rows or (finding.location.row, finding.end_location.row)
+        first, last = next(
+            (span for span in spans if span[0] <= finding.location.row <= span[1]),
+            finding.statement_rows or (finding.location.row, finding.end_location.row),
+        )
         if first > 1 and _is_comment_line(lines[first - 2]):
-            finding = replace(finding, statement_rows=(first - 1, last))
-        moved.append(finding)
-    return moved
-
-
-def find_in_dockerfile_with_comments(text: str, path: str, options: Options) -> list[Finding]:
-    return _with_comment_above(text, find_in_dockerfile(text, path, options))
-
-
-def scan_dockerfile(path: str, text: str, options: Options) -> FileResult:
-    return check_and_fix(text, path, options, lambda current: find_in_dockerfile_with_comments(current, path, options))
+            first -= 1
+        placed.append(replace(finding, statement_rows=(first, last)))
+    return placed
 
 
 def add_noqa_to_dockerfile(text: str, findings: list[Finding]) -> str:

@@ -1,4 +1,4 @@
-"""The check-then-fix loop shared by every non-Python file kind."""
+"""The check-then-fix loop of every non-Python file kind: find, drop what ``# noqa`` suppresses, fix, find again."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ from vllm_pooling_migrate.codemod.options import Options
 #: Fixes that touch the same text are applied over several passes, as ruff does; this bounds them.
 MAX_FIX_PASSES = 8
 
+#: A file kind's finder: the findings of one text. It raises UnreadableText for text not of its kind.
 Finder = Callable[[str], list[Finding]]
+
+
+class UnreadableText(ValueError):
+    """The text is not of its kind (YAML that does not parse): an error for the file, or for a fixed text."""
 
 
 def visible_findings(text: str, find: Finder, options: Options) -> list[Finding]:
@@ -25,21 +30,18 @@ def visible_findings(text: str, find: Finder, options: Options) -> list[Finding]
     return sorted(findings, key=Finding.sort_key)
 
 
-def check_and_fix(
-    text: str,
-    path: str,
-    options: Options,
-    find: Finder,
-    is_valid: Callable[[str], bool] = lambda _: True,
-) -> FileResult:
+def check_and_fix(text: str, path: str, options: Options, find: Finder) -> FileResult:
     """Report what ``find`` sees; in fix mode apply fixes until nothing changes.
 
-    As for Python files: ``findings`` are those of ``text``; in fix mode ``applied`` lists the
-    findings whose fixes were applied (in every pass) and ``remaining`` those still in the fixed
-    text, located in it. When ``is_valid`` rejects the fixed text (say, YAML that no longer
-    parses) nothing is written and every finding is reported unfixed, with the reason.
+    As for Python files: ``findings`` are those of ``text``; in fix mode ``applied`` lists the findings whose
+    fixes were applied (in every pass) and ``remaining`` those still in the fixed text, located in it. Text that
+    ``find`` cannot read is the file's error; when a fixed text cannot be read (say, YAML that no longer parses)
+    nothing is written and every finding is reported unfixed, with the reason.
     """
-    findings = visible_findings(text, find, options)
+    try:
+        findings = visible_findings(text, find, options)
+    except UnreadableText as error:
+        return FileResult(path, error=f"{path}: {error}".replace("\n", " "))
     if not options.fix:
         return FileResult(path, findings)
     current, applied, remaining = text, [], findings
@@ -47,14 +49,15 @@ def check_and_fix(
         fixed, done = apply_fixes(current, remaining, options.unsafe_fixes)
         if not done:
             break
+        try:
+            remaining = visible_findings(fixed, find, options)
+        except UnreadableText:
+            unfixed = [_without_fix(f, "the fixed file would not parse; fix it by hand") for f in findings]
+            return FileResult(path, unfixed, remaining=unfixed)
         applied.extend(done)
         current = fixed
-        remaining = visible_findings(current, find, options)
     if current == text:
         return FileResult(path, findings, remaining=findings)
-    if not is_valid(current):
-        unfixed = [_without_fix(f, "the fixed file would not parse; fix it by hand") for f in findings]
-        return FileResult(path, unfixed, remaining=unfixed)
     return FileResult(path, findings, fixed_source=current, applied=applied, remaining=remaining)
 
 

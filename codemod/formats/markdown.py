@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from vllm_pooling_migrate.codemod.argv import scan_shell_text
-from vllm_pooling_migrate.codemod.edits import LineIndex
+from vllm_pooling_migrate.codemod.argv import scan_commands, shell_commands
 from vllm_pooling_migrate.codemod.finding import FileResult, Finding
 from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded, shift_rows
 from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix, visible_findings
@@ -72,7 +71,7 @@ def find_in_shell_blocks(text: str, path: str, options: Options) -> list[Finding
     if not blocks:
         return []
     masked = keep_only(text, [region for block in blocks for region in _shell_regions(text, block)])
-    return scan_shell_text(masked, path, options, LineIndex(text))
+    return scan_commands(shell_commands(masked), path=path, options=options)
 
 
 def scan_markdown(path: str, text: str, options: Options, check_python: CheckPython) -> FileResult:

@@ -21,7 +21,7 @@ import re
 import tokenize
 from dataclasses import dataclass, replace
 
-from vllm_pooling_migrate.codemod.argv import scan_shell_text
+from vllm_pooling_migrate.codemod.argv import scan_commands, shell_commands
 from vllm_pooling_migrate.codemod.finding import FileResult, Finding
 from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded, shift_rows
 from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
@@ -159,7 +159,8 @@ def scan_notebook(path: str, text: str, options: Options, check_python: CheckPyt
     for number, cell in code_cells:
 
         def find(current: str, number: int = number) -> list[Finding]:
-            return [_in_cell(f, number) for f in scan_shell_text(_shell_in_cell(current), path, options)]
+            findings = scan_commands(shell_commands(_shell_in_cell(current)), path=path, options=options)
+            return [_in_cell(f, number) for f in findings]
 
         shell = check_and_fix(_cell_source(cell), path, options, find)
         _collect(result, shell)

@@ -13,27 +13,16 @@ from dataclasses import replace
 
 import yaml
 
+from vllm_pooling_migrate.codemod.argv import scan_commands
 from vllm_pooling_migrate.codemod.edits import LineIndex
-from vllm_pooling_migrate.codemod.finding import FileResult, Finding
-from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
-from vllm_pooling_migrate.codemod.formats.yaml_containers import TEMPLATE_FILLER, find_in_containers
-from vllm_pooling_migrate.codemod.formats.yaml_vllm_config import find_in_vllm_configs
+from vllm_pooling_migrate.codemod.finding import Finding, Fix
+from vllm_pooling_migrate.codemod.formats.fixing import UnreadableText
+from vllm_pooling_migrate.codemod.formats.yaml_containers import TEMPLATE_FILLER, container_commands
+from vllm_pooling_migrate.codemod.formats.yaml_vllm_config import config_commands
 from vllm_pooling_migrate.codemod.options import Options
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _FILLER = TEMPLATE_FILLER  # printable, so YAML accepts it; never part of a flag vLLM knows
-
-
-def _documents(text: str) -> list[yaml.Node]:
-    return [doc for doc in yaml.compose_all(text, Loader=yaml.SafeLoader) if doc is not None]
-
-
-def _parses(text: str) -> bool:
-    try:
-        _documents(text)
-    except yaml.YAMLError:
-        return False
-    return True
 
 
 def mask_templates(text: str) -> tuple[str, list[tuple[int, int]]]:
@@ -52,40 +41,38 @@ def mask_templates(text: str) -> tuple[str, list[tuple[int, int]]]:
 
 
 def find_in_yaml(text: str, path: str, options: Options) -> list[Finding]:
-    documents = _documents(text)
-    return find_in_containers(text, documents, path, options) + find_in_vllm_configs(text, documents, path, options)
+    """Findings of the container commands and vLLM config documents of ``text``; UnreadableText if not YAML.
 
-
-def _find_in_template(text: str, path: str, options: Options) -> list[Finding]:
-    masked, spans = mask_templates(text)
+    A Helm template is read with its expressions blanked; a finding whose fix touches one is reported unfixed.
+    """
+    try:
+        return _find(text, path, options)
+    except yaml.YAMLError as error:
+        if "{{" not in text:
+            raise UnreadableText(f"not valid YAML: {error}") from error
+        masked, spans = mask_templates(text)
+        try:
+            findings = _find(masked, path, options)
+        except yaml.YAMLError:
+            raise UnreadableText(f"not valid YAML: {error}") from error
     index = LineIndex(text)
 
-    def touches_template(finding: Finding) -> bool:
-        for edit in finding.fix.edits:
+    def touches_template(fix: Fix) -> bool:
+        for edit in fix.edits:
             start, end = index.offset(edit.location), index.offset(edit.end_location)
             if _FILLER in edit.content or any(s < end and start < e for s, e in spans):
                 return True
         return False
 
-    findings = []
-    for finding in find_in_yaml(masked, path, options):
-        if finding.fix is not None and touches_template(finding):
+    placed = []
+    for finding in findings:
+        if finding.fix is not None and touches_template(finding.fix):
             finding = replace(finding, fix=None, unfixable_reason="it involves a template expression")
-        findings.append(replace(finding, message=re.sub(f"{_FILLER}+", "{{...}}", finding.message)))
-    return findings
+        placed.append(replace(finding, message=re.sub(f"{_FILLER}+", "{{...}}", finding.message)))
+    return placed
 
 
-def scan_yaml(path: str, text: str, options: Options) -> FileResult:
-    try:
-        _documents(text)
-    except yaml.YAMLError as error:
-        if "{{" in text and _parses(mask_templates(text)[0]):
-            return check_and_fix(
-                text,
-                path,
-                options,
-                lambda current: _find_in_template(current, path, options),
-                is_valid=lambda fixed: _parses(mask_templates(fixed)[0]),
-            )
-        return FileResult(path, error=f"{path}: not valid YAML: {error}".replace("\n", " "))
-    return check_and_fix(text, path, options, lambda current: find_in_yaml(current, path, options), is_valid=_parses)
+def _find(text: str, path: str, options: Options) -> list[Finding]:
+    documents = [doc for doc in yaml.compose_all(text, Loader=yaml.SafeLoader) if doc is not None]
+    commands = container_commands(text, documents) + config_commands(text, documents)
+    return scan_commands(commands, path=path, options=options)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import yaml
 
-from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_within
 from vllm_pooling_migrate.codemod.argv.shell_lexer import shell_tokens
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, Renderer
 from vllm_pooling_migrate.codemod.edits import LineIndex
@@ -27,11 +26,15 @@ def location(mark: yaml.Mark) -> Location:
     return Location(mark.line + 1, mark.column + 1)
 
 
-def yaml_scalar(value: str, style: str) -> str:
-    """``value`` as a YAML scalar, in the given style (``'``, ``"`` or ``""`` for plain) when it fits."""
+def yaml_scalar(value: str, style: str, flow: bool = False) -> str:
+    """``value`` as a YAML scalar, in the given style (``'``, ``"`` or ``""`` for plain) when it fits.
+
+    ``flow``: the scalar sits inside ``[...]`` or ``{...}``, where a comma ends a plain scalar.
+    """
     if style == '"':
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if style == "" and _PLAIN_SAFE.fullmatch(value) and yaml.safe_load(value) == value:
+    plain = style == "" and _PLAIN_SAFE.fullmatch(value) is not None and yaml.safe_load(value) == value
+    if plain and not (flow and "," in value):
         return value
     return "'" + value.replace("'", "''") + "'"
 
@@ -41,14 +44,14 @@ def scalar_token(node: yaml.ScalarNode, segment: int = 0) -> ArgToken:
     return ArgToken(node.value, location(node.start_mark), location(node.end_mark), style, segment)
 
 
-def sequence_renderer(text: str):
+def sequence_renderer(text: str) -> Renderer:
     """Render replacement list items: one per line in a block list, comma-separated in a flow list."""
     lines = text.splitlines()
 
     def render(args: Sequence[str], like: ArgToken) -> str:
         prefix = lines[like.start.row - 1][: like.start.column - 1]
-        separator = "\n" + prefix if _BLOCK_ITEM_PREFIX.fullmatch(prefix) else ", "
-        return separator.join(yaml_scalar(arg, like.quote) for arg in args)
+        block = _BLOCK_ITEM_PREFIX.fullmatch(prefix) is not None
+        return ("\n" + prefix if block else ", ").join(yaml_scalar(arg, like.quote, flow=not block) for arg in args)
 
     return render
 
@@ -87,15 +90,7 @@ def shell_region(text: str, node: yaml.ScalarNode) -> ShellRegion | None:
     return ShellRegion(masked, start, end, node.style if node.style in ("'", '"') else "")
 
 
-def string_command_tokens(text: str, node: yaml.ScalarNode, index: LineIndex, segment: int) -> list[ArgToken] | None:
+def string_command_tokens(region: ShellRegion, index: LineIndex, segment: int) -> list[ArgToken]:
     """The words of a string ``command:`` scalar, located in the file, as one argv (compose splits it so)."""
-    region = shell_region(text, node)
-    if region is None:
-        return None
     commands = shell_tokens(region.masked, index, region.start, region.end)
     return [ArgToken(t.value, t.start, t.end, t.quote, segment, t.raw) for c in commands for t in c]
-
-
-def string_scalar_renderer(style: str) -> Renderer:
-    """Render shell words for text that lives inside a quoted YAML scalar, escaped for that scalar."""
-    return render_within(render_shell_words, "yaml", style)

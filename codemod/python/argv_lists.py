@@ -1,33 +1,54 @@
 """Command lines written as Python lists: ``subprocess.run(["vllm", "serve", "M", "--task", "embed"])``.
 
-The argv rules (POOL013-POOL018) read them exactly as they read shell text; this module only turns each
-list or tuple literal into argv tokens with their source spans. Their fixes are text edits, applied by the
-engine in a pass of their own.
+The command-line rules (POOL013-POOL019) read them exactly as they read shell text: each list or tuple literal
+becomes a :class:`~vllm_pooling_migrate.codemod.argv.Command` whose edits are written as string literals, and a
+``["bash", "-c", "vllm serve ..."]`` script is read as shell text inside its Python string. Their fixes are text
+edits, applied by the engine in a pass of their own.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from vllm_pooling_migrate.codemod.argv import ArgToken, render_string_list, scan_argv_tokens
+from vllm_pooling_migrate.codemod.argv import (
+    ArgToken,
+    Command,
+    CommandLineWriter,
+    Script,
+    quoted_script,
+    render_string_list,
+    scan_commands,
+)
+from vllm_pooling_migrate.codemod.argv.command import ScriptFinder
+from vllm_pooling_migrate.codemod.edits import LineIndex
 from vllm_pooling_migrate.codemod.finding import Finding, Location
+from vllm_pooling_migrate.codemod.python.rule import FileContext
 from vllm_pooling_migrate.codemod.visitors import CachedVisitors
 
 #: A list can only start a vLLM server if one of its strings names vLLM.
 _MARKERS = ("vllm",)
+_WRITER = CommandLineWriter(render_string_list)
 
 
 class ArgvLists(CachedVisitors):
-    def __init__(self, context) -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__()
         self.context = context
         self.findings: list[Finding] = []
+        self._scripts: ScriptFinder | None = None
 
     def visit_List(self, node: cst.List) -> None:
         self._scan(node)
 
     def visit_Tuple(self, node: cst.Tuple) -> None:
         self._scan(node)
+
+    def _find_script(self, token: ArgToken) -> Script | None:
+        """The ``sh -c`` script in a string literal (the module's text is built once, when first needed)."""
+        if self._scripts is None:
+            code = self.context.module.code
+            self._scripts = quoted_script(code, LineIndex(code), "python")
+        return self._scripts(token)
 
     def _scan(self, node: cst.List | cst.Tuple) -> None:
         values = [e.value for e in node.elements]
@@ -36,10 +57,8 @@ class ArgvLists(CachedVisitors):
         ):
             return
         tokens = [self._token(value) for value in values]
-        rows = self.context.statement_rows(node)
-        self.findings.extend(
-            scan_argv_tokens(tokens, self.context.path, self.context.options, render=render_string_list, statement_rows=rows)
-        )
+        command = Command(tokens, _WRITER, rows=self.context.statement_rows(node), script=self._find_script)
+        self.findings.extend(scan_commands([command], path=self.context.path, options=self.context.options))
 
     def _token(self, value: cst.BaseExpression) -> ArgToken:
         where = self.context.position(value)

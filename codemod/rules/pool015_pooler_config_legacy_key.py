@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
-from vllm_pooling_migrate.codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
-from vllm_pooling_migrate.codemod.argv.rule import CommandLineRule
+from vllm_pooling_migrate.codemod.argv.json_object import top_level_key_spans
+from vllm_pooling_migrate.codemod.argv.pooler_keys import legacy_key_problems
+from vllm_pooling_migrate.codemod.argv.rule import VLLM_CONTAINER, CommandLineRule
 from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.finding import Finding
@@ -20,6 +20,8 @@ class PoolerConfigLegacyKey(CommandLineRule):
         Valid("vllm serve M --pooler-config '{\"logit_bias\": 1.5}'", target="0.19"),
         Valid("vllm serve M --pooler-config '{\"normalize\": false}'", target="0.11"),
         Valid('vllm serve M --pooler-config \'{"extra": {"normalize": true}}\''),
+        Valid("model: M\npooler-config:\n  use_activation: false\n", path="config.yaml"),
+        Valid(f'{VLLM_CONTAINER}    args: ["--model", "M", "--pooler-config", "{{\\"use_activation\\": false}}"]\n', path="k8s.yaml"),
     ]
 
     INVALID = [
@@ -38,13 +40,28 @@ class PoolerConfigLegacyKey(CommandLineRule):
         Invalid('vllm serve M --pooler-config \'{"pooling_task": "embed"}\'', target="0.18"),
         Invalid('vllm serve M --pooler-config \'{"normalize": true, "use_activation": false}\''),
         Invalid("vllm serve M --pooler-config '{\"logit_scale\": 2.0}'"),
+        Invalid(
+            "model: M\npooler-config:\n  pooling_type: MEAN\n  normalize: false  # keep this comment\n",
+            "model: M\npooler-config:\n  pooling_type: MEAN\n  use_activation: false  # keep this comment\n",
+            path="config.yaml",
+        ),
+        Invalid(
+            "model: M\npooler_config: '{\"softmax\": true, \"pooling_task\": \"classify\"}'\n",
+            "model: M\npooler_config: '{\"use_activation\": true, \"task\": \"classify\"}'\n",
+            path="config.yaml",
+        ),
+        Invalid(
+            f'{VLLM_CONTAINER}    args: ["--model", "M", "--pooler-config", "{{\\"normalize\\": false}}"]\n',
+            f'{VLLM_CONTAINER}    args: ["--model", "M", "--pooler-config", "{{\\"use_activation\\": false}}"]\n',
+            path="k8s.yaml",
+        ),
     ]
 
     def check(self, scan: ArgvScan) -> Iterator[Finding]:
         for flag in scan.flags:
-            if flag.name not in ("pooler-config", "override-pooler-config") or flag.key is not None or flag.value is None:
+            if flag.name not in ("pooler-config", "override-pooler-config") or flag.key is not None:
                 continue
-            spans = top_level_key_spans(flag.value)
+            spans = top_level_key_spans(flag.value or "")
             if spans is None:
                 continue
             problems = legacy_key_problems([key for key, _, _ in spans], scan.options.target_version)
@@ -53,15 +70,12 @@ class PoolerConfigLegacyKey(CommandLineRule):
                     message = f"`{problem.key}` is a legacy PoolerConfig key; use `{problem.replacement}`"
                     yield scan.finding(self.CODE, message, flag, reason=problem.reason)
             renames = {p.key: p.replacement for p in problems if p.fixable}
-            if not renames:
-                continue
-            new_value = flag.value
-            for key, start, end in reversed(spans):
-                if key in renames:
-                    new_value = new_value[:start] + json.dumps(renames[key]) + new_value[end:]
-            listing = ", ".join(f"`{old}` -> `{new}`" for old, new in renames.items())
-            edit = scan.replace_value(flag, new_value)
-            yield scan.finding(
-                self.CODE, f"Legacy PoolerConfig keys: {listing}", flag, fix_message=f"Rename {listing}", edits=[edit]
-            )
-
+            if renames:
+                listing = ", ".join(f"`{old}` -> `{new}`" for old, new in renames.items())
+                yield scan.finding(
+                    self.CODE,
+                    f"Legacy PoolerConfig keys: {listing}",
+                    flag,
+                    fix_message=f"Rename {listing}",
+                    changes=[scan.rename_keys(flag, renames)],
+                )

@@ -7,21 +7,27 @@ into one JSON argument; it is unsafe because it changes what the server runs wit
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
+from typing import Any
 
 from vllm_pooling_migrate.codemod.argv.flags import Flag, parse_dotted_value
-from vllm_pooling_migrate.codemod.argv.rule import CommandLineRule
+from vllm_pooling_migrate.codemod.argv.json_object import json_object
+from vllm_pooling_migrate.codemod.argv.rule import VLLM_CONTAINER, CommandLineRule
 from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.finding import Finding
 from vllm_pooling_migrate.registry import FixClass
+
+
 class PoolerConfigMixedForms(CommandLineRule):
     CODE = "POOL018"
     MESSAGE = "`--pooler-config '{...}'` mixed with `--pooler-config.<key>`: vLLM drops the JSON part silently"
     VALID = [
         Valid('vllm serve M --pooler-config \'{"pooling_type": "MEAN", "task": "embed"}\''),
         Valid("vllm serve M --pooler-config.pooling_type MEAN --pooler-config.task embed"),
+        Valid("model: M\npooler-config:\n  pooling_type: MEAN\n  task: embed\n", path="config.yaml"),
+        Valid(f"{VLLM_CONTAINER}    args:\n      - --pooler-config\n      - '{{\"pooling_type\": \"MEAN\", \"task\": \"embed\"}}'\n",
+              path="k8s.yaml"),
     ]
 
     INVALID = [
@@ -41,6 +47,20 @@ class PoolerConfigMixedForms(CommandLineRule):
             'vllm serve M --pooler-config \'{"task": "token_embed"}\'',
             unsafe=True,
         ),
+        Invalid(
+            "model: M\npooler-config:\n  pooling_type: MEAN  # keep\npooler-config.task: embed\nport: 8000\n",
+            "model: M\npooler-config:\n  pooling_type: MEAN  # keep\n  task: embed\nport: 8000\n",
+            unsafe=True,
+            path="config.yaml",
+        ),
+        Invalid("model: M\npooler-config:\n  task: classify\npooler-config.task: embed\n", path="config.yaml"),
+        Invalid(
+            f"{VLLM_CONTAINER}    args:\n      - --pooler-config\n      - '{{\"pooling_type\": \"MEAN\"}}'\n"
+            "      - --pooler-config.task\n      - embed\n",
+            f"{VLLM_CONTAINER}    args:\n      - --pooler-config\n      - '{{\"pooling_type\": \"MEAN\", \"task\": \"embed\"}}'\n",
+            unsafe=True,
+            path="k8s.yaml",
+        ),
     ]
 
     def check(self, scan: ArgvScan) -> Iterator[Finding]:
@@ -49,61 +69,33 @@ class PoolerConfigMixedForms(CommandLineRule):
         if not json_flags or not dotted:
             return
         keys = ", ".join(f"`{f.key}`" for f in dotted)
-        message = f"`--pooler-config '{{...}}'` is dropped because dotted flags ({keys}) are also given; merge them"
+        whole = scan.show("--pooler-config", "'{...}'")
+        message = f"{whole} is dropped because dotted flags ({keys}) are also given; merge them"
         target = json_flags[-1]
-        base = _json_object(target.value)
-        if len(json_flags) > 1 or base is None:
-            yield scan.finding(self.CODE, message, target, reason="several or non-JSON `--pooler-config` values: merge by hand")
+        if len(json_flags) > 1 or json_object(target.value) is None:
+            reason = f"several or non-JSON {scan.show('--pooler-config')} values: merge by hand"
+            yield scan.finding(self.CODE, message, target, reason=reason)
             return
-        new_value = _merged_text(target.value, base, dotted)
-        value_edit = scan.replace_value(target, new_value)
         yield scan.finding(
             self.CODE,
             message,
             target,
             fix_class=FixClass.UNSAFE,
             fix_message="Merge the dotted keys into the JSON argument",
-            edits=[value_edit, *(scan.delete(f) for f in dotted)],
+            changes=[scan.add_keys(target, dotted_additions(dotted)), *(scan.delete(f) for f in dotted)],
         )
 
-def _json_object(text: str | None) -> dict | None:
-    try:
-        value = json.loads(text or "")
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
 
-
-def _dotted_additions(dotted: list[Flag]) -> dict:
+def dotted_additions(dotted: list[Flag]) -> dict[str, Any]:
     """The dict vLLM builds from the dotted flags (nested keys, ``key+`` comma lists), dashes fixed."""
-    additions: dict = {}
+    additions: dict[str, Any] = {}
     for flag in dotted:
-        *parents, leaf = flag.key.replace("-", "_").split(".")
+        *parents, leaf = (flag.key or "").replace("-", "_").split(".")
         value = parse_dotted_value(flag.value or "")
         if leaf.endswith("+"):  # vLLM splits a `key+` value on commas
-            leaf, value = leaf[:-1], [parse_dotted_value(v) for v in str(flag.value or "").split(",")]
+            leaf, value = leaf[:-1], [parse_dotted_value(v) for v in (flag.value or "").split(",")]
         node = additions
         for parent in parents:
             node = node.setdefault(parent, {})
         node[leaf] = value
     return additions
-
-
-def _merged_text(text: str, base: dict, dotted: list[Flag]) -> str:
-    return merged_json_text(text, base, _dotted_additions(dotted))
-
-
-def merged_json_text(text: str, base: dict, additions: dict) -> str:
-    """The JSON object ``text`` (parsed: ``base``) with ``additions``; appended in place when no key clashes."""
-    compact = '": ' not in text and '", ' not in text
-    item_sep, key_sep = (",", ":") if compact else (", ", ": ")
-    if base.keys() & additions.keys():
-        merged = {**base, **additions}
-        return json.dumps(merged, separators=(item_sep, key_sep), ensure_ascii=False)
-    close = text.rstrip().rfind("}")
-    items = item_sep.join(
-        json.dumps(k, ensure_ascii=False) + key_sep + json.dumps(v, separators=(item_sep, key_sep), ensure_ascii=False)
-        for k, v in additions.items()
-    )
-    lead = item_sep if base else ""
-    return text[:close].rstrip() + lead + items + text[close:]

@@ -9,11 +9,11 @@ only their default task. Report only: one server per task is the fix, at a memor
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from vllm_pooling_migrate.codemod.argv.flags import Flag
-from vllm_pooling_migrate.codemod.argv.rule import CommandLineRule
+from vllm_pooling_migrate.codemod.argv.json_object import json_object
+from vllm_pooling_migrate.codemod.argv.rule import VLLM_CONTAINER, CommandLineRule
 from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.finding import Finding
@@ -36,6 +36,15 @@ class ServerWithoutTask(CommandLineRule):
         ),
         Valid("vllm serve BAAI/bge-m3 --runner pooling"),
         Valid('vllm serve BAAI/bge-m3 --hf-overrides \'{"architectures": ["BgeM3EmbeddingModel"]}\'', target="0.18"),
+        Valid(
+            "model: BAAI/bge-m3\nhf-overrides:\n  architectures: [BgeM3EmbeddingModel]\npooler-config.task: embed\n",
+            path="config.yaml",
+        ),
+        Valid(
+            f'{VLLM_CONTAINER}    args: ["--model", "BAAI/bge-m3", "--hf-overrides", "{{\\"architectures\\": [\\"BgeM3EmbeddingModel\\"]}}",'
+            ' "--pooler-config.task", "token_classify"]\n',
+            path="k8s.yaml",
+        ),
     ]
 
     INVALID = [
@@ -45,29 +54,34 @@ class ServerWithoutTask(CommandLineRule):
             '  --hf_overrides=\'{"architectures":["BgeM3EmbeddingModel"]}\' --port 8000\n',
             line=2,
         ),
+        Invalid("model: BAAI/bge-m3\nhf-overrides:\n  architectures: [BgeM3EmbeddingModel]\n", line=2, path="config.yaml"),
+        Invalid(
+            f'{VLLM_CONTAINER}    args: ["--model", "BAAI/bge-m3", "--hf-overrides", "{{\\"architectures\\": [\\"BgeM3EmbeddingModel\\"]}}"]\n',
+            line=4,
+            path="k8s.yaml",
+        ),
     ]
 
     def check(self, scan: ArgvScan) -> Iterator[Finding]:
         override = next((f for f in scan.flags if f.is_("hf-overrides") and multi_task(f.value)), None)
         if override is None or any(_pins_task(f) for f in scan.flags):
             return
+        message = (
+            "bge-m3 as `BgeM3EmbeddingModel` defaults to the `embed&token_classify` task, which vLLM 0.21 serves "
+            "only through `/pooling`: start one server per task with "
+            + scan.show("--pooler-config.task", "embed|token_classify|token_embed")
+        )
         reason = "which tasks the clients need is not visible here: pick them, one server each"
-        yield scan.finding(self.CODE, self.MESSAGE, override, reason=reason)
+        yield scan.finding(self.CODE, message, override, reason=reason)
+
 
 MULTI_TASK_ARCHITECTURES = frozenset({"BgeM3EmbeddingModel"})
 
 
-def _json(text: str | None):
-    try:
-        return json.loads(text or "")
-    except ValueError:
-        return None
-
-
 def multi_task(overrides: str | None) -> bool:
     """``--hf-overrides`` JSON naming a multi-task architecture."""
-    value = _json(overrides)
-    architectures = value.get("architectures") if isinstance(value, dict) else None
+    value = json_object(overrides)
+    architectures = value.get("architectures") if value is not None else None
     return isinstance(architectures, list) and bool(MULTI_TASK_ARCHITECTURES & set(map(str, architectures)))
 
 
@@ -76,5 +90,5 @@ def _pins_task(flag: Flag) -> bool:
         return False
     if flag.key is not None:
         return flag.key == "task"
-    value = _json(flag.value)
-    return isinstance(value, dict) and "task" in value
+    value = json_object(flag.value)
+    return value is not None and "task" in value

@@ -9,7 +9,8 @@ import pytest
 
 from vllm_pooling_migrate.codemod.argv.flags import parse_dotted_value, parse_flags
 from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image, vllm_args_start
-from vllm_pooling_migrate.codemod.argv.pooler_keys import legacy_key_problems, top_level_key_spans
+from vllm_pooling_migrate.codemod.argv.json_object import top_level_key_spans
+from vllm_pooling_migrate.codemod.argv.pooler_keys import legacy_key_problems
 from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_string_list, render_within, shell_word, string_literal
 from vllm_pooling_migrate.codemod.argv.shell_lexer import split_commands
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from vllm_pooling_migrate.codemod.argv import scan_shell_text
+from vllm_pooling_migrate.codemod.argv import scan_commands, shell_commands
 from vllm_pooling_migrate.codemod.formats import add_noqa_to_file, scan_file
-from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
+from vllm_pooling_migrate.codemod.formats.fixing import UnreadableText, check_and_fix
 from vllm_pooling_migrate.codemod.options import Options
 
 FIX = Options(fix=True)
@@ -63,9 +63,14 @@ def test_a_fix_whose_result_does_not_validate_is_not_written():
     text = "vllm serve M --convert reward\n"
 
     def find(current: str):
-        return scan_shell_text(current, "x.yaml", FIX)
+        return scan_commands(shell_commands(current), path="x.yaml", options=FIX)
 
-    result = check_and_fix(text, "x.yaml", FIX, find, is_valid=lambda fixed: False)
+    def find_unreadable_after_fixing(current: str):
+        if current != text:
+            raise UnreadableText("broken")
+        return find(current)
+
+    result = check_and_fix(text, "x.yaml", FIX, find_unreadable_after_fixing)
     assert result.fixed_source is None and result.applied == []
     [finding] = result.remaining
     assert finding.fix is None and "would not parse" in finding.unfixable_reason
@@ -161,15 +166,15 @@ def test_vllm_config_task_next_to_runner_or_convert(check_python):
     assert fixed("model: M\ntask: classify\nrunner: pooling\n") == "model: M\nconvert: classify\nrunner: pooling\n"
     both = "model: M\ntask: embed  # old\nrunner: pooling\nconvert: embed\n"
     assert fixed(both) == "model: M\nrunner: pooling\nconvert: embed\n"
-    assert (
-        fixed("model: M\nrunner: pooling\nconvert: embed\ntask: embed") == "model: M\nrunner: pooling\nconvert: embed\n"
-    )
+    # The last line of a file without a final newline goes with the line break before it: still no final newline.
+    assert fixed("model: M\nrunner: pooling\nconvert: embed\ntask: embed") == "model: M\nrunner: pooling\nconvert: embed"
 
 
-def test_vllm_config_escaped_json_string_is_reported_without_fix(check_python):
+def test_vllm_config_escaped_json_string_is_rewritten_in_its_own_style(check_python):
     text = 'model: M\npooler-config: "{\\"normalize\\": true}"\n'
-    [finding] = scan_file("c.yaml", text, FIX, check_python).findings
-    assert finding.code == "POOL015" and finding.fix is None
+    result = scan_file("c.yaml", text, FIX, check_python)
+    assert [f.code for f in result.findings] == ["POOL015"]
+    assert result.fixed_source == 'model: M\npooler-config: "{\\"use_activation\\": true}"\n'
 
 
 def test_yaml_structures_that_are_not_argv_are_skipped(check_python):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from vllm_pooling_migrate.codemod.argv.shell import script_argument
+from vllm_pooling_migrate.codemod.argv.invocation import script_argument
 from vllm_pooling_migrate.codemod.formats import scan_file
 from vllm_pooling_migrate.codemod.options import Options
 
