@@ -5,7 +5,7 @@ The lint, the shim and the engine all read it; it imports nothing.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, TypeGuard, get_args
 
 #: Tasks a pooling model serves in vLLM 0.19-0.21, in the canonical order of spec §3.1 (vLLM builds its
 #: tuple from a set, so its own order varies).
@@ -27,5 +27,5 @@ METHOD_TASKS: dict[str, PoolingTask] = {"embed": "embed", "classify": "classify"
 RENAMED_TASK_VALUES: dict[LegacyTaskValue, PoolingTask] = {"score": "classify", "reward": "token_classify"}
 
 
-def is_pooling_task(value: object) -> bool:
+def is_pooling_task(value: object) -> TypeGuard[PoolingTask]:
     return isinstance(value, str) and value in POOLING_TASKS

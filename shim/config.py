@@ -10,12 +10,14 @@ only (positional fields are not supported).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from vllm_pooling_migrate import registry
 from vllm_pooling_migrate.shim.deprecations import removed, warn
 from vllm_pooling_migrate.shim.messages import LOGGER_POOLER_CONFIG, LOGGER_POOLING_PARAMS, old_flag_text, render, text
-from vllm_pooling_migrate.shim.tasks import EMBED_LIKE, POOLING_TASKS
+from vllm_pooling_migrate.shim.tasks import EMBED_LIKE, POOLING_TASKS, PoolingTask
 from vllm_pooling_migrate.shim.versions import profile
 
 OLD_ACTIVATION_FLAGS = ("normalize", "softmax", "activation")  # POOL010, all meaning use_activation
@@ -70,7 +72,26 @@ def pooler_config_fields() -> tuple[str, ...]:
 
 
 class PoolerConfig:
-    """vLLM's ``PoolerConfig``. Legacy spellings are translated (and warned about) in warn mode only."""
+    """vLLM's ``PoolerConfig``. Legacy spellings are translated (and warned about) in warn mode only.
+
+    Every field of ``_FIELDS_0_20`` is set on each instance (None when not given), with vLLM's types; the
+    construction checks ``task`` and the pooling types, the other values are taken as given.
+    """
+
+    task: PoolingTask | None
+    pooling_type: str | None
+    seq_pooling_type: str | None
+    tok_pooling_type: str | None
+    use_activation: bool | None
+    dimensions: int | None
+    enable_chunked_processing: bool
+    max_embed_len: int | None
+    logit_mean: float | None
+    logit_sigma: float | None
+    logit_bias: float | None
+    logit_scale: float | None
+    step_tag_id: int | None
+    returned_token_ids: list[int] | None
 
     def __init__(self, **kwargs: object) -> None:
         p = profile()
@@ -106,7 +127,7 @@ class PoolerConfig:
             raise removed("POOL021", _literal_error("task", POOLING_TASKS, self.task))
         raise _literal_error("task", POOLING_TASKS, self.task)
 
-    def _validate_pooling_types(self, given: dict) -> None:
+    def _validate_pooling_types(self, given: dict[str, object]) -> None:
         for field, allowed in (("pooling_type", SEQ_POOLING_TYPES + TOK_POOLING_TYPES),
                                ("seq_pooling_type", SEQ_POOLING_TYPES), ("tok_pooling_type", TOK_POOLING_TYPES)):
             value = getattr(self, field)
@@ -123,7 +144,7 @@ class PoolerConfig:
         else:
             self.tok_pooling_type = self.pooling_type
 
-    def _resolve_logit_aliases(self, given: dict) -> None:
+    def _resolve_logit_aliases(self, given: dict[str, object]) -> None:
         """0.20+: ``logit_bias``/``logit_scale`` are aliases, warned about on every construction (M50-M55)."""
         if self.logit_bias is not None:
             if self.logit_mean is not None:
@@ -140,7 +161,7 @@ class PoolerConfig:
         if self.logit_sigma == 0:
             raise _value_error(text("M55"), given)
 
-    def engine_overrides(self) -> dict:
+    def engine_overrides(self) -> dict[str, object]:
         """The user-set fields, in the engine's (0.20) names. 0.18/0.19's plain logit fields mean the same."""
         logit_mean = self.logit_mean if self.logit_mean is not None else self.logit_bias
         logit_sigma = self.logit_sigma
@@ -154,7 +175,7 @@ class PoolerConfig:
         }
         return {name: value for name, value in values.items() if value is not None}
 
-    def _set_fields(self) -> dict:
+    def _set_fields(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in _FIELDS_0_20 if getattr(self, name) not in (None, False)}
 
     def __repr__(self) -> str:
@@ -164,7 +185,9 @@ class PoolerConfig:
         return isinstance(other, PoolerConfig) and self._set_fields() == other._set_fields()
 
 
-def _translate_old_activation_flags(kwargs: dict, logger_name: str, reject) -> dict:
+def _translate_old_activation_flags(
+    kwargs: dict[str, object], logger_name: str, reject: Callable[[str, dict[str, object]], Exception]
+) -> dict[str, object]:
     """POOL010: ``normalize``/``softmax``/``activation`` become ``use_activation`` (same value) in warn mode.
 
     0.14.1+ semantics (the value is kept); the 0.11.2-0.13.0 "any value means True" bug is not reproduced.
@@ -187,7 +210,22 @@ _POOLING_PARAMS_FIELDS = ("use_activation", "dimensions", "step_tag_id", "return
 
 
 class PoolingParams:
-    """vLLM's ``PoolingParams`` (0.18-0.21 fields). ``task`` is internal in vLLM; ``LLM`` checks it (M10)."""
+    """vLLM's ``PoolingParams`` (0.18-0.21 fields). ``task`` is internal in vLLM; ``LLM`` checks it (M10).
+
+    Every field of ``_POOLING_PARAMS_FIELDS`` is set on each instance (None when not given). ``task`` stays a
+    plain string: a legacy ``"score"`` or a typo is the ``LLM``'s to diagnose.
+    """
+
+    use_activation: bool | None
+    dimensions: int | None
+    step_tag_id: int | None
+    returned_token_ids: list[int] | None
+    task: str | None
+    requires_token_ids: bool | None
+    skip_reading_prefix_cache: bool | None
+    late_interaction_params: object
+    extra_kwargs: dict[str, Any] | None
+    output_kind: object
 
     def __init__(self, **kwargs: object) -> None:
         kwargs = _translate_old_activation_flags(
@@ -214,11 +252,13 @@ class RequestParams:
     dimensions: int | None = None
 
 
-_VALID_PARAMETERS = {"embed": ["dimensions", "use_activation"], "token_embed": ["dimensions", "use_activation"],
-                     "classify": ["use_activation"], "token_classify": ["use_activation"]}
+_VALID_PARAMETERS: dict[PoolingTask, list[str]] = {
+    "embed": ["dimensions", "use_activation"], "token_embed": ["dimensions", "use_activation"],
+    "classify": ["use_activation"], "token_classify": ["use_activation"],
+}
 
 
-def verify_request_params(params: PoolingParams | None, task: str, info, settings) -> RequestParams:
+def verify_request_params(params: PoolingParams | None, task: PoolingTask, info, settings) -> RequestParams:
     """§9.2 steps 2-7 for one request: merge the model's pooler defaults, check M18 (matryoshka) and M19.
 
     ``info``/``settings`` are the engine's ``ModelInfo``/``PoolerSettings`` (settings = resolved §10.1 defaults).

@@ -11,6 +11,7 @@ import copy
 import itertools
 import logging
 from collections.abc import Sequence
+from typing import Any, Literal
 
 from vllm_pooling_migrate.shim.config import PoolerConfig, PoolingParams, RequestParams, verify_request_params
 from vllm_pooling_migrate.shim.deprecations import removed, warn
@@ -18,8 +19,9 @@ from vllm_pooling_migrate.shim.messages import LOGGER_MODEL_CONFIG, LOGGER_OFFLI
 from vllm_pooling_migrate.shim.outputs import (ClassificationRequestOutput, EmbeddingRequestOutput, PoolingOutput, PoolingRequestOutput,
                           ScoringOutput, ScoringRequestOutput)
 from vllm_pooling_migrate.shim.tasks import (CLASSIFY_LIKE, EMBED_LIKE, SCORE_TYPE_BY_DEFAULT_TASK, TASK_BY_SCORE_TYPE,
-                        resolve_default_task, supported_tasks_for)
+                                             PoolingTask, resolve_default_task, supported_tasks_for)
 from vllm_pooling_migrate.shim.versions import profile
+from vllm_pooling_migrate.tasks import is_pooling_task
 
 logger = logging.getLogger(LOGGER_OFFLINE)
 
@@ -29,6 +31,9 @@ IGNORED_ENGINE_ARGS = frozenset({"tensor_parallel_size", "gpu_memory_utilization
 #: POOL001: old ``task=`` values that meant a pooling conversion (spec §8, M60 table).
 LEGACY_TASK_CONVERT = {"embed": "embed", "embedding": "embed", "classify": "classify", "reward": "reward"}
 ENGINE_CONVERTS = ("embed", "classify")
+
+#: What the engine takes as a prompt: a text, token ids, or vLLM's ``{"data": ...}`` dict (the plugin path).
+EnginePrompt = str | list[int] | dict[str, Any]
 
 
 def runtime_api():
@@ -160,7 +165,7 @@ class LLM:
         if self.runner != "pooling":
             raise ValueError(text("M20"))
         score_type = self._score_type()
-        task = TASK_BY_SCORE_TYPE[score_type]
+        task: PoolingTask | Literal["score"] = TASK_BY_SCORE_TYPE[score_type]
         num_labels = self.engine.info.num_labels
         if p.score_messages == "0.18":
             if score_type != "late-interaction" and not {"embed", "classify"} & set(self.supported_tasks):
@@ -225,6 +230,8 @@ class LLM:
         if not p.has_default_task and task not in self.supported_tasks:
             raise ValueError(render("M05e", task_repr=repr(task), list_repr=repr(list(self.supported_tasks))))
         engine_task = "classify" if task == "score" else task  # 0.18: a classifier's score task is classify
+        if not is_pooling_task(engine_task):  # not reached: the checks above let only the model's tasks through
+            raise ValueError(render("M05e", task_repr=repr(task), list_repr=repr(list(self.supported_tasks))))
         requests = [verify_request_params(param, engine_task, self.engine.info, self.engine.settings)
                     for param in params]
         results = self._run(engine_task, items, requests, truncate_prompt_tokens, use_tqdm)
@@ -302,7 +309,8 @@ class LLM:
 
     def _score_type(self) -> str:
         if profile().score_type_from == "default_task":
-            score_type = SCORE_TYPE_BY_DEFAULT_TASK.get(self.pooling_task)
+            default_task = self.pooling_task
+            score_type = None if default_task is None else SCORE_TYPE_BY_DEFAULT_TASK.get(default_task)
             if score_type is None:
                 raise ValueError(text("M26"))
             return score_type
@@ -310,7 +318,8 @@ class LLM:
 
     # -- engine calls --------------------------------------------------------------------------------------------
 
-    def _run(self, task: str, items: list, requests: list[RequestParams], truncate_prompt_tokens, use_tqdm: bool):
+    def _run(self, task: PoolingTask, items: list[EnginePrompt], requests: list[RequestParams],
+             truncate_prompt_tokens: int | None, use_tqdm: bool):
         task_params = runtime_api().TaskParams
         return self.engine.run(task, items, [task_params(use_activation=r.use_activation, dimensions=r.dimensions)
                                              for r in requests],
@@ -349,12 +358,12 @@ def _with_task(params: PoolingParams, task: str) -> PoolingParams:
     return params
 
 
-def _prompt_list(prompts) -> list:
+def _prompt_list(prompts) -> list[EnginePrompt]:
     """vLLM's prompt forms -> engine inputs: text, token ids, or the ``{"data": ...}`` dict (plugin path)."""
     if isinstance(prompts, (str, dict)) or (isinstance(prompts, Sequence) and prompts
                                             and all(isinstance(t, int) for t in prompts)):
         prompts = [prompts]
-    items = []
+    items: list[EnginePrompt] = []
     for prompt in prompts:
         if isinstance(prompt, str) or (isinstance(prompt, dict) and "data" in prompt):
             items.append(prompt)

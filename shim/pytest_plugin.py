@@ -16,8 +16,12 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from vllm_pooling_migrate.registry import Version
 
 LEGACY_MARKER = "pooling_legacy"
 _exempt_hits = pytest.StashKey[Counter]()
@@ -49,25 +53,29 @@ def _report_module():
     return sys.modules.get("vllm_pooling_migrate.shim.report")  # None: the tests never imported the shim, so nothing was hit
 
 
+def _set_target_version(target: str | Version) -> None:
+    from vllm_pooling_migrate.shim import versions  # only when asked: the plugin must not load the shim
+
+    versions.set_target_version(target)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem):
     if item.get_closest_marker(LEGACY_MARKER) is None:
         yield
         return
     suite_target = item.config.getoption("--pooling-target")
-    versions = None
     if suite_target:
         from vllm_pooling_migrate import registry
-        from vllm_pooling_migrate.shim import versions
 
-        versions.set_target_version(registry.DEFAULT_SHIM_TARGET)
+        _set_target_version(registry.DEFAULT_SHIM_TARGET)
     report = _report_module()
     before = report.snapshot() if report else Counter()
     try:
         yield
     finally:
-        if versions is not None:
-            versions.set_target_version(suite_target)
+        if suite_target:
+            _set_target_version(suite_target)
         report = _report_module()
         if report is not None:
             item.config.stash[_exempt_hits].update(report.snapshot() - before)

@@ -7,36 +7,41 @@ Every check that depends on "the default task" (offline verification, ``LLM.scor
 from __future__ import annotations
 
 from vllm_pooling_migrate.shim.messages import render
-from vllm_pooling_migrate.tasks import POOLING_TASKS, POOLING_TASKS_018, PoolingTask
+from vllm_pooling_migrate.tasks import POOLING_TASKS, POOLING_TASKS_018, LegacyTaskValue, PoolingTask
 
-__all__ = ["POOLING_TASKS", "POOLING_TASKS_018", "PoolingTask", "EMBED_LIKE", "CLASSIFY_LIKE",
+__all__ = ["POOLING_TASKS", "POOLING_TASKS_018", "PoolingTask", "LegacyTaskValue", "EMBED_LIKE", "CLASSIFY_LIKE",
            "DEFAULT_TASK_PRIORITY", "SCORE_TYPE_BY_DEFAULT_TASK", "TASK_BY_SCORE_TYPE", "supported_tasks_for",
            "resolve_default_task"]
 
-EMBED_LIKE = frozenset({"embed", "token_embed"})
-CLASSIFY_LIKE = frozenset({"classify", "token_classify"})
+EMBED_LIKE: frozenset[PoolingTask] = frozenset({"embed", "token_embed"})
+CLASSIFY_LIKE: frozenset[PoolingTask] = frozenset({"classify", "token_classify"})
 
-#: §3.3 step 4.
-DEFAULT_TASK_PRIORITY: tuple[str, ...] = ("embed&token_classify", "embed", "classify", "token_embed", "token_classify",
-                                          "plugin")
+#: §3.3 step 4: every pooling task, most preferred first.
+DEFAULT_TASK_PRIORITY: tuple[PoolingTask, ...] = ("embed&token_classify", "embed", "classify", "token_embed",
+                                                  "token_classify", "plugin")
 
 #: 0.21.0's fixed map from the default task to the score type; other tasks have none (M26).
 SCORE_TYPE_BY_DEFAULT_TASK = {"embed": "bi-encoder", "classify": "cross-encoder", "token_embed": "late-interaction"}
 #: The task each score type runs, and therefore must be supported (0.20's scoring processors, §4.4).
-TASK_BY_SCORE_TYPE = {"bi-encoder": "embed", "cross-encoder": "classify", "late-interaction": "token_embed"}
+TASK_BY_SCORE_TYPE: dict[str, PoolingTask] = {
+    "bi-encoder": "embed", "cross-encoder": "classify", "late-interaction": "token_embed"}
 
 
-def supported_tasks_for(engine_tasks: tuple[str, ...], score_is_task: bool) -> tuple[str, ...]:
+def supported_tasks_for(
+    engine_tasks: tuple[PoolingTask, ...], score_is_task: bool
+) -> tuple[PoolingTask | LegacyTaskValue, ...]:
     """The model's tasks as the emulated release reports them (the engine reports the 0.19-0.21 set)."""
     if not score_is_task:
         return engine_tasks
-    tasks = set(engine_tasks) - {"embed&token_classify"}
+    tasks: set[PoolingTask | LegacyTaskValue] = {task for task in engine_tasks if task != "embed&token_classify"}
     if "classify" in tasks:
         tasks.add("score")  # 0.18: every classification pooler also served the internal score task
     return tuple(t for t in POOLING_TASKS_018 if t in tasks)
 
 
-def resolve_default_task(configured: str | None, supported: tuple[str, ...], architectures: tuple[str, ...]) -> str | None:
+def resolve_default_task(
+    configured: PoolingTask | None, supported: tuple[str, ...], architectures: tuple[str, ...]
+) -> PoolingTask | None:
     """§3.3 for a pooling model (which always has a PoolerConfig). Raises RuntimeError M05r."""
     if configured is not None:
         if configured in supported:
