@@ -112,13 +112,14 @@ def shell_commands(
     """
     index = index or LineIndex(text)
     writer = CommandLineWriter(shell_renderer(escape))
+    scripts = quoted_script(text, index, "shell", escape)
     commands = []
     for words in split_commands(text, start, end):
         tokens = [
             ArgToken(w.value, index.location(w.start), index.location(w.end), w.quote, raw=text[w.start : w.end])
             for w in words
         ]
-        commands.append(Command(tokens, writer, rows=rows, script=quoted_script(text, index, "shell", escape)))
+        commands.append(Command(tokens, writer, rows=rows, script=scripts))
     return commands
 
 
