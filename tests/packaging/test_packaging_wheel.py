@@ -72,8 +72,9 @@ def test_every_source_folder_and_file_is_in_the_wheel(wheel):
     names = set(wheel.namelist())
     folders = _python_folders()
     assert f"{PACKAGE}/codemod/rules" in folders  # the walk saw the sub-packages
-    missing_packages = sorted(f for f in folders if f"{f}/__init__.py" not in names)
-    assert missing_packages == [], "add these to [tool.setuptools] packages in pyproject.toml"
+    missing_packages = sorted(f.replace("/", ".") for f in folders if f"{f}/__init__.py" not in names)
+    assert not missing_packages, f"not in the wheel; add to [tool.setuptools] packages in pyproject.toml: " \
+        f"{', '.join(missing_packages)}"
     for installed, folder in folders.items():
         sources = {p.name for p in folder.glob("*.py")}
         packed = {n.rsplit("/", 1)[1] for n in names if n.rsplit("/", 1)[0] == installed and n.endswith(".py")}
