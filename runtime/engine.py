@@ -36,11 +36,11 @@ from vllm_pooling_migrate.runtime.loading import (
 from vllm_pooling_migrate.runtime.model_info import (
     BGE_M3_ARCHITECTURE,
     CONVERT_OPTIONS,
-    OFFSET_POSITION_MODEL_TYPES,
-    ConvertOption,
     ModelInfo,
     architecture_score_type,
+    classifier_labels,
     default_pooling_types,
+    model_max_len,
     runner_and_convert,
     supported_tasks,
 )
@@ -50,7 +50,7 @@ from vllm_pooling_migrate.runtime.settings import PoolerSettings, resolve_settin
 from vllm_pooling_migrate.tasks import PoolingTask
 
 if TYPE_CHECKING:
-    from transformers import PretrainedConfig, PreTrainedModel
+    from transformers import PreTrainedModel
 
 # (tokens, sequences) per forward pass. CPU fp32: small batches stay in cache (1k–2k tokens measured best on
 # all-MiniLM-L6-v2); CPU bf16 on AMX and GPUs: larger batches keep the matrix units busy (8k best on AMX).
@@ -295,13 +295,13 @@ def load_engine(
     trust_remote_code: bool = False,
     hf_overrides: Mapping[str, Any] | None = None,
     seed: int | None = None,
-    convert: ConvertOption = "auto",
+    convert: str = "auto",
     pooler_overrides: Mapping[str, Any] | None = None,
     max_num_batched_tokens: int | None = None,
     max_num_seqs: int | None = None,
     num_threads: int | None = None,
 ) -> PoolingEngine:
-    if convert not in CONVERT_OPTIONS:
+    if convert not in CONVERT_OPTIONS:  # from here on, convert is a ConvertOption
         raise ValueError(f"convert must be 'auto', 'none', 'embed' or 'classify', got {convert!r}")
     path = resolve_model_dir(model)
     config = load_config(path, hf_overrides, trust_remote_code)
@@ -328,7 +328,7 @@ def load_engine(
 
     is_classifier = load_as == "classify"
     st_activation = st_activation_name(config)
-    id2label = _classifier_labels(config) if is_classifier else {}
+    id2label = classifier_labels(config) if is_classifier else {}
     classifier_head = None
     if is_classifier:
         sequence_classifier, token_classifier = classifiers_of(hf_model)
@@ -354,7 +354,7 @@ def load_engine(
         num_labels=len(id2label) if is_classifier else None,
         problem_type=getattr(config, "problem_type", None),
         id2label=id2label,
-        max_model_len=_max_model_len(config, st_folder.max_seq_length, max_model_len),
+        max_model_len=model_max_len(config, st_folder.max_seq_length, max_model_len),
         hidden_size=config.hidden_size,
         embedding_size=_output_width(projector) or config.hidden_size,
         is_matryoshka=bool(matryoshka) or bool(getattr(config, "is_matryoshka", False)),
@@ -381,30 +381,6 @@ def load_engine(
         max_num_batched_tokens=max_num_batched_tokens or default_tokens,
         max_num_seqs=max_num_seqs or default_seqs,
     )
-
-
-def _classifier_labels(config: PretrainedConfig) -> dict[int, str]:
-    """The classifier's labels by index; ``config.num_labels`` is their count."""
-    if config.id2label is None:  # transformers fills it in for every config it builds; only an override unsets it
-        raise ValueError("A classification model's config needs id2label (hf_overrides set it to None)")
-    return {int(index): label for index, label in config.id2label.items()}
-
-
-def _max_model_len(config: PretrainedConfig, st_max_seq_length: int | None, requested: int | None) -> int:
-    """The model's position limit (RoBERTa-style models lose ``pad_token_id + 1`` positions to their offset),
-    lowered to sentence-transformers' max_seq_length as vLLM does; a requested length may only shrink it."""
-    # The config keys vLLM reads for the length, and its fallback when none is present.
-    keys = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length")
-    limit = next((getattr(config, key) for key in keys if getattr(config, key, None)), 2048)
-    if config.model_type in OFFSET_POSITION_MODEL_TYPES:
-        limit -= (config.pad_token_id or 0) + 1
-    if st_max_seq_length:
-        limit = min(limit, st_max_seq_length)
-    if requested is None:
-        return limit
-    if requested > limit:
-        raise ValueError(f"max_model_len ({requested}) is greater than the model's maximum length ({limit})")
-    return requested
 
 
 def _output_width(projector: nn.Sequential | None) -> int | None:

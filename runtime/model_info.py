@@ -6,9 +6,12 @@ Pure functions over strings and config values; no torch. ``ModelInfo`` is what t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from vllm_pooling_migrate.tasks import POOLING_TASKS, PoolingTask
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig
 
 SEQUENCE_POOLING_TYPES = ("CLS", "LAST", "MEAN")
 TOKEN_POOLING_TYPES = ("ALL", "STEP")
@@ -136,3 +139,27 @@ def architecture_score_type(convert: Convert) -> ScoreType:
 def default_pooling_types(model_type: str) -> tuple[str, str]:
     """Model-class defaults (spec §10.1 step 3): (sequence type, token type). Token tasks default to ALL."""
     return ("CLS" if model_type in ENCODER_MODEL_TYPES else "LAST"), "ALL"
+
+
+def classifier_labels(config: PretrainedConfig) -> dict[int, str]:
+    """The classifier's labels by index; ``config.num_labels`` is their count."""
+    if config.id2label is None:  # transformers fills it in for every config it builds; only an override unsets it
+        raise ValueError("A classification model's config needs id2label (hf_overrides set it to None)")
+    return {int(index): label for index, label in config.id2label.items()}
+
+
+def model_max_len(config: PretrainedConfig, st_max_seq_length: int | None, requested: int | None) -> int:
+    """The model's position limit (RoBERTa-style models lose ``pad_token_id + 1`` positions to their offset),
+    lowered to sentence-transformers' max_seq_length as vLLM does; a requested length may only shrink it."""
+    # The config keys vLLM reads for the length, and its fallback when none is present.
+    keys = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length")
+    limit = next((getattr(config, key) for key in keys if getattr(config, key, None)), 2048)
+    if config.model_type in OFFSET_POSITION_MODEL_TYPES:
+        limit -= (config.pad_token_id or 0) + 1
+    if st_max_seq_length:
+        limit = min(limit, st_max_seq_length)
+    if requested is None:
+        return limit
+    if requested > limit:
+        raise ValueError(f"max_model_len ({requested}) is greater than the model's maximum length ({limit})")
+    return requested

@@ -78,7 +78,9 @@ class EmbedPooler:
         self.settings = settings
         self.head = head
 
-    def __call__(self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]) -> list[torch.Tensor]:
+    def __call__(
+        self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]
+    ) -> list[torch.Tensor]:
         pooled = pool_sequences(self.settings.seq_pooling_type, hidden, batch)
         return apply_grouped(pooled, requests, self._embed)
 
@@ -94,7 +96,9 @@ class TokenEmbedPooler:
         self.head = head
         self.bge_m3_heads = bge_m3_heads
 
-    def __call__(self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]) -> list[torch.Tensor]:
+    def __call__(
+        self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]
+    ) -> list[torch.Tensor]:
         rows = pool_tokens(self.settings.tok_pooling_type, hidden, batch, self.settings.step_tag_id)
         if self.bge_m3_heads is not None:
             rows = self.bge_m3_heads.colbert_rows(rows, prompt_token_ids(batch))
@@ -111,7 +115,9 @@ class ClassifyPooler:
         self.settings = settings
         self.head = head
 
-    def __call__(self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]) -> list[torch.Tensor]:
+    def __call__(
+        self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]
+    ) -> list[torch.Tensor]:
         pooled = pool_sequences(self.settings.seq_pooling_type, hidden, batch)
         return apply_grouped(pooled, [r.use_activation for r in requests], self.head.sequences)
 
@@ -123,7 +129,9 @@ class TokenClassifyPooler:
         self.settings = settings
         self.head = head
 
-    def __call__(self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]) -> list[torch.Tensor]:
+    def __call__(
+        self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]
+    ) -> list[torch.Tensor]:
         rows = pool_tokens(self.settings.tok_pooling_type, hidden, batch, self.settings.step_tag_id)
         return apply_grouped(rows, [r.use_activation for r in requests], self._classify)
 
@@ -138,7 +146,9 @@ class BgeM3SparsePooler:
         self.settings = settings
         self.heads = heads
 
-    def __call__(self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]) -> list[torch.Tensor]:
+    def __call__(
+        self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]
+    ) -> list[torch.Tensor]:
         rows = pool_tokens(self.settings.tok_pooling_type, hidden, batch, self.settings.step_tag_id)
         sparse_rows = self.heads.sparse_rows(rows, prompt_token_ids(batch))
         return apply_grouped(sparse_rows, [r.use_activation for r in requests], self.heads.sparse_activation)
@@ -153,7 +163,9 @@ class BgeM3DenseAndSparsePooler:
         self.embedding_head = embedding_head
         self.sparse = sparse
 
-    def __call__(self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]) -> list[torch.Tensor]:
+    def __call__(
+        self, hidden: torch.Tensor, batch: PackedBatch, requests: Sequence[HeadSettings]
+    ) -> list[torch.Tensor]:
         sparse = self.sparse(hidden, batch, requests)
         pooled = pool_sequences(self.settings.seq_pooling_type, hidden, batch)
         dense = apply_grouped(pooled, [r.use_activation for r in requests], self._embed_full)
