@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 # File type tags of pre-commit's `identify` library that the hooks may use.
 IDENTIFY_TAGS = {"python", "pyi", "jupyter", "shell", "dockerfile", "yaml", "markdown"}
 

@@ -10,7 +10,7 @@ import pytest
 from vllm_pooling_migrate.codemod.engine import check_python_source
 from vllm_pooling_migrate.codemod.options import Options
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CASES = sorted(FIXTURES.glob("*/*.in.py"))
 
 

@@ -13,7 +13,7 @@ from vllm_pooling_migrate.codemod.python.rule import PythonRule
 from vllm_pooling_migrate.codemod.rules import by_code, discover, entries_without_rule, rules_of_kind
 from vllm_pooling_migrate.registry import BY_CODE, Surface
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "rules"
 
 
 def test_every_module_of_the_rules_package_is_exactly_one_discovered_rule():
