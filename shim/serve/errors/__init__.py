@@ -1,0 +1,1 @@
+"""vLLM's error bodies and the exception -> status mapping (online-serving.md "Error body shapes")."""

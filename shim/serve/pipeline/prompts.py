@@ -1,0 +1,128 @@
+"""Request inputs -> token ids, off the event loop, with vLLM's server-side limits.
+
+Texts are tokenized on one thread that owns a copy of the model's tokenizer (truncation is a per-call setting of
+the tokenizer object, so it is never shared). Then, per prompt, as vLLM's frontend does:
+
+* ``truncate_prompt_tokens``: -1 means ``max_model_len``; above ``max_model_len`` is a 400; ``k`` keeps ``k`` tokens,
+  the last ones by default (vLLM's left truncation; a text keeps its special tokens), the first with
+  ``truncation_side: "right"``;
+* longer than ``max_model_len``: 400 with ``param: "input_tokens"`` and vLLM's text (never 413);
+* empty, or a token id outside the vocabulary: 400 with the engine's texts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from vllm_pooling_migrate.shim.serve.errors.bodies import RequestError
+from vllm_pooling_migrate.shim.serve.messages import online_text, render_online
+
+Prompt = str | list[int]
+
+
+def prompt_list(value: Any) -> list[Prompt]:
+    """``input`` as vLLM reads it: a text, a list of texts, one token-id list, or a list of token-id lists."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, int) for item in value):
+        return [list(value)]  # also []: one empty prompt, which the length check refuses
+    return list(value)
+
+
+class PromptPreparer:
+    def __init__(self, tokenizer: Any, max_model_len: int) -> None:
+        self._tokenizer = copy.deepcopy(tokenizer)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pooling-tokenizer")
+        self.max_model_len = max_model_len
+        self.vocab_size = len(self._tokenizer)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def truncation_length(self, truncate_prompt_tokens: int | None) -> int | None:
+        if truncate_prompt_tokens is None:
+            return None
+        if truncate_prompt_tokens == -1:
+            return self.max_model_len
+        if truncate_prompt_tokens > self.max_model_len:
+            raise RequestError(online_text("truncate-too-large"), "truncate_prompt_tokens")
+        return truncate_prompt_tokens
+
+    async def _off_loop(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
+
+    async def prompts(self, prompts: Sequence[Prompt], *, add_special_tokens: bool = True,
+                      truncate_prompt_tokens: int | None = None, truncation_side: str | None = None) -> list[list[int]]:
+        truncate_to = self.truncation_length(truncate_prompt_tokens)
+        return await self._off_loop(self._tokenize_prompts, list(prompts), add_special_tokens, truncate_to,
+                                    truncation_side or "left")
+
+    async def pair_lengths(self, pairs: Sequence[tuple[str, str]], *, truncate_prompt_tokens: int | None) -> list[int]:
+        """Token counts of text pairs as the engine will tokenize them (left truncation), checked like prompts."""
+        truncate_to = self.truncation_length(truncate_prompt_tokens)
+        return await self._off_loop(self._pair_lengths, list(pairs), truncate_to)
+
+    async def tokenize(self, text: str, add_special_tokens: bool) -> tuple[list[int], list[str]]:
+        return await self._off_loop(self._tokenize_one, text, add_special_tokens)
+
+    async def detokenize(self, token_ids: list[int]) -> str:
+        return await self._off_loop(self._detokenize, token_ids)
+
+    # -- on the tokenizer thread ----------------------------------------------------------------------------
+
+    def _encode(self, args: tuple, add_special_tokens: bool, truncate_to: int | None, side: str) -> list[list[int]]:
+        if truncate_to is None:
+            return self._tokenizer(*args, add_special_tokens=add_special_tokens)["input_ids"]
+        self._tokenizer.truncation_side = side
+        return self._tokenizer(*args, add_special_tokens=add_special_tokens, truncation=True,
+                               max_length=truncate_to)["input_ids"]
+
+    def _tokenize_prompts(self, prompts: list[Prompt], add_special_tokens: bool, truncate_to: int | None,
+                          side: str) -> list[list[int]]:
+        texts = [index for index, prompt in enumerate(prompts) if isinstance(prompt, str)]
+        token_ids: list[list[int]] = [[] for _ in prompts]
+        if texts:
+            encoded = self._encode(([prompts[i] for i in texts],), add_special_tokens, truncate_to, side)
+            for row, index in enumerate(texts):
+                token_ids[index] = list(encoded[row])
+        for index, prompt in enumerate(prompts):
+            if not isinstance(prompt, str):
+                ids = list(prompt)
+                if truncate_to is not None:
+                    ids = ids[-truncate_to:] if side == "left" and truncate_to else ids[:truncate_to]
+                token_ids[index] = ids
+        for ids in token_ids:
+            self._check(ids)
+        return token_ids
+
+    def _pair_lengths(self, pairs: list[tuple[str, str]], truncate_to: int | None) -> list[int]:
+        if not pairs:
+            return []
+        encoded = self._encode(([a for a, _ in pairs], [b for _, b in pairs]), True, truncate_to, "left")
+        for ids in encoded:
+            self._check(ids)
+        return [len(ids) for ids in encoded]
+
+    def _check(self, ids: list[int]) -> None:
+        if len(ids) > self.max_model_len:
+            raise RequestError(render_online("too-long", max_model_len=self.max_model_len, output_tokens=0,
+                                             input_tokens=len(ids), total_tokens=len(ids)), "input_tokens")
+        if not ids:
+            raise ValueError("The decoder prompt cannot be empty")
+        out_of_range = [t for t in ids if t < 0 or t >= self.vocab_size]
+        if out_of_range:
+            raise ValueError(f"Token id {max(out_of_range, key=abs)} is out of vocabulary")
+
+    def _tokenize_one(self, text: str, add_special_tokens: bool) -> tuple[list[int], list[str]]:
+        ids = list(self._tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
+        return ids, list(self._tokenizer.convert_ids_to_tokens(ids))
+
+    def _detokenize(self, token_ids: list[int]) -> str:
+        out_of_range = [t for t in token_ids if t < 0 or t >= self.vocab_size]
+        if out_of_range:
+            raise ValueError(f"Token id {max(out_of_range, key=abs)} is out of vocabulary")
+        return self._tokenizer.decode(token_ids)

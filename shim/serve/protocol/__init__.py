@@ -1,0 +1,1 @@
+"""Request schemas (pydantic, as vLLM's) and response builders (dicts in vLLM's key order)."""

@@ -1,0 +1,1 @@
+"""Coalescing concurrent requests into engine calls, on one engine-owner thread."""
