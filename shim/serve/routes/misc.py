@@ -49,8 +49,12 @@ def register_misc_routes(app: FastAPI, state: ServerState, in_flight: Any) -> No
     async def health() -> Response:
         return health_response()
 
-    @app.api_route("/ping", methods=["GET", "POST"])
+    @app.get("/ping")
     async def ping() -> Response:
+        return health_response()
+
+    @app.post("/ping")
+    async def ping_post() -> Response:  # SageMaker calls it with POST
         return health_response()
 
     @app.get("/version")
