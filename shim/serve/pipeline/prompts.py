@@ -49,7 +49,7 @@ class PromptPreparer:
         if truncate_prompt_tokens == -1:
             return self.max_model_len
         if truncate_prompt_tokens > self.max_model_len:
-            raise RequestError(online_text("truncate-too-large"), "truncate_prompt_tokens")
+            raise ValueError(online_text("truncate-too-large"))  # the spec gives no param for it
         return truncate_prompt_tokens
 
     async def _off_loop(self, function: Any, *args: Any) -> Any:

@@ -24,7 +24,9 @@ LENGTH_LIMIT_REFUSAL = "pooling shim: max_tokens_per_query/max_tokens_per_doc ar
 
 
 def _refuse_length_limits(request: Any) -> None:
-    if getattr(request, "max_tokens_per_query", 0) or getattr(request, "max_tokens_per_doc", 0):
+    """Fields of 0.20+ only; before, the same keys are extras that vLLM ignores."""
+    fields = type(request).model_fields
+    if any(name in fields and getattr(request, name) for name in ("max_tokens_per_query", "max_tokens_per_doc")):
         raise NotImplementedError(LENGTH_LIMIT_REFUSAL)
 
 
