@@ -1,0 +1,50 @@
+"""Finding the rows that made an engine call fail, without running the model on each row.
+
+The engine refuses a whole call when one prompt is too long (or tokenizes to nothing). When that happens, each
+row's prompt goes alone through the engine's own tokenization and length check, which costs a tokenizer call per
+row and no forward pass; the rows it refuses carry the engine's message (vLLM's text), the rest run together.
+"""
+
+from __future__ import annotations
+
+from vllm_pooling_migrate.runtime.batch.stage.prompts import Prompt
+
+
+def score_type(llm) -> str:
+    """The score type ``llm.score`` uses: from the default task in 0.21, from the architecture before.
+
+    The same decision as the shim's private ``LLM._score_type``; a public property is requested in the hand-off
+    notes. Only the screening reads it, and a wrong answer there is caught by the row-by-row fallback."""
+    from vllm_pooling_migrate.shim.tasks import SCORE_TYPE_BY_DEFAULT_TASK
+    from vllm_pooling_migrate.shim.versions import profile
+
+    if profile().score_type_from == "default_task":
+        return SCORE_TYPE_BY_DEFAULT_TASK.get(llm.pooling_task, "bi-encoder")
+    return llm.engine.info.architecture_score_type
+
+
+def engine_prompts(prompt: Prompt, pairs_as: str | None) -> list:
+    """What the engine tokenizes for one row: a pair together (cross-encoder) or each text alone."""
+    if isinstance(prompt, tuple) and pairs_as != "cross-encoder":
+        return list(prompt)
+    return [prompt]
+
+
+def refusals(llm, prompts: list[Prompt], truncate_prompt_tokens: int | None, pairs_as: str | None
+             ) -> list[str | None]:
+    """Per prompt, the engine's message if it would refuse it, else None."""
+    from vllm_pooling_migrate.runtime.batching import tokenize_prompts, truncation_length
+
+    engine = llm.engine
+    max_model_len = engine.info.max_model_len
+    truncate_to = truncation_length(truncate_prompt_tokens, max_model_len)
+    found: list[str | None] = []
+    for prompt in prompts:
+        try:
+            tokenize_prompts(engine.tokenizer, engine_prompts(prompt, pairs_as), max_model_len=max_model_len,
+                             truncate_to=truncate_to)
+        except (ValueError, TypeError) as error:
+            found.append(str(error))
+        else:
+            found.append(None)
+    return found
