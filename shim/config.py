@@ -19,6 +19,7 @@ from vllm_pooling_migrate.shim.deprecations import removed, warn
 from vllm_pooling_migrate.shim.messages import LOGGER_POOLER_CONFIG, LOGGER_POOLING_PARAMS, old_flag_text, render, text
 from vllm_pooling_migrate.shim.tasks import EMBED_LIKE, POOLING_TASKS, PoolingTask
 from vllm_pooling_migrate.shim.versions import profile
+from vllm_pooling_migrate.tasks import is_pooling_task
 
 OLD_ACTIVATION_FLAGS = ("normalize", "softmax", "activation")  # POOL010, all meaning use_activation
 
@@ -258,15 +259,16 @@ _VALID_PARAMETERS: dict[PoolingTask, list[str]] = {
 }
 
 
-def verify_request_params(params: PoolingParams | None, task: PoolingTask, info, settings) -> RequestParams:
+def verify_request_params(params: PoolingParams | None, task: str, info, settings) -> RequestParams:
     """§9.2 steps 2-7 for one request: merge the model's pooler defaults, check M18 (matryoshka) and M19.
 
+    ``task`` is any task name a request carries: one without parameter rules is not verified, as in vLLM.
     ``info``/``settings`` are the engine's ``ModelInfo``/``PoolerSettings`` (settings = resolved §10.1 defaults).
     """
-    if task not in _VALID_PARAMETERS:  # plugin, embed&token_classify: vLLM skips verification
+    valid = _VALID_PARAMETERS.get(task) if is_pooling_task(task) else None
+    if valid is None:  # plugin, embed&token_classify: vLLM skips verification
         return RequestParams()
     params = params or PoolingParams()
-    valid = _VALID_PARAMETERS[task]
     step_given = [n for n in ("step_tag_id", "returned_token_ids") if getattr(params, n) is not None]
     if step_given:
         if settings.tok_pooling_type != "STEP":
