@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from vllm_pooling_migrate.registry import Version
+from vllm_pooling_migrate.registry import DEFAULT_SHIM_TARGET, Version
 from vllm_pooling_migrate.shim import versions
 from vllm_pooling_migrate.shim.config import PoolerConfig
 from vllm_pooling_migrate.shim.serve.cli.argv import DottedKeyError, human_readable_int, rewrite_argv
@@ -140,12 +140,19 @@ def _prescan_target(argv: Sequence[str]) -> str | None:
     return value
 
 
-def resolve_release(argv: Sequence[str]) -> Version:
-    """``--target-version`` wins over ``POOLING_SHIM_TARGET_VERSION``; both are validated by the shim's rules."""
+def resolve_release(argv: Sequence[str], environ: Mapping[str, str]) -> Version:
+    """``--target-version`` wins over ``POOLING_SHIM_TARGET_VERSION``, else the shim's default; both are validated
+    by the shim's rules. (Not ``versions.get_target_version()``: an earlier parse in this process has set it.)"""
     flag = _prescan_target(argv)
     if flag is not None:
         return versions.parse_target(flag)
-    return versions.get_target_version()
+    value = environ.get(versions.TARGET_ENV, "").strip()
+    if not value:
+        return DEFAULT_SHIM_TARGET
+    try:
+        return versions.parse_target(value)
+    except ValueError as error:
+        raise ValueError(f"{versions.TARGET_ENV}={value!r}: {error}") from None
 
 
 def parse_serve_args(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> ServeSettings:
@@ -153,7 +160,7 @@ def parse_serve_args(argv: Sequence[str], environ: Mapping[str, str] | None = No
     (the server process is one release; the shim's ``PoolerConfig`` validates against it)."""
     environ = os.environ if environ is None else environ
     try:
-        version = resolve_release(argv)
+        version = resolve_release(argv, environ)
     except ValueError as error:
         argparse.ArgumentParser(prog=PROG).error(str(error))
     versions.set_target_version(version)
