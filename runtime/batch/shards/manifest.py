@@ -29,7 +29,7 @@ def make_output_folder(folder: Path) -> None:
 def prepare_output(folder: Path, job: dict[str, Any], *, resume: bool) -> None:
     """Writes the folder's manifest, or checks that ``--resume`` continues the same job (under the job lock)."""
     manifest = folder / MANIFEST_NAME
-    document = {"format": MANIFEST_FORMAT, **job}
+    document = json.loads(json.dumps({"format": MANIFEST_FORMAT, **job}))  # as it reads back (tuples as lists)
     if not manifest.exists():
         leftovers = [p.name for p in folder.iterdir() if p.name != LOCK_NAME and TEMPORARY_MARK not in p.name]
         if leftovers:
