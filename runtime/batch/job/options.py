@@ -86,7 +86,8 @@ class BatchOptions:
         """The string columns the tasks read."""
         sequence_tasks = any(task != "score" for task in self.tasks)
         texts = (self.text_column,) if sequence_tasks and not self.token_ids_column else ()
-        return texts + (self.pair_columns or ())
+        pairs = self.pair_columns if "score" in self.tasks and self.pair_columns else ()
+        return texts + pairs
 
     @property
     def token_ids_columns(self) -> tuple[str, ...]:

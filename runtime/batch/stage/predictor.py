@@ -66,8 +66,11 @@ class PoolingPredictor:
         if batch_rows < 1:
             raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
         self.task: BatchTask = task
-        self.source = PromptSource(text_column, tuple(pair_columns) if pair_columns else None,  # type: ignore[arg-type]
-                                   token_ids_column if task != "score" else None)
+        # Pairs are score's prompts, texts or token ids every other task's.
+        if task == "score":
+            self.source = PromptSource(None, (pair_columns[0], pair_columns[1]))  # type: ignore[index]
+        else:
+            self.source = PromptSource(text_column, None, token_ids_column)
         self.result_column = RESULT_COLUMNS[task]
         self.error_column = error_column(task)
         self.truncate_prompt_tokens = truncate_prompt_tokens
