@@ -31,11 +31,17 @@ class Options:
     ignore_noqa: bool = False
 
     def enabled(self, code: str) -> bool:
+        """Selected and not ignored; an opt-in rule (``selected_by_default=False`` in the registry) also needs
+        ``select`` to name its full code, or ``ALL``: the default ``POOL`` prefix reports only what breaks."""
+
         def matches(patterns: tuple[str, ...]) -> int:
             # The longest matching prefix wins, as in ruff: --select POOL --ignore POOL01 keeps POOL020.
             return max((len(p) for p in patterns if code.startswith(p) or p == "ALL"), default=-1)
 
-        return matches(self.select) > matches(self.ignore)
+        if matches(self.select) <= matches(self.ignore):
+            return False
+        entry = BY_CODE.get(code)
+        return entry is None or entry.selected_by_default or code in self.select or "ALL" in self.select
 
     def enabled_codes(self) -> list[str]:
         return [code for code in BY_CODE if self.enabled(code)]

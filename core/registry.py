@@ -65,6 +65,9 @@ class Deprecation:
     runtime: bool = False  # the shim emits or raises it at run time
     notes: str = ""
     unsafe_variants: str = ""  # which sub-cases need --unsafe-fixes or are report-only
+    #: False for opt-in rules: they run only when ``select`` names their full code (or ``ALL``), as ruff's rules
+    #: outside its default selection. Default-selected rules report only what breaks or changes on the target.
+    selected_by_default: bool = True
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -78,6 +81,64 @@ class Deprecation:
 
 V = parse_version
 
+#: What replaces the old ``task`` engine option (``LLM``/``EngineArgs``/``ModelConfig``, ``--task``, a ``--config``
+#: file's ``task:``, Ray's ``engine_kwargs``), spec §11 P1: old value -> (runner, convert or None); None: drop it.
+#: It reproduces what the old option selected for every checkpoint (vLLM's own hint said ``--runner pooling`` for a
+#: checkpoint that can pool; ``convert`` only matters for one that cannot, which the old option converted the same
+#: way), so the rewrite is safe on every release that has ``runner``/``convert`` (0.10.1.1).
+TASK_OPTION_REPLACEMENTS: dict[str, tuple[str, str | None] | None] = {
+    "embed": ("pooling", "embed"),
+    "embedding": ("pooling", "embed"),
+    "classify": ("pooling", "classify"),
+    "score": ("pooling", None),  # convert="auto" picks classify for cross-encoders, embed for bi-encoders
+    "reward": ("pooling", None),
+    "generate": ("generate", None),
+    "transcription": ("generate", None),
+    "auto": None,
+}
+TASK_OPTION_TEXT = (
+    '`runner="pooling", convert="embed"` (embed, embedding), `runner="pooling", convert="classify"` (classify), '
+    '`runner="pooling"` (score, reward), `runner="generate"` (generate, transcription); `task="auto"` is dropped'
+)
+TASK_OPTION_NOTES = (
+    "The mapping reproduces what the old option selected for every checkpoint: `runner=\"pooling\"` is what vLLM's "
+    "own deprecation hint said for a checkpoint that can pool, and `convert` only matters for one that cannot, which "
+    "the old option converted the same way (`convert` is harmless on a native pooling model)."
+)
+TASK_OPTION_REPORTED = (
+    "A task that is not a string literal, an unknown value, or `runner=`/`convert=` that already say something "
+    "else are reported, not rewritten."
+)
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """Models whose default pooling task is not what their ``embed()``/``classify()`` users would expect."""
+
+    name: str
+    pattern: str  # searched, case-insensitively, in the model id or path
+    default_task: str  # vLLM's default pooling task for them (0.19-0.21)
+    note: str = ""
+
+
+#: The documented table POOL005 reads (spec §3.2/§3.3): a model id matching one of these has this default task.
+MODEL_FAMILIES: tuple[ModelFamily, ...] = (
+    ModelFamily("bge-m3", r"bge-m3", "embed",
+                "`embed&token_classify` when `hf_overrides` names `BgeM3EmbeddingModel`"),
+    ModelFamily("ColBERT-style models (ColBERT, ColPali, ColQwen, ColModernVBert)", r"col(?:bert|pali|qwen|modernvbert)",
+                "token_embed"),
+    ModelFamily("jina multi-vector models (jina-colbert, jina-reranker-v3)", r"jina-colbert|jina-reranker-v3", "token_embed",
+                "`JinaForRanking` scores by late interaction"),
+    ModelFamily("process-reward models (`*-PRM-*`)", r"(?:^|[-_/])prm(?:[-_/.]|$)", "token_classify",
+                "`Qwen2ForProcessRewardModel`: STEP pooling"),
+    ModelFamily("reward models with a native head (Qwen2.5-Math-RM, InternLM2 reward)",
+                r"qwen2(?:\.5)?-math-rm|internlm2-[\w.-]*reward", "token_classify"),
+)
+MODEL_FAMILY_TABLE = "\n".join(
+    ["| Model family | Default task | Note |", "|---|---|---|"]
+    + [f"| {f.name} | `{f.default_task}` | {f.note} |" for f in MODEL_FAMILIES]
+)
+
 DEPRECATIONS: tuple[Deprecation, ...] = (
     Deprecation(
         code="POOL001",
@@ -85,16 +146,17 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         title="`LLM(task=...)` was replaced by `runner=`/`convert=`",
         patterns=("P1",),
         surface=Surface.PYTHON,
-        fix_class=FixClass.UNSAFE,
+        fix_class=FixClass.SAFE,
         deprecated_in=V("0.10.1"),
         removal_announced=V("0.13.0"),
         removed_in=V("0.13.0"),
-        replacement='`runner="pooling", convert="embed"|"classify"` (generation tasks: drop it)',
+        replacement=TASK_OPTION_TEXT,
         messages=("M60",),
+        fix_min_target=V("0.10.1.1"),
         runtime=True,
-        notes="The exact equivalent depends on whether the checkpoint can both generate and pool "
-        "(a model that only pools takes `convert=`; one that also generates takes `runner=\"pooling\"`), so the rewrite is opt-in.",
-        unsafe_variants="`task=\"score\"` and `task=\"reward\"` are report-only: they need model knowledge.",
+        notes=TASK_OPTION_NOTES + " Also found in `parser.set_defaults(task=...)` that reaches `LLM(**vars(args))`, "
+        "and in dicts splatted into `LLM(**kwargs)`.",
+        unsafe_variants=TASK_OPTION_REPORTED,
     ),
     Deprecation(
         code="POOL002",
@@ -102,14 +164,18 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         title="`EngineArgs`/`AsyncEngineArgs`/`ModelConfig(task=...)` was replaced by `runner=`/`convert=`",
         patterns=("P2",),
         surface=Surface.PYTHON,
-        fix_class=FixClass.UNSAFE,
+        fix_class=FixClass.SAFE,
         deprecated_in=V("0.10.1"),
         removal_announced=V("0.13.0"),
         removed_in=V("0.13.0"),
-        replacement='`runner="pooling", convert=...`',
+        replacement=TASK_OPTION_TEXT,
         messages=("M60",),
-        notes="Reads such as `engine_args.task` are not rewritten: `pooler_config.task` is a different concept.",
-        unsafe_variants="Values `score`/`reward` are report-only.",
+        fix_min_target=V("0.10.1.1"),
+        notes=TASK_OPTION_NOTES + " Also found in `parser.set_defaults(task=...)` that reaches "
+        "`EngineArgs.from_cli_args(args)` (which silently ignores it since 0.13), and in dicts splatted into "
+        "`EngineArgs(**kwargs)`. Reads such as `engine_args.task` are not rewritten: `pooler_config.task` is a "
+        "different concept.",
+        unsafe_variants=TASK_OPTION_REPORTED,
     ),
     Deprecation(
         code="POOL003",
@@ -155,8 +221,13 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         messages=("M06", "M07"),
         fix_min_target=V("0.19"),
         runtime=True,
-        notes="Safe only when the receiver resolves to one construction whose every use requests the same "
-        "task T. If T is unsupported by the model, the failure moves to construction time (`RuntimeError: Unsupported task`).",
+        notes="Reported only where the task can differ from the model's default, so the code breaks on 0.21: "
+        "token-level tasks (`token_embed`, `token_classify`, `reward()`); `hf_overrides` that change the "
+        "architecture; a model whose default is known to be another task (a local model folder's `config.json`, "
+        "or the families below). Ordinary `embed()`/`classify()` users are POOL022's (opt-in). The fix is safe "
+        "only when the receiver resolves to one construction whose every use requests the same task T. If T is "
+        "unsupported by the model, the failure moves to construction time (`RuntimeError: Unsupported task`).\n\n"
+        + MODEL_FAMILY_TABLE,
         unsafe_variants="Receivers that escape, task values that are not literals, and `score()` uses are "
         "reported, never fixed.",
     ),
@@ -209,7 +280,10 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         removed_in=V("0.21"),
         replacement='`PoolerConfig(task="embed")` (cosine), `task="token_embed"` (MaxSim) or a cross-encoder',
         messages=("M25", "M26"),
-        notes="From 0.21 the scoring method follows the configured default task, not the architecture.",
+        notes="From 0.21 the scoring method follows the configured default task, not the architecture. Reported "
+        "where that changes the method or fails: a configured task that cannot score, `hf_overrides` that change "
+        "the architecture, or a model whose default is known to be another task (POOL005's table). Scoring whose "
+        "method stays the same is POOL023's (opt-in).",
     ),
     Deprecation(
         code="POOL009",
@@ -259,8 +333,10 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         messages=("M50", "M51", "M52", "M53", "M54"),
         fix_min_target=V("0.20"),
         runtime=True,
-        unsafe_variants="`logit_scale` given as an expression becomes `1 / (expr)`: unsafe. "
-        "Both spellings at once (vLLM: \"Cannot set both\") is report-only.",
+        notes="`logit_scale` given as an expression becomes `logit_sigma=1 / (expr)`: safe, because vLLM itself "
+        "refuses a zero scale.",
+        unsafe_variants="`logit_scale=0` (refused by vLLM) and both spellings at once (vLLM: \"Cannot set both\") "
+        "are report-only.",
     ),
     Deprecation(
         code="POOL012",
@@ -284,13 +360,17 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         title="`--task` was replaced by `--runner`/`--convert`",
         patterns=("P12",),
         surface=Surface.CLI,
-        fix_class=FixClass.UNSAFE,
+        fix_class=FixClass.SAFE,
         deprecated_in=V("0.10.1"),
         removal_announced=V("0.13.0"),
         removed_in=V("0.13.0"),
-        replacement="`--runner pooling --convert embed|classify`",
+        replacement="`--runner pooling --convert embed|classify`; `--runner pooling` for score/reward; "
+        "`--runner generate` for generation tasks; `--task auto` is dropped",
         messages=("M60",),
-        unsafe_variants="`--task reward`/`--task score` are report-only.",
+        fix_min_target=V("0.10.1.1"),
+        notes=TASK_OPTION_NOTES,
+        unsafe_variants="A value that is not a known task, or `--runner`/`--convert` that already say something "
+        "else, are reported, not rewritten.",
     ),
     Deprecation(
         code="POOL014",
@@ -401,6 +481,86 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         messages=("M17", "M41"),
         fix_min_target=V("0.11.2"),
         runtime=True,
+    ),
+    Deprecation(
+        code="POOL022",
+        name="pin-default-task",
+        title="A pooling `LLM` used only for its model's usual default task does not pin it",
+        patterns=("P5",),
+        surface=Surface.PYTHON,
+        fix_class=FixClass.SAFE,
+        deprecated_in=V("0.19"),
+        removal_announced=None,
+        removed_in=None,
+        replacement="`pooler_config=PoolerConfig(task=T)` on the construction",
+        messages=(),
+        fix_min_target=V("0.19"),
+        selected_by_default=False,
+        notes="Opt-in: not selected by default; run it with `--select POOL022`. The code behaves the same on vLLM "
+        "0.21, because the task it uses is the model's default (an embedding model's `embed()`, a classifier's "
+        "`classify()`); pinning the task only makes that explicit, and moves a wrong model to a clear error at "
+        "construction time. Uses that can differ from the default are POOL005's.",
+        unsafe_variants="Receivers that escape and engines built from `**kwargs` that cannot be followed are "
+        "reported, never fixed.",
+    ),
+    Deprecation(
+        code="POOL023",
+        name="score-implicit-task",
+        title="`LLM.score` on an engine without an explicit task, where the scoring method stays the same",
+        patterns=("P8",),
+        surface=Surface.PYTHON,
+        fix_class=FixClass.REPORT,
+        deprecated_in=V("0.21"),
+        removal_announced=None,
+        removed_in=None,
+        replacement='`PoolerConfig(task="embed")` (cosine), `task="token_embed"` (MaxSim) or `task="classify"` '
+        "(cross-encoder)",
+        messages=(),
+        selected_by_default=False,
+        notes="Opt-in: not selected by default; run it with `--select POOL023`. From vLLM 0.21 `LLM.score` picks "
+        "its method from the default task instead of the architecture; for an ordinary embedding model or "
+        "cross-encoder both give the same method, so nothing changes. Naming the task documents which one is "
+        "meant. Scoring that does change is POOL008's.",
+    ),
+    Deprecation(
+        code="POOL024",
+        name="request-activation-key",
+        title='`"normalize"`/`"softmax"`/`"activation"` in a request body are ignored: use `"use_activation"`',
+        patterns=("P10",),
+        surface=Surface.HTTP,
+        fix_class=FixClass.SAFE,
+        deprecated_in=V("0.16.0"),
+        removal_announced=V("0.17"),
+        removed_in=V("0.17"),
+        replacement='`"use_activation"` (same value)',
+        messages=("M65", "M43"),
+        fix_min_target=V("0.14.1"),
+        notes="Since vLLM 0.17 the server accepts unknown request fields and ignores them (a DEBUG log line only): "
+        'a client sending `"normalize": false` still gets normalised vectors. Found in bodies posted to any pooling '
+        "route (`/pooling`, `/v1/embeddings`, `/classify`, `/score`, `/rerank` ...), written inline, in a variable "
+        "or returned by a helper.",
+        unsafe_variants='A body that already has `"use_activation"`, or two of the old keys, is reported, not '
+        "rewritten.",
+    ),
+    Deprecation(
+        code="POOL025",
+        name="ray-engine-kwargs",
+        title="Ray's `engine_kwargs` pass vLLM's removed `task`/`override_pooler_config`; `task_type=\"score\"`",
+        patterns=("P1", "P3"),
+        surface=Surface.PYTHON,
+        fix_class=FixClass.SAFE,
+        deprecated_in=V("0.10.1"),
+        removal_announced=V("0.13.0"),
+        removed_in=V("0.13.0"),
+        replacement='Ray Data: `task_type="embed"|"classify"` on `vLLMEngineProcessorConfig`; Ray Serve: '
+        '`"runner"`/`"convert"` in `engine_kwargs`; `"pooler_config"` for `"override_pooler_config"`',
+        messages=("M60", "M61"),
+        fix_min_target=V("0.11.0"),
+        notes="`ray.data.llm.vLLMEngineProcessorConfig` and `ray.serve.llm.LLMConfig` hand `engine_kwargs` to vLLM's "
+        "engine arguments, which have refused `task` since 0.13 (Ray Serve: `Unknown engine argument: task`) and "
+        "`override_pooler_config` since 0.12. Ray >= 2.55 maps `task_type=\"score\"` to `convert=\"reward\"`, "
+        "which vLLM refuses since 0.16, and sends the `score` task that vLLM 0.19 removed.",
+        unsafe_variants='`task_type="score"` and task values without a Ray equivalent are reported, not rewritten.',
     ),
 )
 

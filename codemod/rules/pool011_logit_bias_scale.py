@@ -1,7 +1,8 @@
 """POOL011: ``logit_bias``/``logit_scale`` became ``logit_mean``/``logit_sigma`` (deprecated 0.20, removed 0.23).
 
-``logit_sigma`` is the reciprocal of ``logit_scale``: numeric literals are rewritten exactly (safe); an
-expression becomes ``1 / (expr)`` (unsafe: it changes when the value is computed)."""
+``logit_sigma`` is the reciprocal of ``logit_scale``: numeric literals are rewritten exactly; an expression becomes
+``1 / (expr)``. Both are safe: vLLM itself refuses a zero scale (M54), so ``1 / (expr)`` fails only where the old
+spelling failed too (spec §0.2)."""
 
 import ast
 from fractions import Fraction
@@ -12,7 +13,6 @@ from vllm_pooling_migrate.codemod.analysis.symbols import POOLER_CONFIG
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameKeyword, ReplaceValue, keyword_index
 from vllm_pooling_migrate.codemod.python.rule import PythonRule
-from vllm_pooling_migrate.registry import FixClass
 
 
 class LogitBiasScale(PythonRule):
@@ -31,8 +31,8 @@ class LogitBiasScale(PythonRule):
         Invalid(
             "from vllm.config import PoolerConfig\ncfg = PoolerConfig(logit_scale=temperature)\n",
             "from vllm.config import PoolerConfig\ncfg = PoolerConfig(logit_sigma=1 / (temperature))\n",
-            unsafe=True,
         ),
+        Invalid("from vllm.config import PoolerConfig\ncfg = PoolerConfig(logit_scale=0)\n"),  # refused by vLLM: report
         Invalid("from vllm.config import PoolerConfig\ncfg = PoolerConfig(logit_bias=1.0, logit_mean=2.0)\n"),
         Invalid("from vllm.config import PoolerConfig\ncfg = PoolerConfig(logit_bias=1.5)\n", target="0.20",
                 expected="from vllm.config import PoolerConfig\ncfg = PoolerConfig(logit_mean=1.5)\n"),
@@ -49,18 +49,18 @@ class LogitBiasScale(PythonRule):
         ):
             self.report(node, unfixable_reason="both the old and the new spelling are given (vLLM raises M52/M53)")
             return
-        fix, applicability = PythonFix(), FixClass.SAFE
+        fix = PythonFix()
         if bias is not None:
             fix.on(node, RenameKeyword(bias, "logit_mean"))
         if scale is not None:
             sigma = _reciprocal(node.args[scale].value)
             if sigma is None:
-                sigma, applicability = _one_over(node.args[scale].value), FixClass.UNSAFE
+                sigma = _one_over(node.args[scale].value)
             elif sigma == "zero":
                 self.report(node, unfixable_reason="logit_scale=0 is rejected by vLLM (M54)")
                 return
             fix.on(node, RenameKeyword(scale, "logit_sigma"), ReplaceValue(scale, sigma))
-        self.report(node, fix=fix, applicability=applicability)
+        self.report(node, fix=fix)
 
 
 def _reciprocal(value: cst.BaseExpression):
@@ -72,7 +72,7 @@ def _reciprocal(value: cst.BaseExpression):
     try:
         inverse = float(1 / number)
     except OverflowError:
-        return None  # not representable: written as 1 / (value), an unsafe fix
+        return None  # not representable: written as 1 / (value)
     return cst.Float(repr(inverse))
 
 

@@ -12,8 +12,10 @@ import pytest
 
 from vllm_pooling_migrate.codemod.cli import main
 
-LEGACY = 'from vllm import LLM\nllm = LLM("m")\nllm.embed(["a"])\n'
-FIXED = 'from vllm import LLM\nfrom vllm.config import PoolerConfig\nllm = LLM("m", pooler_config=PoolerConfig(task="embed"))\nllm.embed(["a"])\n'
+# POOL005 (default selection): a token-level task, which is not an ordinary model's default.
+LEGACY = 'from vllm import LLM\nllm = LLM("m")\nllm.encode(["a"], pooling_task="token_embed")\n'
+FIXED = ('from vllm import LLM\nfrom vllm.config import PoolerConfig\nllm = LLM("m", pooler_config=PoolerConfig(task="token_embed"))\n'
+         'llm.encode(["a"], pooling_task="token_embed")\n')
 REPORT_ONLY = 'from vllm import LLM\nllm = LLM("m")\nllm.encode(["a"])\n'
 
 
@@ -58,7 +60,7 @@ def test_diff_writes_nothing_and_exits_1(project, capsys):
     assert run("--diff", "legacy.py") == 1
     out = capsys.readouterr().out
     assert out.startswith("--- a/legacy.py\n+++ b/legacy.py\n")
-    assert '+llm = LLM("m", pooler_config=PoolerConfig(task="embed"))' in out
+    assert '+llm = LLM("m", pooler_config=PoolerConfig(task="token_embed"))' in out
     assert (project / "legacy.py").read_text() == LEGACY
 
 
@@ -201,9 +203,9 @@ def test_logit_scale_literals_of_every_form(project):
     (project / "cfg.py").write_text(
         "from vllm.config import PoolerConfig\na = PoolerConfig(logit_scale=0x10)\nb = PoolerConfig(logit_scale=1e-320)\n"
     )
-    assert run("cfg.py") == 1  # the overflowing one needs --unsafe-fixes
+    assert run("cfg.py") == 0  # the overflowing one becomes 1 / (1e-320): safe, vLLM refuses 0 itself
     text = (project / "cfg.py").read_text()
-    assert "logit_sigma=0.0625" in text and "logit_scale=1e-320" in text
+    assert "logit_sigma=0.0625" in text and "logit_sigma=1 / (1e-320)" in text
 
 
 def test_internal_error_in_one_file_is_exit_2_and_the_others_are_fixed(project, monkeypatch, capsys):

@@ -1,4 +1,7 @@
-"""Uses of an LLM the tracker cannot attribute must block the one-task fix (review findings, one case each)."""
+"""Uses of an LLM the tracker cannot attribute must block the one-task fix (review findings, one case each).
+
+Run with every rule selected (``ALL``): the pin of an ordinary ``embed()`` user is the opt-in POOL022's, and it
+shares POOL005's analysis."""
 
 import pytest
 
@@ -25,7 +28,7 @@ HIDDEN_SECOND_TASK = {
 
 @pytest.mark.parametrize("source", HIDDEN_SECOND_TASK.values(), ids=HIDDEN_SECOND_TASK.keys())
 def test_hidden_use_blocks_the_fix(source):
-    result = check_python_source(HEADER + source, "x.py", Options(fix=True))
+    result = check_python_source(HEADER + source, "x.py", Options(fix=True, select=("ALL",)))
     assert result.error is None
     assert "PoolerConfig(task=" not in (result.fixed_source or ""), result.fixed_source
 
@@ -35,14 +38,14 @@ def test_global_statement_links_uses_across_functions():
         "def init(w):\n    global llm\n    llm = LLM('m')\n    llm.embed(w)\n\n"
         "def predict(x):\n    return llm.classify(x)\n"
     )
-    result = check_python_source(source, "x.py", Options(fix=True))
+    result = check_python_source(source, "x.py", Options(fix=True, select=("ALL",)))
     assert [f.code for f in result.findings] == ["POOL004"]
     assert result.fixed_source is None
 
 
 def test_comprehension_target_does_not_rebind_the_engine():
     source = HEADER + 'llm = LLM("m")\nnames = [llm for llm in ["a", "b"]]\nllm.embed(["a"])\n'
-    result = check_python_source(source, "x.py", Options(fix=True))
+    result = check_python_source(source, "x.py", Options(fix=True, select=("ALL",)))
     assert 'PoolerConfig(task="embed")' in result.fixed_source
 
 
@@ -55,8 +58,8 @@ def test_comprehension_target_does_not_rebind_the_engine():
     ids=["try-import", "function-import"],
 )
 def test_no_unconditional_import_is_added_where_vllm_is_optional(source):
-    result = check_python_source(source, "x.py", Options(fix=True))
-    assert [f.code for f in result.findings] == ["POOL005"]
+    result = check_python_source(source, "x.py", Options(fix=True, select=("ALL",)))
+    assert [f.code for f in result.findings] == ["POOL022"]  # the model's default task: the opt-in pin
     assert result.fixed_source is None
     assert "conditionally" in result.findings[0].unfixable_reason
 
@@ -66,13 +69,13 @@ def test_set_defaults_of_an_unrelated_parser_is_not_touched():
         'sub.set_defaults(func=run)\nengine_kwargs = {"model": "m", "pooler_config": {"task": "classify"}}\n'
         'llm = LLM(**engine_kwargs)\nllm.embed(["a"])\n'
     )
-    result = check_python_source(source, "x.py", Options(fix=True))
+    result = check_python_source(source, "x.py", Options(fix=True, select=("ALL",)))
     assert result.fixed_source is None
 
 
 def test_reward_with_pooling_params_task_migrates_in_one_consistent_fix():
     source = HEADER + 'from vllm import PoolingParams\nprm = LLM("m")\nprm.reward(xs, pooling_params=PoolingParams(task="reward", dimensions=2))\n'
-    result = check_python_source(source, "x.py", Options(fix=True))
+    result = check_python_source(source, "x.py", Options(fix=True, select=("ALL",)))
     assert 'prm.encode(xs, pooling_params=PoolingParams(dimensions=2), pooling_task="token_classify")' in result.fixed_source
     compile(result.fixed_source, "x.py", "exec")
 
@@ -88,7 +91,7 @@ def test_conflicting_fixes_are_dropped_one_at_a_time(monkeypatch):
 
     monkeypatch.setattr(engine, "verify_fixed_source", reject_reward_fix)
     source = HEADER + 'prm = LLM("p")\nprm.reward(xs)\nfrom vllm.config import PoolerConfig\ncfg = PoolerConfig(normalize=False)\n'
-    result = check_python_source(source, "x.py", Options(fix=True))
+    result = check_python_source(source, "x.py", Options(fix=True, select=("ALL",)))
     assert "use_activation=False" in result.fixed_source and "prm.reward(xs)" in result.fixed_source
     reasons = {f.code: f.unfixable_reason for f in result.findings}
     assert reasons["POOL009"] == "simulated conflict" and reasons["POOL010"] is None
@@ -96,13 +99,13 @@ def test_conflicting_fixes_are_dropped_one_at_a_time(monkeypatch):
 
 def test_encode_with_star_kwargs_is_reported_not_fixed():
     source = HEADER + 'from vllm.config import PoolerConfig\nllm = LLM("m", pooler_config=PoolerConfig(task="token_embed"))\nllm.encode(texts, **kw)\n'
-    result = check_python_source(source, "x.py", Options(fix=True))
+    result = check_python_source(source, "x.py", Options(fix=True, select=("ALL",)))
     assert [f.code for f in result.findings] == ["POOL006"] and result.fixed_source is None
 
 
 def test_positional_pooling_params_keeps_the_positions_after_it():
     source = HEADER + 'from vllm import PoolingParams\nllm = LLM("m")\nllm.encode(texts, PoolingParams(task="token_embed"), True)\n'
-    result = check_python_source(source, "x.py", Options(fix=True))
+    result = check_python_source(source, "x.py", Options(fix=True, select=("ALL",)))
     assert 'llm.encode(texts, None, True, pooling_task="token_embed")' in result.fixed_source
 
 

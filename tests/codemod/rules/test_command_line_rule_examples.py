@@ -170,10 +170,10 @@ def test_messages_spell_flags_as_the_surface_does():
     shell = _shell("vllm serve M --task embed --convert reward\n", Options())
     config = scan_file("c.yaml", "model: M\ntask: embed\nconvert: reward\n", Options(), None).findings
     assert [f.message for f in shell] == [
-        "`--task embed` was removed in vLLM 0.13.0; use `--runner pooling --convert embed`",
+        "`--task embed` was removed in vLLM 0.13.0; use `--runner pooling` (`--convert reward` is already given)",
         "`--convert reward` was replaced by `--convert embed` (removed in vLLM 0.16.0)",
     ]
     assert [f.message for f in config] == [
-        "`task: embed` was removed in vLLM 0.13.0; use `runner: pooling` and `convert: embed`",
+        "`task: embed` was removed in vLLM 0.13.0; use `runner: pooling` (`convert: reward` is already given)",
         "`convert: reward` was replaced by `convert: embed` (removed in vLLM 0.16.0)",
     ]

@@ -66,11 +66,11 @@ def test_markdown_shell_rows_stay_right_after_a_python_block_grows(check_python)
             result.fixed_source = "import extra\n" + result.fixed_source
         return result
 
-    text = "```python\nLEGACY\n```\n\n```bash\nvllm serve M --task embed\n```\n"
+    text = "```python\nLEGACY\n```\n\n```bash\nvllm serve M --task embed --convert classify\n```\n"
     result = scan_file("a.md", text, FIX, growing)
     assert "import extra\nMODERN" in result.fixed_source
-    [shell] = [f for f in result.remaining if f.code == "POOL013"]  # unsafe: not applied, located in the new text
-    assert result.fixed_source.splitlines()[shell.location.row - 1] == "vllm serve M --task embed"
+    [shell] = [f for f in result.remaining if f.code == "POOL013"]  # a conflict: not fixed, located in the new text
+    assert result.fixed_source.splitlines()[shell.location.row - 1] == "vllm serve M --task embed --convert classify"
     assert [f.code for f in result.findings] == ["POOL001", "POOL013"]
 
 
@@ -182,7 +182,7 @@ def test_notebook_remaining_findings_are_located_in_the_fixed_cells(check_python
             result.remaining = [Finding("POOL004", "left", path, Location(row, 1), Location(row, 9))]
         return result
 
-    text = notebook(code("a", ["x = LEGACY\n"]), code("b", ["!vllm serve M --task embed\n", "y = KEEP\n"]))
+    text = notebook(code("a", ["x = LEGACY\n"]), code("b", ["!vllm serve M --task embed --convert classify\n", "y = KEEP\n"]))
     result = scan_file("n.ipynb", text, FIX, engine)
     cells = json.loads(result.fixed_source)["cells"]
     assert cells[0]["source"] == ["import extra\n", "x = MODERN\n"]

@@ -91,7 +91,8 @@ def test_fixes_touching_the_same_token_converge_in_one_run(check_python):
 
 
 def test_unsafe_fix_is_reported_but_not_applied_by_default(check_python):
-    result = scan_file("s.sh", "vllm serve M --task embed\n", FIX, check_python)
+    text = "vllm serve M --pooler-config '{\"pooling_type\": \"MEAN\"}' --pooler-config.task embed\n"
+    result = scan_file("s.sh", text, FIX, check_python)
     assert result.fixed_source is None
     assert [f.fix.applicability.value for f in result.findings] == ["unsafe"]
 

@@ -151,9 +151,10 @@ def test_helm_templates_are_scanned_with_expressions_blanked(check_python):
 def test_vllm_config_dotted_key_dash_and_report_only_task_values(check_python):
     text = "model: M\ntask: score\nrunner: pooling\npooler_config.pooling-type: MEAN\n"
     result = scan_file("c.yaml", text, FIX_UNSAFE, check_python)
-    assert result.fixed_source == text.replace("pooling-type", "pooling_type")
-    [task] = [f for f in result.findings if f.code == "POOL013"]
-    assert task.fix is None and "cross-encoders" in task.message
+    assert result.fixed_source == "model: M\nrunner: pooling\npooler_config.pooling_type: MEAN\n"
+    text = "model: M\ntask: encode\nrunner: pooling\n"  # not a value the old option took
+    [task] = scan_file("c.yaml", text, FIX_UNSAFE, check_python).findings
+    assert task.fix is None and "for the model at hand" in task.message
     conflict = scan_file("c.yaml", "model: M\ntask: embed\nconvert: classify\n", FIX_UNSAFE, check_python)
     assert conflict.fixed_source is None and "something else" in conflict.findings[0].unfixable_reason
 

@@ -71,10 +71,7 @@ def test_a_flow_mapping_config_takes_value_edits_but_not_line_edits():
 
 def test_messages_and_advice_are_spelled_as_config_keys():
     [task] = scan_file("c.yaml", "model: M\ntask: score\n", Options(), None).findings
-    assert task.message == (
-        "`task: score` was removed in vLLM 0.13.0; use cross-encoders: `runner: pooling` and `convert: classify`, "
-        "or `runner: pooling` alone"
-    )
+    assert task.message == "`task: score` was removed in vLLM 0.13.0; use `runner: pooling`"
     [dash] = scan_file("c.yaml", "model: M\npooler_config.pooling-type: MEAN\n", Options(), None).findings
     assert dash.message.startswith("`pooler_config.pooling-type` is passed to PoolerConfig")
     assert dash.message.endswith("write `pooler_config.pooling_type`")
