@@ -1,0 +1,78 @@
+"""POOL024: ``"normalize"``/``"softmax"``/``"activation"`` in a request body are ignored since vLLM 0.17.
+
+vLLM 0.16 deprecated the request field ``normalize`` for ``use_activation``; from 0.17 the server accepts unknown
+fields and drops them with a DEBUG line, so a client that sends ``"normalize": false`` gets normalised vectors and
+``"softmax": false`` still gets probabilities. Renaming the key to ``"use_activation"`` (same value) restores what
+the client asks for. Bodies are found wherever POOL020 finds them: inline, in a variable, from a helper.
+"""
+
+import libcst as cst
+
+from vllm_pooling_migrate.codemod.examples import Invalid, Valid
+from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameDictKey, quote_like, string_value
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
+from vllm_pooling_migrate.codemod.rules.pool020_pooling_request_without_task import HttpRequests, HttpRequestsFeed
+
+LEGACY_KEYS = ("normalize", "softmax", "activation")
+
+
+class RequestActivationKey(HttpRequestsFeed, PythonRule):
+    CODE = "POOL024"
+    MESSAGE = '`"normalize"`/`"softmax"`/`"activation"` in a pooling request are ignored since vLLM 0.17: use `"use_activation"`'
+
+    VALID = [
+        Valid('import requests\nrequests.post("http://localhost:8000/v1/embeddings", json={"input": x, "use_activation": False})\n'),
+        Valid('import requests\nrequests.post("http://localhost:8080/api/settings", json={"normalize": False})\n'),  # not a pooling route
+        Valid('import requests\nrequests.post("http://localhost:8000/pooling", json={"input": x, "normalize": False, "task": "embed"})\n',
+              target="0.16"),  # still read (with a warning) by vLLM 0.16
+    ]
+    INVALID = [
+        Invalid(
+            'import requests\nbody = {"model": "m", "input": texts, "task": "token_embed", "normalize": False}\n'
+            'r = requests.post("http://localhost:8000/pooling", json=body)\n',
+            'import requests\nbody = {"model": "m", "input": texts, "task": "token_embed", "use_activation": False}\n'
+            'r = requests.post("http://localhost:8000/pooling", json=body)\n',
+        ),
+        Invalid(
+            'import requests\nr = requests.post("http://localhost:8000/v1/embeddings", json={"input": texts, "normalize": False})\n',
+            'import requests\nr = requests.post("http://localhost:8000/v1/embeddings", json={"input": texts, "use_activation": False})\n',
+        ),
+        Invalid(
+            "import httpx\n\ndef classify_body(texts):\n    return {'model': 'm', 'input': texts, 'softmax': False}\n\n"
+            "httpx.post(base + '/classify', json=classify_body(['a']))\n",
+            "import httpx\n\ndef classify_body(texts):\n    return {'model': 'm', 'input': texts, 'use_activation': False}\n\n"
+            "httpx.post(base + '/classify', json=classify_body(['a']))\n",
+        ),
+        Invalid(
+            'from openai import OpenAI\nimport vllm\nclient = OpenAI(base_url="http://localhost:8000/v1")\n'
+            'client.embeddings.create(model="m", input=["a"], extra_body={"normalize": False})\n',
+            'from openai import OpenAI\nimport vllm\nclient = OpenAI(base_url="http://localhost:8000/v1")\n'
+            'client.embeddings.create(model="m", input=["a"], extra_body={"use_activation": False})\n',
+        ),
+        Invalid(  # two old keys, or the new one too: which value is meant is the author's to say
+            'import requests\nrequests.post("http://h/pooling", json={"input": x, "task": "embed", "normalize": True, "use_activation": False})\n'
+        ),
+    ]
+
+    def finish(self) -> None:
+        reported: set[int] = set()
+        for request in HttpRequests.of(self.context).requests():
+            body = request.body
+            if id(body) in reported:
+                continue
+            keys = [(i, string_value(e.key)) for i, e in enumerate(body.elements) if isinstance(e, cst.DictElement)]
+            legacy = [(i, key) for i, key in keys if key in LEGACY_KEYS]
+            if not legacy:
+                continue
+            reported.add(id(body))
+            names = ", ".join(f'`"{key}"`' for _, key in legacy)
+            message = (f"{names} in this `{request.route}` request {'is' if len(legacy) == 1 else 'are'} ignored since "
+                       'vLLM 0.17 (the server drops unknown fields): use `"use_activation"` with the same value')
+            if len(legacy) > 1 or any(key == "use_activation" for _, key in keys):
+                self.report(body, message, unfixable_reason='`"use_activation"` would be given twice: keep one by hand')
+                continue
+            index, key = legacy[0]
+            element = body.elements[index]
+            assert isinstance(element, cst.DictElement)
+            fix = PythonFix().on(body, RenameDictKey(index, quote_like(element.key, "use_activation")))
+            self.report(body, message, fix=fix)
