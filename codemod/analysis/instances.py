@@ -308,6 +308,8 @@ class InstanceTracker(CachedVisitors):
             if constructed is not None:
                 constructed.names.append(name)
         elif (self_attr := self._self_attr_ref(target)) is not None:
+            if isinstance(value, cst.Name) and value.value == "None":
+                return  # a placeholder (`self.llm = None` in __init__, or on close): no instance to compete with
             binding = self._binding_of(value, mark_handled=True)
             self_attr.frame.attr_bindings.setdefault(self_attr.attr, []).append(binding)
             constructed = self.facts.by_call.get(id(value))
