@@ -4,23 +4,30 @@ Shell blocks are ``bash``, ``sh``, ``shell``, ``zsh`` and ``console``; a ``$ `` 
 of the command, and in ``console`` blocks only prompt lines (and their continuations) are
 commands, the rest is output. Python blocks that do not parse are skipped: documentation is full
 of fragments (``...``), and a fragment is not a broken file.
+
+Fences may be indented (inside list items, or under MkDocs content tabs ``=== "Tab"``): a Python block's
+lines are checked without the fence's indentation and written back with it. A Python block that uses
+``LLM``/``PoolerConfig``/... without importing them, in a document about vLLM, is checked with vLLM's
+imports in front (a doc snippet leaves them out); fixes then use those names without adding imports. Rows in
+findings, and the line numbers inside their messages, are the file's.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
 from vllm_pooling_migrate.codemod.argv import scan_commands, shell_commands
 from vllm_pooling_migrate.codemod.finding import FileResult, Finding
-from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded, shift_rows
+from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded, relocate
 from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix, visible_findings
 from vllm_pooling_migrate.codemod.formats.masking import keep_only
 from vllm_pooling_migrate.codemod.options import Options
 
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh", "console", "shell-session", "shellsession"})
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*\{?\.?([\w+-]*)")
+_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*\{?\.?([\w+-]*)")
 _PROMPT = re.compile(r"^[ \t]*\$ ")
 
 
@@ -30,24 +37,84 @@ class Block:
     start: int  # offset of the first content line
     end: int  # offset of the closing fence line (or the end of the text)
     first_row: int  # 1-based row of the first content line
+    indent: str = ""  # the fence's indentation (a block inside a list item or a content tab)
 
 
 def fenced_blocks(text: str) -> list[Block]:
     blocks: list[Block] = []
     offset, row = 0, 1
-    opened: tuple[str, str, int, int] | None = None  # (fence, language, content start, content row)
+    opened: tuple[str, str, int, int, str] | None = None  # (fence, language, content start, content row, indent)
     for line in text.splitlines(keepends=True):
         match = _FENCE.match(line)
         if opened is None and match:
-            opened = (match.group(1), match.group(2).lower(), offset + len(line), row + 1)
-        elif opened is not None and match and match.group(1).startswith(opened[0]) and not match.group(2):
-            blocks.append(Block(opened[1], opened[2], offset, opened[3]))
+            opened = (match.group(2), match.group(3).lower(), offset + len(line), row + 1, match.group(1))
+        elif opened is not None and match and match.group(2).startswith(opened[0]) and not match.group(3):
+            blocks.append(Block(opened[1], opened[2], offset, opened[3], opened[4]))
             opened = None
         offset += len(line)
         row += 1
     if opened is not None:
-        blocks.append(Block(opened[1], opened[2], len(text), opened[3]))
+        blocks.append(Block(opened[1], opened[2], len(text), opened[3], opened[4]))
     return blocks
+
+
+def dedent(source: str, indent: str) -> tuple[str, list[int]]:
+    """The block's lines without the fence's indentation, and how many characters each line lost."""
+    lines, removed = [], []
+    for line in source.splitlines(keepends=True):
+        count = 0
+        while count < len(indent) and count < len(line) and line[count] == indent[count]:
+            count += 1
+        lines.append(line[count:])
+        removed.append(count)
+    return "".join(lines), removed
+
+
+def reindent(source: str, indent: str) -> str:
+    return "".join(indent + line if line.strip() else line for line in source.splitlines(keepends=True))
+
+
+#: vLLM's names a documentation snippet uses without importing them, and where a prelude imports them from.
+SNIPPET_NAMES = {"LLM": "vllm", "PoolingParams": "vllm", "EngineArgs": "vllm", "AsyncEngineArgs": "vllm",
+                 "PoolerConfig": "vllm.config"}
+_PRELUDE_MARK = "  # migrate-pooling: snippet prelude"
+_ABOUT_VLLM = re.compile(r"vllm", re.IGNORECASE)
+
+
+def snippet_prelude(source: str, document: str) -> str:
+    """Import lines for the vLLM names a Python block uses without binding them, in a document about vLLM.
+
+    ``PoolerConfig`` comes along whenever a prelude is needed, so that a fix pinning a task uses the snippet's
+    style (no import) instead of adding one.
+    """
+    if not _ABOUT_VLLM.search(document):
+        return ""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ""
+    bound: set[str] = set()
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    free = sorted(name for name in SNIPPET_NAMES if name in used and name not in bound)
+    if not free:
+        return ""
+    if "PoolerConfig" not in bound and "PoolerConfig" not in free:
+        free.append("PoolerConfig")
+    lines = []
+    for module in ("vllm", "vllm.config"):
+        names = [name for name in free if SNIPPET_NAMES[name] == module]
+        if names:
+            lines.append(f"from {module} import {', '.join(names)}{_PRELUDE_MARK}\n")
+    return "".join(lines)
 
 
 def _shell_regions(text: str, block: Block) -> list[tuple[int, int]]:
@@ -90,18 +157,38 @@ def scan_markdown(path: str, text: str, options: Options, check_python: CheckPyt
     for block in fenced_blocks(current):
         if block.language not in PYTHON_LANGUAGES:
             continue
-        source = current[block.start : block.end]
-        result = check_embedded(source, path, options, check_python)
+        written = current[block.start : block.end]
+        source, removed = dedent(written, block.indent)
+        prelude = snippet_prelude(source, current)
+        extra = prelude.count("\n")
+        result = check_embedded(prelude + source, path, options, check_python)
         if result.error:
             continue
-        rows = block.first_row - 1
-        python_findings.extend(shift_rows(f, rows, path=path) for f in result.findings)
-        python_applied.extend(shift_rows(f, rows, path=path) for f in result.applied)
-        python_remaining.extend(shift_rows(f, rows + row_shift, path=path) for f in result.remaining)
-        if result.fixed_source is not None:
-            pieces.append(current[cursor : block.start] + result.fixed_source)
+        fixed = result.fixed_source
+        if fixed is not None and prelude:
+            fixed = fixed[len(prelude):] if fixed.startswith(prelude) else None  # a fix that moved the prelude: none
+        rows = block.first_row - 1 - extra
+
+        def columns(row: int, removed: list[int] = removed, extra: int = extra) -> int:
+            index = row - extra - 1
+            return removed[index] if 0 <= index < len(removed) else 0
+
+        def mapper(row: int, first: int = block.first_row, extra: int = extra, shift: int = 0) -> tuple[None, int] | None:
+            return None if row <= extra else (None, row - extra + first - 1 + shift)
+
+        def place(found: list[Finding], shift: int = 0) -> list[Finding]:
+            return [relocate(f, rows + shift, lambda r: mapper(r, shift=shift), block.indent, columns, path=path)
+                    for f in found if f.location.row > extra]
+
+        python_findings.extend(place(result.findings))
+        if fixed is not None:
+            python_applied.extend(place(result.applied))
+        python_remaining.extend(place(result.remaining if fixed is not None else result.findings, row_shift))
+        if fixed is not None:
+            new = reindent(fixed, block.indent)
+            pieces.append(current[cursor : block.start] + new)
             cursor = block.end
-            row_shift += result.fixed_source.count("\n") - source.count("\n")
+            row_shift += new.count("\n") - written.count("\n")
     final = "".join(pieces) + current[cursor:]
     findings = sorted(shell.findings + python_findings, key=Finding.sort_key)
     if not options.fix:

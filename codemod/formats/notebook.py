@@ -6,7 +6,8 @@ the fixed module can be split back. IPython lines (``%magic``, ``!shell``, ``hel
 ``pass  # <marker>`` before parsing and are restored afterwards; ``!vllm serve ...`` lines and
 ``%%bash``/``%%sh`` cells go to the argv scanner; cells under other cell magics (``%%writefile``,
 ``%%html``) are not Python and are skipped, except those whose body is Python (``%%time``).
-Findings carry the cell (1-based, counting all cells) and a row inside that cell.
+Findings carry the cell (1-based, counting all cells) and a row inside that cell; the rows their
+messages cite are written as ``cell 2, line 3``.
 
 Nothing but cell sources changes: the notebook is re-serialised in its own JSON layout (indent,
 key order, ``ensure_ascii``, final newline), and only when that layout reproduces the original
@@ -23,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from vllm_pooling_migrate.codemod.argv import scan_commands, shell_commands
 from vllm_pooling_migrate.codemod.finding import FileResult, Finding
-from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded, shift_rows
+from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded, relocate, shift_rows
 from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
 from vllm_pooling_migrate.codemod.formats.masking import keep_only
 from vllm_pooling_migrate.codemod.noqa import add_noqa
@@ -240,10 +241,17 @@ def _cell_rows(joined: str) -> list[tuple[int, int, int, int]]:
 
 
 def _to_cell(finding: Finding, ranges: list[tuple[int, int, int, int]]) -> Finding:
-    """A finding of the joined module, moved to its cell's own rows."""
+    """A finding of the joined module, moved to its cell's own rows; the rows its message cites too."""
+
+    def mapper(row: int) -> tuple[int | None, int] | None:
+        for number, first, last, offset in ranges:
+            if first <= row <= last:
+                return number, row - offset
+        return None
+
     for number, first, last, offset in ranges:
         if first <= finding.location.row <= last:
-            shifted = shift_rows(finding, -offset, cell=number)
+            shifted = relocate(finding, -offset, mapper, cell=number)
             if shifted.statement_rows:
                 low, high = shifted.statement_rows
                 shifted = replace(shifted, statement_rows=(max(low, first - offset), min(high, last - offset)))
