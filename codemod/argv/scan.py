@@ -85,12 +85,16 @@ class ArgvScan:
                 edits, reason = [], change.reason
                 break
             edits.extend(change)
+        last = flag.last_token
+        # A value resolved from a shell variable lies where the variable is assigned, before the flag.
+        end = last.end if (last.start.row, last.start.column) >= (flag.token.start.row, flag.token.start.column) \
+            else flag.token.end
         return Finding(
             code=code,
             message=message,
             path=self.path,
             location=flag.token.start,
-            end_location=flag.last_token.end,
+            end_location=end,
             fix=Fix(fix_class, fix_message, tuple(edits)) if edits else None,
             unfixable_reason=reason,
             statement_rows=self.writer.rows(self, flag),
