@@ -425,6 +425,7 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         removed_in=V("0.16.0"),
         replacement="`--convert embed`",
         messages=("M66",),
+        fix_min_target=V("0.10.1.1"),
     ),
     Deprecation(
         code="POOL018",

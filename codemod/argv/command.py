@@ -9,12 +9,12 @@ tokens, the :class:`Writer` that writes edits in its style, and how to find the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vllm_pooling_migrate.codemod.argv.invocation import script_argument, token_values, vllm_args_start
 from vllm_pooling_migrate.codemod.argv.quoting import Escape, escape_for, no_escape, shell_renderer, within
 from vllm_pooling_migrate.codemod.argv.rule import CommandLineRule
-from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
+from vllm_pooling_migrate.codemod.argv.scan import ArgvScan, Pin
 from vllm_pooling_migrate.codemod.argv.shell_lexer import split_commands
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
 from vllm_pooling_migrate.codemod.argv.writer import CommandLineWriter, Writer
@@ -53,6 +53,7 @@ class Command:
     start: int | None = None
     rows: tuple[int, int] | None = None  # the enclosing statement's rows, when wider than the tokens
     script: ScriptFinder | None = None
+    pin: Pin | None = None  # the vLLM release the file (or container) pins: fixes go only as far as it allows
 
 
 def scan_commands(commands: Iterable[Command], *, path: str, options: Options) -> list[Finding]:
@@ -84,12 +85,12 @@ def _scan(command: Command, path: str, options: Options, rules: Sequence[Command
     if script is not None:
         for inner in shell_commands(script.text, index=script.index, start=script.start, end=script.end,
                                     escape=script.escape, rows=rows):
-            findings.extend(_scan(inner, path, options, rules))
+            findings.extend(_scan(replace(inner, pin=command.pin), path, options, rules))
     start = vllm_args_start(values)
     if start is None and at is None:
         start = command.start
     if start is not None:
-        scan = ArgvScan(tokens, start, path, options, command.writer, rows)
+        scan = ArgvScan(tokens, start, path, options, command.writer, rows, command.pin)
         for rule in rules:
             findings.extend(rule.check(scan))
     return findings

@@ -15,6 +15,7 @@ from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
 from vllm_pooling_migrate.codemod.formats.kinds import FileKind, file_kind, may_be_affected
 from vllm_pooling_migrate.codemod.formats.markdown import scan_markdown
 from vllm_pooling_migrate.codemod.formats.notebook import add_noqa_to_notebook, scan_notebook
+from vllm_pooling_migrate.codemod.formats.pins import installed_pin, pinned
 from vllm_pooling_migrate.codemod.formats.shell_variables import with_variables
 from vllm_pooling_migrate.codemod.formats.yaml_file import find_in_yaml
 from vllm_pooling_migrate.codemod.noqa import add_noqa
@@ -24,7 +25,8 @@ __all__ = ["CheckPython", "FileKind", "add_noqa_to_file", "file_kind", "may_be_a
 
 
 def find_in_shell_script(text: str, path: str, options: Options) -> list[Finding]:
-    return scan_commands(with_variables(shell_commands(text)), path=path, options=options)
+    commands = pinned(with_variables(shell_commands(text)), installed_pin(text))
+    return scan_commands(commands, path=path, options=options)
 
 
 #: The kinds that hold only command lines: each is one finder.

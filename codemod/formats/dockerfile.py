@@ -3,6 +3,8 @@
 Per build stage, the last ENTRYPOINT and CMD are read together, as Docker runs them: an
 ``ENTRYPOINT ["vllm", "serve"]`` with a ``CMD ["--task", "embed"]``, or a stage ``FROM
 vllm/vllm-openai`` whose CMD holds only vLLM's arguments (the image's entrypoint is the server).
+A stage built from ``vllm/vllm-openai:<tag>``, or one that installs ``vllm==X``, is pinned to that release:
+its commands are fixed only as far as the release allows.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from dataclasses import dataclass, field, replace
 
 from vllm_pooling_migrate.codemod.argv import Command, CommandLineWriter, quoted_script, scan_commands, shell_commands
 from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image
+from vllm_pooling_migrate.codemod.argv.scan import Pin, image_pin
 from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_string_list
 from vllm_pooling_migrate.codemod.argv.shell_lexer import shell_tokens
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
 from vllm_pooling_migrate.codemod.edits import LineIndex
 from vllm_pooling_migrate.codemod.finding import Finding
 from vllm_pooling_migrate.codemod.formats.masking import keep_only
+from vllm_pooling_migrate.codemod.formats.pins import installed_pin
 from vllm_pooling_migrate.codemod.noqa import is_suppressed, parse_noqa, with_noqa_comment
 from vllm_pooling_migrate.codemod.options import Options
 
@@ -158,31 +162,46 @@ def find_in_dockerfile(text: str, path: str, options: Options) -> list[Finding]:
     """Findings of every RUN, and of each stage's ENTRYPOINT + CMD; a finding's statement is its instruction."""
     index = LineIndex(text)
     instructions = parse_instructions(text)
-    findings = scan_commands(_commands(text, instructions, index), path=path, options=options)
+    commands = list(_commands(text, instructions, index))
+    findings = scan_commands(commands, path=path, options=options)
     return _statement_rows(text, findings, instructions, index)
 
 
 def _commands(text: str, instructions: list[Instruction], index: LineIndex) -> Iterator[Command]:
+    """Every RUN command, and each stage's ENTRYPOINT + CMD; each pinned to its stage's vLLM release (the
+    ``FROM vllm/vllm-openai:<tag>`` image, else a ``vllm==`` install in the stage)."""
     stages: list[_Stage] = []
+    runs: list[tuple[int, Command]] = []  # (stage, command)
+    pins: list[Pin | None] = []
     for instruction in instructions:
         if instruction.keyword == "FROM":
             image = (instruction.first_line_args(text).split() or [""])[0]
             stages.append(_Stage(is_vllm_image(image)))
+            pins.append(image_pin(image))
         elif instruction.keyword == "RUN":
+            if not stages:
+                stages.append(_Stage(False))
+                pins.append(None)
+            if pins[-1] is None:
+                pins[-1] = installed_pin(text[instruction.args_start : instruction.end])
             tokens, exec_form = _tokens(text, instruction, index, 0)
             if exec_form:
-                yield Command(tokens, _EXEC_FORM, script=quoted_script(text, index, "json"))
+                runs.append((len(stages) - 1, Command(tokens, _EXEC_FORM, script=quoted_script(text, index, "json"))))
             else:
                 shell_text = _instruction_text(text, instruction, exec_form=False)
-                yield from shell_commands(shell_text, index=index, start=instruction.args_start, end=instruction.end)
+                found = shell_commands(shell_text, index=index, start=instruction.args_start, end=instruction.end)
+                runs.extend((len(stages) - 1, command) for command in found)
         elif instruction.keyword in ("ENTRYPOINT", "CMD"):
             if not stages:
                 stages.append(_Stage(False))
+                pins.append(None)
             setattr(stages[-1], instruction.keyword.lower(), instruction)
-    for stage in stages:
-        command = stage.command(text, index)
-        if command is not None:
-            yield command
+    for stage_index, command in runs:
+        yield replace(command, pin=pins[stage_index])
+    for stage_index, stage in enumerate(stages):
+        stage_command = stage.command(text, index)
+        if stage_command is not None:
+            yield replace(stage_command, pin=pins[stage_index])
 
 
 def _is_comment_line(line: str) -> bool:

@@ -23,6 +23,7 @@ from vllm_pooling_migrate.codemod.finding import FileResult, Finding
 from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded, relocate
 from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix, visible_findings
 from vllm_pooling_migrate.codemod.formats.masking import keep_only
+from vllm_pooling_migrate.codemod.formats.pins import installed_pin, pinned
 from vllm_pooling_migrate.codemod.formats.shell_variables import with_variables
 from vllm_pooling_migrate.codemod.options import Options
 
@@ -139,7 +140,8 @@ def find_in_shell_blocks(text: str, path: str, options: Options) -> list[Finding
     if not blocks:
         return []
     masked = keep_only(text, [region for block in blocks for region in _shell_regions(text, block)])
-    return scan_commands(with_variables(shell_commands(masked)), path=path, options=options)
+    commands = pinned(with_variables(shell_commands(masked)), installed_pin(masked))
+    return scan_commands(commands, path=path, options=options)
 
 
 def scan_markdown(path: str, text: str, options: Options, check_python: CheckPython) -> FileResult:

@@ -27,6 +27,7 @@ from vllm_pooling_migrate.codemod.finding import FileResult, Finding
 from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded, relocate, shift_rows
 from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
 from vllm_pooling_migrate.codemod.formats.masking import keep_only
+from vllm_pooling_migrate.codemod.formats.pins import installed_pin, pinned
 from vllm_pooling_migrate.codemod.formats.shell_variables import with_variables
 from vllm_pooling_migrate.codemod.noqa import add_noqa
 from vllm_pooling_migrate.codemod.options import Options
@@ -157,11 +158,13 @@ def scan_notebook(path: str, text: str, options: Options, check_python: CheckPyt
     result = FileResult(path)
     new_sources: dict[int, str] = {}
 
-    # Shell: each cell on its own; the fix loop works on the cell's text.
+    # Shell: each cell on its own; the fix loop works on the cell's text. `!pip install vllm==X` pins them all.
+    pin = installed_pin("".join(_shell_in_cell(_cell_source(cell)) for _, cell in code_cells))
     for number, cell in code_cells:
 
         def find(current: str, number: int = number) -> list[Finding]:
-            findings = scan_commands(with_variables(shell_commands(_shell_in_cell(current))), path=path, options=options)
+            commands = pinned(with_variables(shell_commands(_shell_in_cell(current))), pin)
+            findings = scan_commands(commands, path=path, options=options)
             return [_in_cell(f, number) for f in findings]
 
         shell = check_and_fix(_cell_source(cell), path, options, find)

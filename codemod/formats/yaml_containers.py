@@ -15,6 +15,7 @@ import yaml
 from vllm_pooling_migrate.codemod.argv import Command, CommandLineWriter, Script, quoted_script
 from vllm_pooling_migrate.codemod.argv.command import ScriptFinder
 from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image
+from vllm_pooling_migrate.codemod.argv.scan import image_pin
 from vllm_pooling_migrate.codemod.argv.quoting import escape_for, shell_renderer
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, Renderer
 from vllm_pooling_migrate.codemod.edits import LineIndex
@@ -77,12 +78,14 @@ def _command(text: str, mapping: yaml.MappingNode, index: LineIndex) -> Command 
         return renderers[like.segment](args, like)
 
     first_key = entries[present[0]][0]
+    image = entries.get("image", (None, None))[1]
     return Command(
         tokens,
         CommandLineWriter(render),
         start=0 if "entrypoint" not in present and _runs_vllm_image(entries) else None,
         rows=(first_key.start_mark.line + 1, tokens[-1].end.row),
         script=lambda token: scripts[token.segment](token),
+        pin=image_pin(image.value) if isinstance(image, yaml.ScalarNode) else None,
     )
 
 

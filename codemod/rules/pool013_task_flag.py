@@ -113,4 +113,5 @@ def _task_finding(scan: ArgvScan, flag: Flag) -> Finding:
         message = f"{removed}; {scan.show(*present_args)} is already given: drop it"
     fix_message = f"Replace with {scan.show(*missing_args)}" if missing else f"Remove {scan.show('--task')}"
     return scan.finding(TaskFlag.CODE, message, flag, fix_message=fix_message,
-                        changes=[scan.replace_flag(flag, missing)])
+                        changes=[scan.replace_flag(flag, missing)],
+                        spelling=scan.show(*missing_args) if missing else "")

@@ -54,4 +54,5 @@ class OverridePoolerConfigFlag(CommandLineRule):
                 flag,
                 fix_message=f"Rename to {new_label}",
                 changes=[scan.rename_flag(flag, new)],
+                spelling=new_label,
             )

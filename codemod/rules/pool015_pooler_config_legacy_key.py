@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from vllm_pooling_migrate.codemod.argv.json_object import top_level_key_spans
-from vllm_pooling_migrate.codemod.argv.pooler_keys import legacy_key_problems
+from vllm_pooling_migrate.codemod.argv.pooler_keys import LEGACY_KEYS, legacy_key_problems
 from vllm_pooling_migrate.codemod.argv.rule import VLLM_CONTAINER, CommandLineRule
 from vllm_pooling_migrate.codemod.argv.scan import ArgvScan
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
@@ -78,4 +78,6 @@ class PoolerConfigLegacyKey(CommandLineRule):
                     flag,
                     fix_message=f"Rename {listing}",
                     changes=[scan.rename_keys(flag, renames)],
+                    spelling=", ".join(f"`{new}`" for new in dict.fromkeys(renames.values())),
+                    needs=max(LEGACY_KEYS[old].fix_min_target for old in renames),
                 )

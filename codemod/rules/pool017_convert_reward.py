@@ -43,4 +43,5 @@ class ConvertReward(CommandLineRule):
                 flag,
                 fix_message=f"Replace with {new}",
                 changes=[scan.replace_value(flag, "embed")],
+                spelling=new,
             )

@@ -104,7 +104,7 @@ RUN pip install vllm==0.10.2 && \\
     # warm the cache
     vllm serve M --convert reward --help
 
-FROM vllm/vllm-openai:v0.11.0
+FROM vllm/vllm-openai:v0.12.0
 ENV X=1
 CMD ["--model", "BAAI/bge-m3", "--task", "embed", \\
      "--override-pooler-config", "{\\"softmax\\": false}"]
@@ -142,7 +142,7 @@ spec:
     spec:
       containers:
         - name: embed   # the embedding server
-          image: vllm/vllm-openai:v0.11.0
+          image: vllm/vllm-openai:v0.12.0
           args:
             - --model
             - BAAI/bge-m3
