@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Read by OpenMP when torch loads: spin-waiting threads make every small op slow on a shared host (docs/runtime.md).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 pytest.importorskip("fastapi")
 pytest.importorskip("vllm_pooling_migrate.runtime.engine")

@@ -125,6 +125,7 @@ class BatchScheduler:
     # -- the worker ------------------------------------------------------------------------------------------
 
     def _work(self) -> None:
+        batch: list[_Item] = []
         try:
             while True:
                 with self._cond:
@@ -135,14 +136,15 @@ class BatchScheduler:
                     batch = self._take_batch()
                 if batch:
                     self._execute(batch)
-        except BaseException as error:  # the engine thread must not die silently: /health turns 503
+                batch = []
+        except BaseException as error:  # logged and kept, not re-raised: /health turns 503, waiters get an error
             self.fatal_error = error
             logger.exception("pooling shim: the engine worker stopped")
+            stopped = RuntimeError("pooling shim: the engine worker stopped")
             with self._cond:
-                for item in self._queue:
-                    item.ticket.fail(RuntimeError("pooling shim: the engine worker stopped"))
+                for item in [*batch, *self._queue]:
+                    item.ticket.fail(stopped)
                 self._queue.clear()
-            raise
 
     def _take_batch(self) -> list[_Item]:
         """The oldest live item's kind, then more of that kind in arrival order, within the budget."""
