@@ -34,6 +34,10 @@ class OverridePoolerConfigFlag(CommandLineRule):
             "model: M\npooler-config:\n  pooling_type: MEAN\n",
             path="config.yaml",
         ),
+        Invalid(  # pinned to a release without --pooler-config: reported with the release the fix needs
+            'FROM vllm/vllm-openai:v0.9.2\nCMD ["--model", "M", "--override-pooler-config", "{\\"pooling_type\\": \\"MEAN\\"}"]\n',
+            path="Dockerfile",
+        ),
         Invalid(
             f"{VLLM_CONTAINER}    args:\n      - --model=M\n      - '--override-pooler-config={{\"pooling_type\": \"MEAN\"}}'\n",
             f"{VLLM_CONTAINER}    args:\n      - --model=M\n      - '--pooler-config={{\"pooling_type\": \"MEAN\"}}'\n",

@@ -37,6 +37,14 @@ class PoolerConfigLegacyKey(CommandLineRule):
             'vllm serve M --override-pooler-config "{\\"softmax\\": true}"',
             'vllm serve M --override-pooler-config "{\\"use_activation\\": true}"',
         ),
+        Invalid(  # JSON held in a variable: fixed where it is assigned
+            "CFG='{\"pooling_type\": \"MEAN\", \"normalize\": true}'\nvllm serve M --pooler-config \"$CFG\"\n",
+            "CFG='{\"pooling_type\": \"MEAN\", \"use_activation\": true}'\nvllm serve M --pooler-config \"$CFG\"\n",
+            line=2,
+        ),
+        Invalid(  # a script that installs 0.11.0, which has no use_activation yet: reported, not rewritten
+            "pip install vllm==0.11.0\nvllm serve M --pooler-config '{\"normalize\": true}'\n",
+        ),
         Invalid('vllm serve M --pooler-config \'{"pooling_task": "embed"}\'', target="0.18"),
         Invalid('vllm serve M --pooler-config \'{"normalize": true, "use_activation": false}\''),
         Invalid("vllm serve M --pooler-config '{\"logit_scale\": 2.0}'"),
