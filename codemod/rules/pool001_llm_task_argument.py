@@ -139,6 +139,7 @@ class EngineArgSources:
     consumers: dict[int, Consumer] = field(default_factory=dict)
     dict_values: dict[int, cst.BaseExpression] = field(default_factory=dict)  # id(Name target) -> assigned value
     subscript_stores: dict[int, tuple[cst.Name, str, cst.Assign]] = field(default_factory=dict)
+    namespace_reads: set[str] = field(default_factory=set)  # `args.<name>` read anywhere: the script's own option
     _context: FileContext | None = None
 
     @classmethod
@@ -184,6 +185,10 @@ class EngineArgSources:
                 elif isinstance(value, cst.Name):
                     self.consumers[id(node)] = Consumer(node, symbol, value, namespace=False)
 
+    def see_attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value in ("args", "opts", "options", "namespace", "ns"):
+            self.namespace_reads.add(node.attr.value)
+
     def see_assign(self, node: cst.Assign) -> None:
         if len(node.targets) != 1:
             return
@@ -210,8 +215,8 @@ class EngineArgSources:
         calls = [c for c in self.set_defaults.values() if keyword_index(c, key) is not None]
         if not calls:
             return None, None
-        if key in self.own_flags:
-            return None, f"the script defines its own --{key.replace('_', '-')} argument"
+        if key in self.own_flags or key in self.namespace_reads:
+            return None, f"the script defines or reads its own --{key.replace('_', '-')} argument"
         if len(calls) > 1:
             return None, f"several set_defaults(...) calls set {key}=: which one reaches the engine is not visible"
         return calls[0], None
@@ -282,6 +287,9 @@ class EngineArgSourcesFeed:
 
     def visit_Assign(self, node: cst.Assign) -> None:
         EngineArgSources.of(self.context).see_assign(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        EngineArgSources.of(self.context).see_attribute(node)
 
 
 class LlmTaskArgument(EngineArgSourcesFeed, PythonRule):

@@ -28,6 +28,10 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
         Valid(  # a parser that feeds no engine arguments
             'import vllm\nparser.set_defaults(task="embed")\nargs = parser.parse_args()\nrun(args.task)\n'
         ),
+        Valid(  # the script reads args.task itself: its own option (from_cli_args ignores it)
+            'from vllm import EngineArgs\nparser.set_defaults(task="embed")\nargs = parser.parse_args()\n'
+            "engine_args = EngineArgs.from_cli_args(args)\nrun(engine_args, args.task)\n"
+        ),
     ]
     INVALID = [
         Invalid(
@@ -64,6 +68,7 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
                     unfixable_reason=reason)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        super().visit_Attribute(node)
         value = node.value
         if node.attr.value == "task" and isinstance(value, cst.Attribute) and value.attr.value == "model_config":
             self.report(
