@@ -141,6 +141,7 @@ class EngineArgSources:
     subscript_stores: dict[int, tuple[cst.Name, str, cst.Assign]] = field(default_factory=dict)
     namespace_reads: set[str] = field(default_factory=set)  # `args.<name>` read anywhere: the script's own option
     _context: FileContext | None = None
+    _seen: set[int] = field(default_factory=set)  # calls already fed (every rule that reads this feeds it)
 
     @classmethod
     def of(cls, context: FileContext) -> EngineArgSources:
@@ -152,6 +153,9 @@ class EngineArgSources:
     # Feeding, from any rule's visit_Call / visit_Assign.
 
     def see_call(self, node: cst.Call, rule: PythonRule) -> None:
+        if id(node) in self._seen:
+            return
+        self._seen.add(id(node))
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "set_defaults" and node.args:
             self.set_defaults[id(node)] = node

@@ -48,6 +48,7 @@ class HttpRequests:
     params: dict[int, tuple[cst.FunctionDef, int, str]] = field(default_factory=dict)  # id(Param) -> (def, position, name)
     calls_by_name: dict[str, list[cst.Call]] = field(default_factory=dict)
     _context: FileContext | None = None
+    _seen: set[int] = field(default_factory=set)  # calls already fed
 
     @classmethod
     def of(cls, context: FileContext) -> HttpRequests:
@@ -57,6 +58,9 @@ class HttpRequests:
         return found
 
     def see_call(self, node: cst.Call) -> None:
+        if id(node) in self._seen:
+            return
+        self._seen.add(id(node))
         func = node.func
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
         if name in HTTP_METHODS:
@@ -65,9 +69,7 @@ class HttpRequests:
                 and func.value.attr.value == "embeddings"):
             self.openai_embeddings[id(node)] = node
         if isinstance(func, cst.Name):
-            calls = self.calls_by_name.setdefault(func.value, [])
-            if not any(c is node for c in calls):
-                calls.append(node)
+            self.calls_by_name.setdefault(func.value, []).append(node)
 
     def see_assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
