@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from vllm_pooling_migrate.registry import DEFAULT_SHIM_TARGET, Version
 from vllm_pooling_migrate.shim import versions
@@ -46,7 +47,7 @@ class ServeSettings:
     runner: str
     convert: str
     pooler_config: PoolerConfig
-    engine_args: Mapping[str, object]
+    engine_args: Mapping[str, Any]
     legacy: LegacyFlags
     max_concurrent_requests: int | None = None
     payload_limit: int | None = None

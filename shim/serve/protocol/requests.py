@@ -50,7 +50,7 @@ class IOProcessorRequest(OpenAIBaseModel):
 @lru_cache(maxsize=None)
 def pooling_request_type(task_values: tuple[str, ...]) -> Any:
     """``PoolingCompletionRequest | PoolingChatRequest | IOProcessorRequest`` with that release's task literal."""
-    task_type: Any = Literal[task_values]  # type: ignore[valid-type]
+    task_type: Any = Literal[task_values]
     completion = create_model("PoolingCompletionRequest", __base__=EmbeddingCompletionRequest,
                               task=(task_type | None, None))
     chat = create_model("PoolingChatRequest", __base__=EmbeddingChatRequest, task=(task_type | None, None))
@@ -84,10 +84,12 @@ class RerankRequestBase(PoolingBasicRequestMixin):
 def score_request_type(length_fields: bool) -> Any:
     extra: dict[str, Any] = ({"max_tokens_per_query": (int, 0), "max_tokens_per_doc": (int, 0)}
                              if length_fields else {})
-    variants = [create_model(f"Score{left.title().replace('_', '')}{right.title().replace('_', '')}Request",
-                             __base__=ScoreRequestBase, **{left: (ScoreInput, ...), right: (ScoreInput, ...)}, **extra)
-                for left, right in SCORE_SIDES]
-    return Union[tuple(variants)]  # type: ignore[return-value]
+    variants = []
+    for left, right in SCORE_SIDES:
+        fields: dict[str, Any] = {left: (ScoreInput, ...), right: (ScoreInput, ...), **extra}
+        name = f"Score{left.title().replace('_', '')}{right.title().replace('_', '')}Request"
+        variants.append(create_model(name, __base__=ScoreRequestBase, **fields))
+    return Union[tuple(variants)]
 
 
 @lru_cache(maxsize=None)

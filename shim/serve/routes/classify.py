@@ -52,5 +52,5 @@ def register_classify_routes(app: FastAPI, state: ServerState) -> None:
         return
 
     @app.post(ROUTE, dependencies=[Depends(validate_json_request)])
-    async def create_classify(request: ClassificationRequest, raw_request: Request) -> Response:  # type: ignore[valid-type]
+    async def create_classify(request: ClassificationRequest, raw_request: Request) -> Response:
         return await guarded(raw_request, create_classification(state, request, raw_request))

@@ -97,7 +97,7 @@ def register_embedding_routes(app: FastAPI, state: ServerState) -> None:
         return
 
     @app.post("/v1/embeddings", dependencies=[Depends(validate_json_request)])
-    async def create_embedding(request: EmbeddingRequest, raw_request: Request) -> Response:  # type: ignore[valid-type]
+    async def create_embedding(request: EmbeddingRequest, raw_request: Request) -> Response:
         return await guarded(raw_request, create_embeddings(state, request, raw_request))
 
     @app.post("/v2/embed", dependencies=[Depends(validate_json_request)])

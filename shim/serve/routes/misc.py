@@ -71,7 +71,7 @@ def register_misc_routes(app: FastAPI, state: ServerState, in_flight: Any) -> No
         return json_response({"server_load": in_flight()})
 
     @app.post("/tokenize", dependencies=[Depends(validate_json_request)])
-    async def create_tokenize(request: TokenizeRequest, raw_request: Request) -> Response:  # type: ignore[valid-type]
+    async def create_tokenize(request: TokenizeRequest, raw_request: Request) -> Response:
         return await guarded(raw_request, tokenize(state, request))
 
     @app.post("/detokenize", dependencies=[Depends(validate_json_request)])

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +59,7 @@ class _Ticket:
 
 @dataclass
 class _Item:
-    kind: Hashable  # (task, engine truncation): items of one kind share an engine call
+    kind: tuple[str, int | None]  # (task, engine truncation): items of one kind share an engine call
     prompt: Any
     params: Any
     tokens: int
@@ -173,7 +173,7 @@ class BatchScheduler:
         return chosen
 
     def _execute(self, batch: list[_Item]) -> None:
-        task, truncation = batch[0].kind  # type: ignore[misc]
+        task, truncation = batch[0].kind
         try:
             results = self._engine.run(task, [i.prompt for i in batch], [i.params for i in batch],
                                        truncate_prompt_tokens=truncation)
