@@ -210,7 +210,7 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
     Deprecation(
         code="POOL005",
         name="implicit-pooling-task",
-        title="A pooling `LLM` relies on the implicit default task",
+        title="A pooling `LLM` uses a task that can differ from its model's default, without pinning it",
         patterns=("P5",),
         surface=Surface.PYTHON,
         fix_class=FixClass.SAFE,
