@@ -55,14 +55,19 @@ def file_kind(path: str, first_line: str | None = None) -> FileKind | None:
     return None
 
 
-#: What a file of each non-Python kind must contain for any rule to fire. Shell, Dockerfile and
-#: notebook findings need a vLLM command (or, in notebooks and Markdown, Python that uses vLLM or
-#: posts to /pooling); a ``vllm serve --config`` YAML file need not name vLLM, only its keys.
+#: What a file of each non-Python kind must contain for any rule to fire. Shell and Dockerfile findings
+#: need a vLLM command; notebooks and Markdown also Python that uses vLLM, Ray's wrappers of it, or calls a
+#: pooling route; a ``vllm serve --config`` YAML file need not name vLLM, only its keys.
+#: Documents and notebooks: vLLM named in any case ("vLLM" in prose), a pooling route a client calls, or Ray's vLLM
+#: wrappers.
+_DOCUMENT_NEEDLE = re.compile(
+    rb"(?i:vllm)|/pooling|ray\.(?:data|serve)\.llm|/v[12]/(?:embeddings|embed|score|rerank)\b|/(?:classify|score|rerank)\b"
+)
 _NEEDLES = {
     FileKind.SHELL: re.compile(rb"vllm"),
     FileKind.DOCKERFILE: re.compile(rb"vllm"),
-    FileKind.NOTEBOOK: re.compile(rb"vllm|/pooling"),
-    FileKind.MARKDOWN: re.compile(rb"vllm|/pooling"),
+    FileKind.NOTEBOOK: _DOCUMENT_NEEDLE,
+    FileKind.MARKDOWN: _DOCUMENT_NEEDLE,
     FileKind.YAML: re.compile(rb"vllm|pooler|\btask\b|\bconvert\b|hf[-_]overrides"),
 }
 

@@ -108,3 +108,13 @@ def test_notebook_message_within_one_cell():
     text = _notebook(["from vllm import LLM\n", "llm = LLM('m')\n", "llm.encode(['a'], pooling_task='token_embed')\n"])
     [finding] = scan_file("n.ipynb", text, Options(), check_python_source).findings
     assert "(cell 1, line 3)" in finding.message
+
+
+def test_document_pre_filter_reads_prose_routes_and_ray():
+    from vllm_pooling_migrate.codemod.formats import FileKind, may_be_affected
+
+    for kind in (FileKind.MARKDOWN, FileKind.NOTEBOOK):
+        assert may_be_affected(kind, b"Serve embeddings with vLLM.\n")
+        assert may_be_affected(kind, b'requests.post(f"{base}/v1/embeddings", json=body)\n')
+        assert may_be_affected(kind, b"from ray.serve.llm import LLMConfig\n")
+        assert not may_be_affected(kind, b"# Release notes\n\nNothing about serving models.\n")
