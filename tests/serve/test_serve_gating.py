@@ -122,3 +122,13 @@ def test_always_registered_routes(serve, release):
     assert client.post("/tokenize", json={"prompt": TEXT}).status_code == 200
     assert client.post("/detokenize", json={"tokens": [2, 5, 3]}).status_code == 200
     assert client.post("/invocations", json={"input": TEXT}).status_code == 200
+
+
+def test_018_bge_m3_has_no_combined_task(serve):
+    """0.18's bge-m3 pooler lacks ``embed&token_classify``: the embed routes and scoring exist, /pooling falls back."""
+    client = serve("M", "0.18")
+    assert client.post("/v1/embeddings", json=BODIES["/v1/embeddings"]).status_code == 200
+    assert client.post("/score", json=BODIES["/score"]).status_code == 200
+    response = client.post("/pooling", json={"input": TEXT, "task": "embed&token_classify"})
+    assert response.status_code == 400 and response.json()["error"]["type"] == "Bad Request"  # not a 0.18 literal
+    assert len(client.post("/pooling", json={"input": TEXT}).json()["data"][0]["data"]) == 5  # ColBERT rows, BOS dropped
