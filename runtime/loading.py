@@ -28,6 +28,38 @@ ST_NORMALIZE = "sentence_transformers.models.Normalize"
 ST_DENSE = "sentence_transformers.models.Dense"
 ALLOWED_ACTIVATION_PREFIX = "torch.nn.modules."
 
+#: Files from which transformers can build a real tokenizer (a folder with none of them silently gets a
+#: 5-token placeholder in transformers 5, which reads every word as ``[UNK]``).
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "sentencepiece.model",
+    "tokenizer.model",
+)
+
+#: vLLM's text when a config needs its repository's own code and ``trust_remote_code`` is off
+#: (``vllm/transformers_utils/config.py``, a ``RuntimeError``).
+VLLM_REMOTE_CODE_TEXT = (
+    "Failed to load the model config. If the model is a custom model not yet available in the HuggingFace "
+    "transformers library, consider setting `trust_remote_code=True` in LLM or using the `--trust-remote-code` "
+    "flag in the CLI."
+)
+
+
+def not_initialized_message(names: set[str] | frozenset[str]) -> str:
+    """vLLM's error for parameters the checkpoint does not provide (``DefaultModelLoader``, a ``ValueError``);
+    vLLM prints the set, whose order varies between runs: here it is sorted."""
+    listed = "{" + ", ".join(repr(name) for name in sorted(names)) + "}"
+    return f"Following weights were not initialized from checkpoint: {listed}"
+
+
+def shape_mismatch_message(checkpoint_shape: torch.Size, parameter_shape: torch.Size) -> str:
+    """vLLM's weight loader text (an ``AssertionError``) when a checkpoint tensor does not fit its parameter."""
+    return f"Attempted to load weight ({checkpoint_shape}) into parameter ({parameter_shape})"
+
 
 @dataclass(frozen=True)
 class StFolder:
@@ -54,27 +86,87 @@ def resolve_model_dir(model: str | os.PathLike[str]) -> Path:
         ) from exc
 
 
+def check_no_remote_code(path: Path, trust_remote_code: bool) -> None:
+    """The engine never runs code shipped with a model. A folder whose config (or tokenizer config) maps an auto
+    class to its own Python file is refused: without that code transformers would quietly substitute its
+    built-in class for the model type, which may compute something else."""
+    from transformers import CONFIG_MAPPING
+
+    config = _read_json(path / "config.json")
+    config = config if isinstance(config, dict) else {}
+    declared = _auto_map_entries(config, ("AutoConfig", "AutoModel"))
+    tokenizer_config = _read_json(path / "tokenizer_config.json")
+    declared += _auto_map_entries(tokenizer_config if isinstance(tokenizer_config, dict) else {}, ("AutoTokenizer",))
+    if not declared:
+        return
+    model_type = config.get("model_type")
+    if not trust_remote_code and model_type not in CONFIG_MAPPING:
+        raise RuntimeError(VLLM_REMOTE_CODE_TEXT)
+    flag = "trust_remote_code=True is not honoured: " if trust_remote_code else ""
+    raise RuntimeError(
+        f"Model {str(path)!r} ships its own code ({'; '.join(declared)}). {flag}this engine runs no remote code, "
+        f"and without that code transformers would run its built-in {model_type!r} classes instead, which may "
+        "compute something else. Use vLLM itself for this model, or a model whose architecture transformers "
+        "implements."
+    )
+
+
+def _auto_map_entries(config: dict[str, Any], prefixes: tuple[str, ...]) -> list[str]:
+    auto_map = config.get("auto_map")
+    if not isinstance(auto_map, dict):
+        return []
+    return [f"{key} -> {value}" for key, value in sorted(auto_map.items()) if key.startswith(prefixes)]
+
+
+def check_tokenizer_files(path: Path) -> None:
+    if any((path / name).is_file() for name in TOKENIZER_FILES) or any(path.glob("*.tiktoken")):
+        return
+    raise OSError(
+        f"Can't load tokenizer for {str(path)!r}: the folder has none of the tokenizer files "
+        f"({', '.join(TOKENIZER_FILES)}, *.tiktoken). Without them transformers builds a placeholder tokenizer "
+        "that reads every word as an unknown token. Copy the model's tokenizer files into the folder."
+    )
+
+
 def load_config(path: Path, hf_overrides: Mapping[str, Any] | None, trust_remote_code: bool) -> PretrainedConfig:
+    """The HF config with ``hf_overrides`` applied. Remote code is refused before transformers reads anything,
+    and transformers is never allowed to run any."""
     from transformers import AutoConfig
 
-    config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code, local_files_only=True)
+    check_no_remote_code(path, trust_remote_code)
+    if not isinstance(_read_json_checked(path / "config.json", required=True), dict):
+        raise ValueError(f"{path / 'config.json'} must hold a JSON object")
+    config = AutoConfig.from_pretrained(path, trust_remote_code=False, local_files_only=True)
     for key, value in (hf_overrides or {}).items():
         setattr(config, key, value)
     return config
 
 
 def read_st_folder(path: Path) -> StFolder:
-    modules = _read_json(path / "modules.json") or []
+    modules = _read_json_checked(path / "modules.json") or []
+    if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
+        raise ValueError(f"{path / 'modules.json'} must hold a JSON list of module objects")
+    for module in modules:
+        if not isinstance(module.get("path", ""), str) or not isinstance(module.get("type", ""), str):
+            raise ValueError(f"{path / 'modules.json'}: each module's 'path' and 'type' must be strings: {module!r}")
     pooling_module = next((m for m in modules if m.get("type") == ST_POOLING), None)
     pooling = None
     if pooling_module is not None:
-        seq_type, tok_type = _st_pooling_types(_read_json(path / pooling_module.get("path", "") / "config.json") or {})
+        pooling_config = _read_json_checked(path / pooling_module.get("path", "") / "config.json") or {}
+        if not isinstance(pooling_config, dict):
+            raise ValueError(f"{path / pooling_module.get('path', '') / 'config.json'} must hold a JSON object")
+        seq_type, tok_type = _st_pooling_types(pooling_config)
         # vLLM turns "has a Normalize module" into the request default for use_activation (spec §10.1).
         normalize = any(m.get("type") == ST_NORMALIZE for m in modules)
         pooling = StPoolingDefaults(seq_pooling_type=seq_type, tok_pooling_type=tok_type, use_activation=normalize)
-    dense_dirs = tuple(path / m["path"] for m in modules if m.get("type") == ST_DENSE)
-    st_config = _read_json(path / "sentence_bert_config.json") or {}
-    return StFolder(pooling=pooling, dense_dirs=dense_dirs, max_seq_length=st_config.get("max_seq_length"))
+    dense_dirs = tuple(path / m.get("path", "") for m in modules if m.get("type") == ST_DENSE)
+    st_config = _read_json_checked(path / "sentence_bert_config.json") or {}
+    max_seq_length = st_config.get("max_seq_length") if isinstance(st_config, dict) else None
+    if max_seq_length is not None and (not isinstance(max_seq_length, int) or isinstance(max_seq_length, bool)
+                                       or max_seq_length < 1):
+        raise ValueError(f"{path / 'sentence_bert_config.json'}: max_seq_length must be a positive integer, "
+                         f"got {max_seq_length!r}")
+    return StFolder(pooling=pooling, dense_dirs=dense_dirs, max_seq_length=max_seq_length)
 
 
 def _st_pooling_types(pooling_config: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -99,12 +191,12 @@ def load_dense_projector(dense_dirs: tuple[Path, ...]) -> nn.Sequential | None:
     """ST Dense modules as one fp32 projector (spec §10.2: pooling heads run in fp32)."""
     layers: list[nn.Module] = []
     for folder in dense_dirs:
-        config = _read_json(folder / "config.json")
+        config = _read_json_checked(folder / "config.json")
         if config is None:
             raise FileNotFoundError(f"sentence-transformers Dense module without config.json: {folder}")
         linear = nn.Linear(config["in_features"], config["out_features"], bias=config.get("bias", True))
         state = _load_state_dict(folder)
-        linear.load_state_dict({key.removeprefix("linear."): value for key, value in state.items()})
+        load_strictly(linear, {key.removeprefix("linear."): value for key, value in state.items()}, folder.name)
         layers += [linear, activation_module(config.get("activation_function", "torch.nn.modules.linear.Identity"))]
     return nn.Sequential(*layers).float().eval() if layers else None
 
@@ -117,11 +209,25 @@ def load_bge_m3_linears(path: Path) -> tuple[nn.Linear, nn.Linear]:
         if not file.is_file():
             raise FileNotFoundError(f"BgeM3EmbeddingModel needs {name} in {path}")
         state = torch.load(file, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or "weight" not in state:
+            raise ValueError(not_initialized_message({f"{file.stem}.weight"}))
         out_features, in_features = state["weight"].shape
         linear = nn.Linear(in_features, out_features, bias="bias" in state)
-        linear.load_state_dict(state)
+        load_strictly(linear, state, file.stem)
         linears.append(linear.eval())
     return linears[0], linears[1]
+
+
+def load_strictly(module: nn.Module, state: Mapping[str, torch.Tensor], prefix: str) -> None:
+    """Every parameter of ``module`` from ``state``, or vLLM's errors (names carry ``prefix``)."""
+    expected = dict(module.named_parameters())
+    missing = {f"{prefix}.{name}" for name in expected if name not in state}
+    if missing:
+        raise ValueError(not_initialized_message(missing))
+    for name, parameter in expected.items():
+        if state[name].shape != parameter.shape:
+            raise AssertionError(shape_mismatch_message(state[name].shape, parameter.shape))
+    module.load_state_dict(state, strict=False)
 
 
 def activation_module(qualified_name: str) -> nn.Module:
@@ -149,14 +255,14 @@ def st_activation_name(config: PretrainedConfig) -> str | None:
 
 def load_tokenizer(path: Path, trust_remote_code: bool):
     """The fast tokenizer. With a tokenizer.json we load it directly: AutoTokenizer picks a model-specific class
-    for some model types (Qwen2 in transformers 5) that ignores tokenizer.json."""
+    for some model types (Qwen2 in transformers 5) that ignores tokenizer.json. A folder without tokenizer files
+    is refused; remote tokenizer code was refused with the config (``check_no_remote_code``)."""
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
+    check_tokenizer_files(path)
     if (path / "tokenizer.json").is_file():
         return PreTrainedTokenizerFast.from_pretrained(path, local_files_only=True)
-    return AutoTokenizer.from_pretrained(
-        path, trust_remote_code=trust_remote_code, local_files_only=True, use_fast=True
-    )
+    return AutoTokenizer.from_pretrained(path, trust_remote_code=False, local_files_only=True, use_fast=True)
 
 
 def load_model(
@@ -164,7 +270,11 @@ def load_model(
 ) -> PreTrainedModel:
     """The transformers module for the architecture: its base model for embedding, the full *For*Classification
     model (backbone + head) for classification. Weights come from safetensors when present, otherwise from
-    .bin files read with ``weights_only=True`` (transformers' default)."""
+    .bin files read with ``weights_only=True`` (transformers' default).
+
+    Every parameter must come from the checkpoint, as in vLLM: a head the checkpoint lacks (an encoder loaded as
+    a classifier through ``hf_overrides``, a causal LM converted to ``classify``) would otherwise be initialised
+    at random and give numbers that change with the seed. A tensor of the wrong shape is refused the same way."""
     import transformers
 
     model_class = _model_class(config, convert)
@@ -173,14 +283,25 @@ def load_model(
         dtype=dtype,
         attn_implementation="sdpa",
         local_files_only=True,
-        trust_remote_code=trust_remote_code,
+        trust_remote_code=False,
+        output_loading_info=True,
+        ignore_mismatched_sizes=True,  # reported below with vLLM's text instead of transformers' load report
     )
     if any(path.glob("*.safetensors")):
         kwargs["use_safetensors"] = True
     if convert == "embed" and "add_pooling_layer" in _init_parameters(model_class):
         kwargs["add_pooling_layer"] = False  # BERT's pooler (dense + tanh on [CLS]) is unused by embeddings
     with _quiet(transformers):
-        model = model_class.from_pretrained(path, **kwargs)
+        # output_loading_info=True makes it a (model, info) pair; transformers' stubs type the model alone
+        loaded: Any = model_class.from_pretrained(path, **kwargs)
+    model, loading_info = cast("tuple[PreTrainedModel, dict[str, Any]]", loaded)
+    mismatched = sorted(loading_info.get("mismatched_keys") or ())
+    if mismatched:
+        _, checkpoint_shape, parameter_shape = mismatched[0]
+        raise AssertionError(shape_mismatch_message(checkpoint_shape, parameter_shape))
+    missing = set(loading_info.get("missing_keys") or ())
+    if missing:
+        raise ValueError(not_initialized_message(missing))
     return model.eval()
 
 
@@ -247,8 +368,22 @@ def _load_state_dict(folder: Path) -> dict[str, torch.Tensor]:
 
 
 def _read_json(path: Path) -> Any:
-    # A module listed in modules.json may have no folder (MiniLM's 2_Normalize): absent means "no settings".
-    if not path.is_file():
+    """The file's JSON, None when absent or unreadable (used where a damaged file only means "no declaration")."""
+    try:
+        return _read_json_checked(path)
+    except ValueError:
         return None
-    with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
+
+
+def _read_json_checked(path: Path, required: bool = False) -> Any:
+    """The file's JSON; a damaged file is a ValueError naming it. A module listed in modules.json may have no
+    folder (MiniLM's 2_Normalize): absent means "no settings" unless ``required``."""
+    if not path.is_file():
+        if required:
+            raise FileNotFoundError(f"No {path.name} in {path.parent}")
+        return None
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from error
