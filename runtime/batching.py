@@ -6,18 +6,18 @@ tokens); a token budget instead of a fixed count keeps every batch about the sam
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from vllm_pooling_migrate.runtime.tokenization import TokenizedPrompt, encoder_for
+
+__all__ = ["PackedBatch", "Prompt", "TokenizedPrompt", "pack", "plan_batches", "tokenize_prompts", "truncation_length"]
+
 Prompt = str | Sequence[int] | tuple[str, str]
-
-
-@dataclass(frozen=True)
-class TokenizedPrompt:
-    token_ids: list[int]
-    token_type_ids: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,21 @@ def too_long_message(length: int, max_model_len: int) -> str:
     )
 
 
+def out_of_vocabulary_message(token_id: int) -> str:
+    """vLLM's text for a prompt token the model has no embedding for (``vllm/v1/engine`` input validation)."""
+    return f"Token id {token_id} is out of vocabulary"
+
+
 def truncation_length(truncate_prompt_tokens: int | None, max_model_len: int) -> int | None:
     """vLLM's ``truncate_prompt_tokens``: None = no truncation, -1 = the model's length, k = the last k tokens."""
     if truncate_prompt_tokens is None:
         return None
+    if not is_integer(truncate_prompt_tokens):
+        raise TypeError(
+            "truncate_prompt_tokens must be an int (-1 for the model's maximum length, or k >= 1), "
+            f"got {type(truncate_prompt_tokens).__name__} {truncate_prompt_tokens!r}"
+        )
+    truncate_prompt_tokens = int(truncate_prompt_tokens)
     if truncate_prompt_tokens == -1:
         return max_model_len
     if truncate_prompt_tokens < 1:
@@ -91,51 +102,78 @@ def truncation_length(truncate_prompt_tokens: int | None, max_model_len: int) ->
     return truncate_prompt_tokens
 
 
+def is_integer(value: object) -> bool:
+    """An int or a numpy integer, never a bool (``True`` is an ``int`` in Python but not a token id or a count)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+
+
 def tokenize_prompts(
-    tokenizer, prompts: Sequence[Prompt], *, max_model_len: int, truncate_to: int | None
+    tokenizer, prompts: Sequence[Prompt], *, max_model_len: int, truncate_to: int | None, vocab_size: int | None = None
 ) -> list[TokenizedPrompt]:
-    """Texts and text pairs go through the fast tokenizer in one call each; token-id prompts are taken as given.
-    Truncation keeps the last ``truncate_to`` tokens (vLLM's left truncation); texts keep their special tokens."""
+    """Texts and text pairs go through the tokenizer in one call each; token-id prompts are taken as given after
+    their type and range are checked. Truncation keeps the last ``truncate_to`` tokens (vLLM's left truncation;
+    texts keep their special tokens, see ``runtime/tokenization.py``). ``tokenizer`` is a Hugging Face tokenizer
+    or a :class:`TextEncoder`; it is never modified, so concurrent calls are safe.
+
+    ``vocab_size``: the number of rows of the model's token embedding; an id outside ``[0, vocab_size)`` raises
+    vLLM's "Token id N is out of vocabulary"."""
+    encoder = encoder_for(tokenizer)
     tokenized: dict[int, TokenizedPrompt] = {}
-    texts = [i for i, p in enumerate(prompts) if isinstance(p, str)]
-    pairs = [i for i, p in enumerate(prompts) if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)]
-    for index_group, is_pair in ((texts, False), (pairs, True)):
-        if not index_group:
-            continue
-        args = (
-            ([prompts[i][0] for i in index_group], [prompts[i][1] for i in index_group])
-            if is_pair
-            else ([prompts[i] for i in index_group],)
-        )
-        encoded = _call_tokenizer(tokenizer, args, truncate_to)
-        type_ids = encoded.get("token_type_ids")
-        for row, i in enumerate(index_group):
-            tokenized[i] = TokenizedPrompt(encoded["input_ids"][row], type_ids[row] if type_ids is not None else None)
+    texts: list[int] = []
+    pairs: list[int] = []
     for i, prompt in enumerate(prompts):
-        if i in tokenized:
-            continue
-        if not isinstance(prompt, list | tuple) or not all(isinstance(t, int) for t in prompt):
-            raise TypeError(f"Prompt {i} must be a string, a (text, text) pair or a list of token ids")
-        ids = list(prompt)
-        tokenized[i] = TokenizedPrompt(ids[-truncate_to:] if truncate_to is not None else ids)
+        if isinstance(prompt, str):
+            texts.append(i)
+        elif isinstance(prompt, tuple) and len(prompt) == 2 and all(isinstance(p, str) for p in prompt):
+            pairs.append(i)
+        else:
+            ids = token_id_list(prompt, i)
+            tokenized[i] = TokenizedPrompt(ids[-truncate_to:] if truncate_to is not None else ids)
+    text_prompts = [prompt for i in texts if isinstance(prompt := prompts[i], str)]
+    for row, encoded in zip(texts, encoder.encode(text_prompts, truncate_to), strict=True):
+        tokenized[row] = encoded
+    pair_prompts = [(prompt[0], prompt[1]) for i in pairs if isinstance(prompt := prompts[i], tuple)]
+    for row, encoded in zip(pairs, encoder.encode_pairs(pair_prompts, truncate_to), strict=True):
+        tokenized[row] = encoded
     in_order = [tokenized[i] for i in range(len(prompts))]
     for tokens in in_order:
         if not tokens.token_ids:
             raise ValueError("The decoder prompt cannot be empty")
         if len(tokens.token_ids) > max_model_len:
             raise ValueError(too_long_message(len(tokens.token_ids), max_model_len))
+        if vocab_size is not None:
+            check_vocabulary(tokens.token_ids, vocab_size)
     return in_order
 
 
-def _call_tokenizer(tokenizer, args: tuple, truncate_to: int | None):
-    if truncate_to is None:
-        return tokenizer(*args, add_special_tokens=True)
-    previous_side = tokenizer.truncation_side
-    tokenizer.truncation_side = "left"
-    try:
-        return tokenizer(*args, add_special_tokens=True, truncation=True, max_length=truncate_to)
-    finally:
-        tokenizer.truncation_side = previous_side
+def token_id_list(prompt: object, index: int) -> list[int]:
+    """A token-id prompt as a list of ints, or a TypeError that names the prompt and the offending value."""
+    if isinstance(prompt, bytes | bytearray):
+        raise TypeError(
+            f"Prompt {index} is {type(prompt).__name__}, not a prompt: decode it to str, or pass token ids as a list "
+            "of int"
+        )
+    if not isinstance(prompt, list | tuple):
+        raise TypeError(
+            f"Prompt {index} must be a string, a (text, text) pair or a list of token ids, "
+            f"got {type(prompt).__name__}"
+        )
+    for position, token in enumerate(prompt):
+        if not is_integer(token):
+            raise TypeError(
+                f"Prompt {index}: token ids must be integers, got {type(token).__name__} {token!r} "
+                f"at position {position}"
+            )
+    return [int(token) for token in prompt]
+
+
+def check_vocabulary(token_ids: Sequence[int], vocab_size: int) -> None:
+    """vLLM checks the largest id; a negative id (which vLLM would pass to the model) is refused the same way."""
+    highest, lowest = max(token_ids), min(token_ids)
+    if highest >= vocab_size:
+        raise ValueError(out_of_vocabulary_message(highest))
+    if lowest < 0:
+        raise ValueError(out_of_vocabulary_message(lowest))
 
 
 def plan_batches(lengths: Sequence[int], *, max_tokens: int, max_seqs: int) -> list[list[int]]:

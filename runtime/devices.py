@@ -27,7 +27,18 @@ _NO_FLOAT16_MODEL_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text", "plamo2"
 def resolve_device(device: str | torch.device | None) -> torch.device:
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    if not isinstance(device, str | torch.device):
+        raise TypeError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {type(device).__name__} {device!r}")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r} (the engine runs on CPUs and "
+                         "NVIDIA GPUs)")
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for, but torch sees no CUDA GPU")
+    return resolved
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -37,7 +48,11 @@ def cpu_has_fast_bf16() -> bool:
 
 def resolve_dtype(dtype: str | torch.dtype, device: torch.device, config) -> torch.dtype:
     if isinstance(dtype, torch.dtype):
+        if dtype not in (torch.float32, torch.bfloat16, torch.float16):
+            raise ValueError(f"Unknown dtype {dtype!r}; use 'auto' or one of {sorted(_DTYPE_NAMES)}")
         return dtype
+    if not isinstance(dtype, str):
+        raise TypeError(f"dtype must be a string or a torch.dtype, got {type(dtype).__name__} {dtype!r}")
     if dtype != "auto":
         try:
             return _DTYPE_NAMES[dtype]

@@ -14,6 +14,7 @@ from torch import nn
 from vllm_pooling_migrate.runtime.backbones import build_backbone
 from vllm_pooling_migrate.runtime.batching import (
     PackedBatch,
+    is_integer,
     Prompt,
     TokenizedPrompt,
     pack,
@@ -24,6 +25,7 @@ from vllm_pooling_migrate.runtime.batching import (
 from vllm_pooling_migrate.runtime.devices import configure_threads, resolve_device, resolve_dtype, run_splitting_on_oom
 from vllm_pooling_migrate.runtime.heads import BgeM3Heads, ClassifierActivation, ClassifierHead, EmbeddingHead, classifiers_of
 from vllm_pooling_migrate.runtime.loading import (
+    check_tokenizer_files,
     load_bge_m3_linears,
     load_config,
     load_dense_projector,
@@ -47,6 +49,7 @@ from vllm_pooling_migrate.runtime.model_info import (
 from vllm_pooling_migrate.runtime.poolers import HeadSettings, TaskPooler, build_task_poolers
 from vllm_pooling_migrate.runtime.scoring import SCORE_TYPES, cosine_scores, maxsim
 from vllm_pooling_migrate.runtime.settings import PoolerSettings, resolve_settings
+from vllm_pooling_migrate.runtime.tokenization import TextEncoder
 from vllm_pooling_migrate.tasks import PoolingTask
 
 if TYPE_CHECKING:
@@ -57,6 +60,21 @@ if TYPE_CHECKING:
 _DEFAULT_BATCH_LIMITS = {"cpu-fp32": (2048, 128), "cpu-half": (8192, 256), "cuda": (32768, 1024)}
 # Prompts per tokenizer call when tokenization runs ahead of a GPU; each chunk is sorted and batched on its own.
 _TOKENIZE_AHEAD_CHUNK = 8192
+
+
+#: One side of a score pair: a text or token ids.
+ScoreInput = str | Sequence[int]
+
+
+def _score_pair(pair: object, index: int) -> tuple[ScoreInput, ScoreInput]:
+    if not isinstance(pair, tuple | list) or len(pair) != 2:
+        raise TypeError(f"Score pair {index} must be a (left, right) tuple, got {pair!r}")
+    left, right = pair
+    for side in (left, right):
+        if not isinstance(side, str | list | tuple):
+            raise TypeError(f"Score pair {index}: each side is a text or a list of token ids, got "
+                            f"{type(side).__name__}")
+    return left, right
 
 
 @dataclass
@@ -97,6 +115,9 @@ class PoolingEngine:
         self.dtype = dtype
         self.max_num_batched_tokens = max_num_batched_tokens
         self.max_num_seqs = max_num_seqs
+        # Tokenization never touches ``tokenizer`` (the user's object): a private, stateless copy does it.
+        self.text_encoder = TextEncoder(tokenizer)
+        self.vocab_size = _embedding_rows(model)
         # On a CPU, tokenizing ahead would take cores from the model: one call for all prompts there.
         self.tokenize_ahead_chunk = _TOKENIZE_AHEAD_CHUNK if device.type == "cuda" else None
         poolers = build_task_poolers(settings, embedding_head, classifier_head, bge_m3_heads)
@@ -128,7 +149,11 @@ class PoolingEngine:
         def tokenize(chunk: range) -> list[TokenizedPrompt]:
             selected = [prompt_list[i] for i in chunk]
             return tokenize_prompts(
-                self.tokenizer, selected, max_model_len=self.info.max_model_len, truncate_to=truncate_to
+                self.text_encoder,
+                selected,
+                max_model_len=self.info.max_model_len,
+                truncate_to=truncate_to,
+                vocab_size=self.vocab_size,
             )
 
         count = len(prompt_list)
@@ -145,32 +170,63 @@ class PoolingEngine:
 
     def score(
         self,
-        pairs: Sequence[tuple[str, str]],
+        pairs: Sequence[tuple[ScoreInput, ScoreInput]],
         score_type: str,
         *,
         use_activation: bool | None = None,
         use_tqdm: bool = False,
         truncate_prompt_tokens: int | None = None,
     ) -> list[float]:
+        """One score per pair (spec §10.4). Each side is a text or token ids; a cross-encoder needs texts."""
+        details = self.score_details(
+            pairs, score_type, use_activation=use_activation, use_tqdm=use_tqdm,
+            truncate_prompt_tokens=truncate_prompt_tokens,
+        )
+        return [score for score, _ in details]
+
+    def score_details(
+        self,
+        pairs: Sequence[tuple[ScoreInput, ScoreInput]],
+        score_type: str,
+        *,
+        use_activation: bool | None = None,
+        use_tqdm: bool = False,
+        truncate_prompt_tokens: int | None = None,
+    ) -> list[tuple[float, list[int]]]:
+        """``score`` with the token ids the model saw for each pair: the pair prompt (cross-encoder), or both
+        sides' ids one after the other (bi-encoder, late interaction), as vLLM reports them."""
         if score_type not in SCORE_TYPES:
             raise ValueError(f"Unknown score type {score_type!r}; expected one of {list(SCORE_TYPES)}")
-        text_pairs = [(left_text, right_text) for left_text, right_text in pairs]
-        if not text_pairs:
+        pair_list = [_score_pair(pair, index) for index, pair in enumerate(pairs)]
+        if not pair_list:
             return []
         params = TaskParams(use_activation=use_activation)
         if score_type == "cross-encoder":
+            text_pairs: list[Prompt] = []
+            for index, (left, right) in enumerate(pair_list):
+                if not isinstance(left, str) or not isinstance(right, str):
+                    raise ValueError(
+                        f"Pair {index}: a cross-encoder scores the two texts together; token-id inputs cannot be "
+                        "paired (pass the texts)"
+                    )
+                text_pairs.append((left, right))
             scored = self.run(
                 "classify", text_pairs, params, use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens
             )
-            return [r.data[0].item() for r in scored]
-        texts = [a for a, _ in text_pairs] + [b for _, b in text_pairs]
+            return [(r.data[0].item(), r.prompt_token_ids) for r in scored]
+        sides: list[Prompt] = [left for left, _ in pair_list]
+        sides += [right for _, right in pair_list]
         task: PoolingTask = "embed" if score_type == "bi-encoder" else "token_embed"
-        embedded = self.run(task, texts, params, use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
-        outputs = [r.data for r in embedded]
-        left, right = outputs[: len(text_pairs)], outputs[len(text_pairs) :]
+        embedded = self.run(task, sides, params, use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
+        left_results, right_results = embedded[: len(pair_list)], embedded[len(pair_list) :]
         if score_type == "bi-encoder":
-            return cosine_scores(left, right)
-        return [maxsim(query, document) for query, document in zip(left, right)]
+            scores = cosine_scores([r.data for r in left_results], [r.data for r in right_results])
+        else:
+            scores = [maxsim(q.data, d.data) for q, d in zip(left_results, right_results)]
+        return [
+            (score, q.prompt_token_ids + d.prompt_token_ids)
+            for score, q, d in zip(scores, left_results, right_results, strict=True)
+        ]
 
     # -- execution -------------------------------------------------------------------------------------------
 
@@ -279,6 +335,13 @@ def _progress_bar(total: int, enabled: bool):
     return tqdm(total=total, desc="Processed prompts", unit="prompt")
 
 
+def _embedding_rows(model: nn.Module) -> int | None:
+    """How many token ids the model can embed (None when the model does not say)."""
+    get_embeddings = getattr(model, "get_input_embeddings", None)
+    embeddings = get_embeddings() if callable(get_embeddings) else None
+    return getattr(embeddings, "num_embeddings", None)
+
+
 def _pad_token_id(config, tokenizer) -> int:
     for value in (getattr(config, "pad_token_id", None), tokenizer.pad_token_id, tokenizer.eos_token_id):
         if value is not None:
@@ -303,8 +366,20 @@ def load_engine(
 ) -> PoolingEngine:
     if convert not in CONVERT_OPTIONS:  # from here on, convert is a ConvertOption
         raise ValueError(f"convert must be 'auto', 'none', 'embed' or 'classify', got {convert!r}")
+    check_engine_arguments(
+        max_model_len=max_model_len,
+        seed=seed,
+        max_num_batched_tokens=max_num_batched_tokens,
+        max_num_seqs=max_num_seqs,
+        num_threads=num_threads,
+    )
+    if hf_overrides is not None and not isinstance(hf_overrides, Mapping):
+        raise TypeError(f"hf_overrides must be a dict of config attributes, got {type(hf_overrides).__name__}")
+    if pooler_overrides is not None and not isinstance(pooler_overrides, Mapping):
+        raise TypeError(f"pooler_overrides must be a dict, got {type(pooler_overrides).__name__}")
     path = resolve_model_dir(model)
     config = load_config(path, hf_overrides, trust_remote_code)
+    check_tokenizer_files(path)  # before the weights: a folder without a tokenizer is refused at once
     st_folder = read_st_folder(path)
     architectures = tuple(getattr(config, "architectures", None) or ())
     model_type = config.model_type
@@ -381,6 +456,18 @@ def load_engine(
         max_num_batched_tokens=max_num_batched_tokens or default_tokens,
         max_num_seqs=max_num_seqs or default_seqs,
     )
+
+
+def check_engine_arguments(**values: object) -> None:
+    """Counts and sizes are ints (not bools, not floats) and positive; ``seed`` is any int. Refused here, naming
+    the argument, rather than failing deep inside a load or a batch (or never)."""
+    for name, value in values.items():
+        if value is None:
+            continue
+        if not is_integer(value):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+        if name != "seed" and int(value) < 1:  # type: ignore[call-overload]
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _output_width(projector: nn.Sequential | None) -> int | None:

@@ -160,6 +160,10 @@ def model_max_len(config: PretrainedConfig, st_max_seq_length: int | None, reque
         limit = min(limit, st_max_seq_length)
     if requested is None:
         return limit
+    if not isinstance(requested, int) or isinstance(requested, bool):
+        raise TypeError(f"max_model_len must be an int, got {type(requested).__name__} {requested!r}")
+    if requested < 1:
+        raise ValueError(f"max_model_len must be a positive integer, got {requested}")
     if requested > limit:
         raise ValueError(f"max_model_len ({requested}) is greater than the model's maximum length ({limit})")
     return requested
