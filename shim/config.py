@@ -18,6 +18,7 @@ from vllm_pooling_migrate import registry
 from vllm_pooling_migrate.shim.deprecations import removed, warn
 from vllm_pooling_migrate.shim.messages import LOGGER_POOLER_CONFIG, LOGGER_POOLING_PARAMS, old_flag_text, render, text
 from vllm_pooling_migrate.shim.tasks import EMBED_LIKE, POOLING_TASKS, PoolingTask
+from vllm_pooling_migrate.shim.validation import FieldKind, Invalid, check_type, coerce
 from vllm_pooling_migrate.shim.versions import profile
 from vllm_pooling_migrate.tasks import is_pooling_task
 
@@ -48,14 +49,27 @@ def _unexpected_keywords(kwargs: dict, names: list[str]) -> ValidationError:
                                              kwargs[n]) for n in names])
 
 
-def _literal_error(field: str, allowed: tuple[str, ...], value: object) -> ValidationError:
+def _literal_error(field: str, allowed: tuple[str, ...], value: object,
+                   title: str = "PoolerConfig") -> ValidationError:
     quoted = [repr(a) for a in allowed]
     choices = ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
-    return ValidationError("PoolerConfig", [(field, f"Input should be {choices}", "literal_error", value)])
+    return ValidationError(title, [(field, f"Input should be {choices}", "literal_error", value)])
+
+
+def model_config_error(field: str, allowed: tuple[str, ...], value: object) -> ValidationError:
+    """vLLM's ``ModelConfig`` (a pydantic dataclass) refusing a literal value: ``runner``, ``convert``."""
+    return _literal_error(field, allowed, value, title="ModelConfig")
 
 
 SEQ_POOLING_TYPES = ("CLS", "LAST", "MEAN")
 TOK_POOLING_TYPES = ("ALL", "STEP")
+
+#: The typed (non-literal) fields of vLLM's PoolerConfig, validated as pydantic's lax mode does.
+_FIELD_KINDS: dict[str, FieldKind] = {
+    "use_activation": "bool", "dimensions": "int", "enable_chunked_processing": "bool", "max_embed_len": "int",
+    "logit_mean": "float", "logit_sigma": "float", "logit_bias": "float", "logit_scale": "float",
+    "step_tag_id": "int", "returned_token_ids": "int_list",
+}
 
 _FIELDS_0_20 = ("task", "pooling_type", "seq_pooling_type", "tok_pooling_type", "use_activation", "dimensions",
                 "enable_chunked_processing", "max_embed_len", "logit_mean", "logit_sigma", "logit_bias",
@@ -109,6 +123,7 @@ class PoolerConfig:
         unknown = [name for name in kwargs if name not in fields]
         if unknown:
             raise _unexpected_keywords(kwargs, unknown)
+        kwargs = _coerced_fields(kwargs)
         for name in _FIELDS_0_20:
             setattr(self, name, kwargs.get(name))
         self.enable_chunked_processing = bool(self.enable_chunked_processing)
@@ -186,6 +201,24 @@ class PoolerConfig:
         return isinstance(other, PoolerConfig) and self._set_fields() == other._set_fields()
 
 
+def _coerced_fields(kwargs: dict[str, object]) -> dict[str, object]:
+    """pydantic's lax validation of the typed fields: ``"no"`` becomes False, ``"8"`` becomes 8 (as in vLLM);
+    every value it cannot interpret is collected into one ``ValidationError``."""
+    coerced = dict(kwargs)
+    errors = []
+    for name, kind in _FIELD_KINDS.items():
+        if name not in kwargs or (kwargs[name] is None and name != "enable_chunked_processing"):
+            continue
+        try:
+            coerced[name] = coerce(name, kind, kwargs[name])
+        except Invalid as invalid:
+            errors.append(invalid.error)
+    if errors:
+        raise ValidationError("PoolerConfig", [(field, message, error_type, value)
+                                               for field, message, error_type, value in errors])
+    return coerced
+
+
 def _translate_old_activation_flags(
     kwargs: dict[str, object], logger_name: str, reject: Callable[[str, dict[str, object]], Exception]
 ) -> dict[str, object]:
@@ -208,6 +241,12 @@ def _translate_old_activation_flags(
 _POOLING_PARAMS_FIELDS = ("use_activation", "dimensions", "step_tag_id", "returned_token_ids", "task",
                           "requires_token_ids", "skip_reading_prefix_cache", "late_interaction_params",
                           "extra_kwargs", "output_kind")
+
+
+#: msgspec checks no type at construction, so ``use_activation="no"`` passed in vLLM and normalised; refused here.
+_POOLING_PARAMS_KINDS: dict[str, FieldKind] = {
+    "use_activation": "bool", "dimensions": "int", "step_tag_id": "int", "returned_token_ids": "int_list",
+}
 
 
 class PoolingParams:
@@ -234,6 +273,10 @@ class PoolingParams:
         for name in kwargs:
             if name not in _POOLING_PARAMS_FIELDS:
                 raise TypeError(f"Unexpected keyword argument {name!r}")
+        for name, kind in _POOLING_PARAMS_KINDS.items():
+            kwargs[name] = check_type("PoolingParams", name, kind, kwargs.get(name))
+        if kwargs.get("task") is not None and not isinstance(kwargs["task"], str):
+            raise TypeError(f"PoolingParams.task must be a str or None, got {type(kwargs['task']).__name__}")
         for name in _POOLING_PARAMS_FIELDS:
             setattr(self, name, kwargs.get(name))
 

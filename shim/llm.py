@@ -10,16 +10,19 @@ from __future__ import annotations
 import copy
 import itertools
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from vllm_pooling_migrate.shim.config import PoolerConfig, PoolingParams, RequestParams, verify_request_params
+from vllm_pooling_migrate.shim.config import (PoolerConfig, PoolingParams, RequestParams, ValidationError,
+                                              model_config_error, verify_request_params)
 from vllm_pooling_migrate.shim.deprecations import removed, warn
 from vllm_pooling_migrate.shim.messages import LOGGER_MODEL_CONFIG, LOGGER_OFFLINE, LOGGER_POOLING_PARAMS, render, text
 from vllm_pooling_migrate.shim.outputs import (ClassificationRequestOutput, EmbeddingRequestOutput, PoolingOutput, PoolingRequestOutput,
                           ScoringOutput, ScoringRequestOutput)
 from vllm_pooling_migrate.shim.tasks import (CLASSIFY_LIKE, EMBED_LIKE, SCORE_TYPE_BY_DEFAULT_TASK, TASK_BY_SCORE_TYPE,
                                              PoolingTask, resolve_default_task, supported_tasks_for)
+from vllm_pooling_migrate.shim.validation import Invalid, coerce, is_integer
 from vllm_pooling_migrate.shim.versions import profile
 from vllm_pooling_migrate.tasks import is_pooling_task
 
@@ -31,6 +34,10 @@ IGNORED_ENGINE_ARGS = frozenset({"tensor_parallel_size", "gpu_memory_utilization
 #: POOL001: old ``task=`` values that meant a pooling conversion (spec §8, M60 table).
 LEGACY_TASK_CONVERT = {"embed": "embed", "embedding": "embed", "classify": "classify", "reward": "reward"}
 ENGINE_CONVERTS = ("embed", "classify")
+#: vLLM's ``ModelConfig`` literals (0.16+ converts; spec §3.4) and its ``dtype`` names.
+RUNNER_OPTIONS = ("auto", "generate", "pooling", "draft")
+CONVERT_OPTIONS = ("auto", "none", "embed", "classify")
+DTYPE_OPTIONS = ("auto", "half", "float16", "bfloat16", "float", "float32")
 
 #: What the engine takes as a prompt: a text, token ids, or vLLM's ``{"data": ...}`` dict (the plugin path).
 EnginePrompt = str | list[int] | dict[str, Any]
@@ -59,8 +66,16 @@ class LLM:
                  seed: int | None = 0, device: str | None = None, max_num_batched_tokens: int | None = None,
                  max_num_seqs: int | None = None, **engine_args: object) -> None:
         profile()  # the emulated release first: a bad POOLING_SHIM_TARGET_VERSION fails here, naming the known ones
+        if not isinstance(model, str | os.PathLike):
+            raise TypeError(f"model must be a path or a repo id (str), got {type(model).__name__} {model!r}")
         if tokenizer not in (None, model):
             raise NotImplementedError("pooling shim: a tokenizer other than the model's own is not supported")
+        max_model_len, seed, max_num_batched_tokens, max_num_seqs = _checked_engine_numbers(
+            runner, convert, dtype, max_model_len, seed, max_num_batched_tokens, max_num_seqs)
+        if hf_overrides is not None and not isinstance(hf_overrides, dict):
+            if callable(hf_overrides):
+                raise NotImplementedError("pooling shim: hf_overrides as a function is not supported; pass a dict")
+            raise TypeError(f"hf_overrides must be a dict, got {type(hf_overrides).__name__}")
         legacy_task = self._pop_legacy_engine_arg(engine_args, "task", "POOL001")
         override = self._pop_legacy_engine_arg(engine_args, "override_pooler_config", "POOL003")
         for name in engine_args:
@@ -102,6 +117,8 @@ class LLM:
         return render("M60-convert", convert=convert) if convert else text("M60-remove")
 
     def _finish_init(self, runner: str) -> None:
+        if runner == "draft":
+            raise NotImplementedError("pooling shim: runner='draft' (speculative-decoding drafts) is not emulated")
         p = profile()
         info = self.engine.info
         self.runner = info.runner if runner == "auto" else runner
@@ -185,16 +202,18 @@ class LLM:
                 raise ValueError(text("M26"))
         if chat_template is not None:
             raise NotImplementedError("pooling shim: chat_template is not supported")
+        if pooling_params is not None and not isinstance(pooling_params, PoolingParams):
+            raise TypeError(f"LLM.score takes one PoolingParams (or None) for all pairs, got "
+                            f"{type(pooling_params).__name__}")
+        pairs = _score_pairs(data_1, data_2)
         params = self._normalised_params(pooling_params, 1)[0]
         self._check_params_task([params], task)
         request = verify_request_params(params, "classify" if task == "score" else task,
                                         self.engine.info, self.engine.settings)
-        pairs = _score_pairs(data_1, data_2)
-        scores = self.engine.score(pairs, score_type, use_activation=request.use_activation, use_tqdm=use_tqdm,
-                                   truncate_prompt_tokens=truncate_prompt_tokens)
-        return [ScoringRequestOutput(str(next(self._request_ids)), ScoringOutput(score),
-                                     self._pair_token_ids(pair, score_type))
-                for pair, score in zip(pairs, scores)]
+        scored = self.engine.score_details(pairs, score_type, use_activation=request.use_activation,
+                                           use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
+        return [ScoringRequestOutput(str(next(self._request_ids)), ScoringOutput(score), list(token_ids))
+                for score, token_ids in scored]
 
     # -- verification (§4.1, §4.2) -------------------------------------------------------------------------------
 
@@ -286,6 +305,12 @@ class LLM:
         if pooling_params is None or isinstance(pooling_params, PoolingParams):
             params = [pooling_params] * count
         else:
+            if not isinstance(pooling_params, list | tuple):
+                raise TypeError("pooling_params must be a PoolingParams or a list of them (one per prompt), got "
+                                f"{type(pooling_params).__name__}")
+            for index, param in enumerate(pooling_params):
+                if param is not None and not isinstance(param, PoolingParams):
+                    raise TypeError(f"pooling_params[{index}] must be a PoolingParams, got {type(param).__name__}")
             params = list(pooling_params)
             if len(params) != count:
                 raise ValueError("The lengths of prompts and pooling_params must be the same.")
@@ -325,12 +350,6 @@ class LLM:
                                              for r in requests],
                                use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
 
-    def _pair_token_ids(self, pair: tuple[str, str], score_type: str) -> list[int]:
-        tokenizer = self.engine.tokenizer
-        if score_type == "cross-encoder":
-            return list(tokenizer(pair[0], pair[1])["input_ids"])
-        return list(tokenizer(pair[0])["input_ids"]) + list(tokenizer(pair[1])["input_ids"])
-
 
 def _reject_unsupported(lora_request, tokenization_kwargs) -> None:
     if lora_request is not None or tokenization_kwargs:
@@ -341,7 +360,39 @@ def _reject_unsupported(lora_request, tokenization_kwargs) -> None:
 def _as_pooler_config(value: PoolerConfig | dict | None) -> PoolerConfig:
     if value is None:
         return PoolerConfig()  # vLLM always gives pooling models an empty PoolerConfig
-    return value if isinstance(value, PoolerConfig) else PoolerConfig(**value)
+    if isinstance(value, PoolerConfig):
+        return value
+    if not isinstance(value, dict):
+        raise TypeError(f"pooler_config must be a PoolerConfig or a dict of its fields, got {type(value).__name__}")
+    return PoolerConfig(**value)
+
+
+def _checked_engine_numbers(runner: object, convert: object, dtype: object, *numbers: object) -> list[Any]:
+    """vLLM's ``ModelConfig``/``SchedulerConfig`` validation of the engine arguments: literal errors for
+    ``runner``/``convert``, pydantic's lax ints for the numbers (``"512"`` is 512), then clear errors for values no
+    engine can run (a length, a batch size below 1) and dtype names vLLM does not know."""
+    if runner not in RUNNER_OPTIONS:
+        raise model_config_error("runner", RUNNER_OPTIONS, runner)
+    if convert not in CONVERT_OPTIONS:
+        raise model_config_error("convert", CONVERT_OPTIONS, convert)
+    if not (dtype in DTYPE_OPTIONS or type(dtype).__name__ == "dtype" and type(dtype).__module__ == "torch"):
+        raise ValueError(f"dtype must be one of {', '.join(map(repr, DTYPE_OPTIONS))} or a torch.dtype, "
+                         f"got {dtype!r}")
+    names = ("max_model_len", "seed", "max_num_batched_tokens", "max_num_seqs")
+    titles = ("ModelConfig", "ModelConfig", "SchedulerConfig", "SchedulerConfig")
+    checked: list[object] = []
+    for name, title, value in zip(names, titles, numbers, strict=True):
+        if value is None:
+            checked.append(None)
+            continue
+        try:
+            number = coerce(name, "int", value)
+        except Invalid as invalid:
+            raise ValidationError(title, [invalid.error]) from None
+        if name != "seed" and isinstance(number, int) and number < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        checked.append(number)
+    return checked
 
 
 def _merged(base: PoolerConfig, override: PoolerConfig) -> PoolerConfig:
@@ -359,33 +410,90 @@ def _with_task(params: PoolingParams, task: str) -> PoolingParams:
 
 
 def _prompt_list(prompts) -> list[EnginePrompt]:
-    """vLLM's prompt forms -> engine inputs: text, token ids, or the ``{"data": ...}`` dict (plugin path)."""
-    if isinstance(prompts, (str, dict)) or (isinstance(prompts, Sequence) and prompts
-                                            and all(isinstance(t, int) for t in prompts)):
+    """vLLM's prompt forms -> engine inputs: text, token ids, or the ``{"data": ...}`` dict (plugin path).
+
+    Every form is checked here, at the boundary, and anything else is a ``TypeError`` naming the prompt: bytes are
+    not text, a bool is not a token id (vLLM would read ``[True, False]`` as the ids 1 and 0), a dict must carry
+    ``prompt`` (a str) or ``prompt_token_ids`` (a list of int)."""
+    if isinstance(prompts, bytes | bytearray):
+        raise TypeError("prompts: bytes are not a prompt; decode them to str, or pass token ids as a list of int")
+    if isinstance(prompts, str | dict) or _is_token_list(prompts):
         prompts = [prompts]
-    items: list[EnginePrompt] = []
-    for prompt in prompts:
-        if isinstance(prompt, str) or (isinstance(prompt, dict) and "data" in prompt):
-            items.append(prompt)
-        elif isinstance(prompt, dict) and "prompt_token_ids" in prompt:
-            items.append(list(prompt["prompt_token_ids"]))
-        elif isinstance(prompt, dict) and "prompt" in prompt:
-            items.append(prompt["prompt"])
-        elif isinstance(prompt, Sequence) and all(isinstance(t, int) for t in prompt):
-            items.append(list(prompt))
-        else:
-            raise TypeError(f"pooling shim: unsupported prompt {prompt!r}")
-    return items
+    elif not isinstance(prompts, list | tuple):
+        raise TypeError("prompts must be a str, a prompt dict, a list of token ids, or a list of those; "
+                        f"got {type(prompts).__name__}")
+    return [_engine_prompt(prompt, index) for index, prompt in enumerate(prompts)]
 
 
-def _score_pairs(data_1, data_2) -> list[tuple[str, str]]:
-    def texts(data) -> list[str]:
-        data = [data] if isinstance(data, (str, dict)) else list(data)
-        return [d["prompt"] if isinstance(d, dict) else d for d in data]
+def _is_token_list(value: object) -> bool:
+    """A non-empty list of numbers that is meant as one token-id prompt (bools included, so they are refused as
+    token ids rather than read as a list of prompts)."""
+    return (isinstance(value, list | tuple) and bool(value)
+            and all(is_integer(t) or isinstance(t, bool) for t in value))
 
-    left, right = texts(data_1), texts(data_2)
+
+def _engine_prompt(prompt: object, index: int) -> EnginePrompt:
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, dict):
+        if "data" in prompt:
+            return prompt
+        if "prompt_token_ids" in prompt:
+            return _token_ids(prompt["prompt_token_ids"], f"prompts[{index}]['prompt_token_ids']")
+        if "prompt" in prompt:
+            if not isinstance(prompt["prompt"], str):
+                raise TypeError(f"prompts[{index}]['prompt'] must be a str, got {type(prompt['prompt']).__name__}")
+            return prompt["prompt"]
+        raise TypeError(f"prompts[{index}] is a dict without 'prompt' or 'prompt_token_ids' (keys: {sorted(prompt)})")
+    if isinstance(prompt, list | tuple):
+        return _token_ids(prompt, f"prompts[{index}]")
+    if isinstance(prompt, bytes | bytearray):
+        raise TypeError(f"prompts[{index}] is bytes, not a prompt: decode it to str, or pass token ids as a list "
+                        "of int")
+    raise TypeError(f"prompts[{index}] must be a str, a prompt dict or a list of token ids, "
+                    f"got {type(prompt).__name__} {prompt!r}")
+
+
+def _token_ids(value: object, where: str) -> list[int]:
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"{where} must be a list of int token ids, got {type(value).__name__}")
+    for position, token in enumerate(value):
+        if not is_integer(token):
+            raise TypeError(f"{where}: token ids must be integers, got {type(token).__name__} {token!r} "
+                            f"at position {position}")
+    return [int(token) for token in value]
+
+
+ScoreItem = str | list[int]
+
+
+def _score_pairs(data_1, data_2) -> list[tuple[ScoreItem, ScoreItem]]:
+    """vLLM's score inputs: one item or a list on each side, 1:1, 1:N or N:N, with its texts for empty and
+    mismatched sides. An item is a text (or ``{"prompt": text}``) or token ids (``{"prompt_token_ids": [...]}``,
+    a list of int)."""
+    left, right = _score_items(data_1, "data_1"), _score_items(data_2, "data_2")
+    if len(left) > 1 and len(left) != len(right):
+        raise ValueError("Input lengths must be either 1:1, 1:N or N:N")
+    if not left:
+        raise ValueError("At least one text element must be given")
+    if not right:
+        raise ValueError("At least one text_pair element must be given")
     if len(left) == 1:
         left = left * len(right)
-    if len(left) != len(right):
-        raise ValueError("Input lengths must be either 1:1, 1:N or N:N")
     return list(zip(left, right))
+
+
+def _score_items(data, name: str) -> list[ScoreItem]:
+    if isinstance(data, str | dict) or _is_token_list(data):
+        data = [data]
+    elif not isinstance(data, list | tuple):
+        raise TypeError(f"{name} must be a str, a prompt dict, token ids, or a list of those; got {type(data).__name__}")
+    items: list[ScoreItem] = []
+    for index, item in enumerate(data):
+        if isinstance(item, dict) and "data" in item:
+            raise ValueError(text("M08"))
+        prompt = _engine_prompt(item, index)
+        if isinstance(prompt, dict):  # not reached: data dicts were refused above
+            raise ValueError(text("M08"))
+        items.append(prompt)
+    return items

@@ -85,6 +85,12 @@ class FakeEngine:
         self.calls.append(("score", score_type, list(pairs), use_activation))
         return [0.5 for _ in pairs]
 
+    def score_details(self, pairs, score_type, **kwargs):
+        scores = self.score(pairs, score_type, **kwargs)
+        if score_type == "cross-encoder":
+            return [(s, self.tokenizer(a, b)["input_ids"]) for s, (a, b) in zip(scores, pairs)]
+        return [(s, self.tokenizer(a)["input_ids"] + self.tokenizer(b)["input_ids"]) for s, (a, b) in zip(scores, pairs)]
+
 
 def fake_runtime(kind: str, **info_changes):
     """A replacement for ``shim.llm.runtime_api`` whose engines describe the model ``kind``."""
