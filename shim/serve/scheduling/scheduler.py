@@ -83,7 +83,8 @@ class BatchScheduler:
     # -- the event-loop side ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        if not self._thread.is_alive() and not self._closing:
+        """Idempotent: the app starts the worker when it is built and again from its lifespan."""
+        if self._thread.ident is None and not self._closing:
             self._thread.start()
 
     @property
