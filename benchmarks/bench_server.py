@@ -109,15 +109,16 @@ def start_server(kind: str, model: str, dtype: str, threads: int, folder: Path) 
         argv = [sys.executable, "-m", "uvicorn", "stand_in_app:app", "--app-dir", str(folder), "--host", "127.0.0.1",
                 "--port", str(port), "--log-level", "warning", "--no-access-log"]
         name = "stand-in (FastAPI + sentence-transformers per request)"
-    log = open(folder / f"{kind}.log", "wb")
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+    log = folder / f"{kind}.log"
+    with open(log, "wb") as sink:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     import httpx
 
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{name} exited with {process.returncode}; see {log.name}")
+            raise SystemExit(f"{name} exited with {process.returncode}:\n{log.read_text(errors='replace')}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return process, url, name

@@ -25,7 +25,7 @@ from vllm_pooling_migrate.shim.serve.routes.invocations import register_invocati
 from vllm_pooling_migrate.shim.serve.routes.misc import register_misc_routes
 from vllm_pooling_migrate.shim.serve.routes.pooling import register_pooling_routes
 from vllm_pooling_migrate.shim.serve.routes.scoring import register_scoring_routes
-from vllm_pooling_migrate.shim.serve.state import ServerState, build_state
+from vllm_pooling_migrate.shim.serve.state import build_state
 
 
 def build_app(settings: ServeSettings, engine: Any | None = None) -> FastAPI:
@@ -68,7 +68,3 @@ def build_app(settings: ServeSettings, engine: Any | None = None) -> FastAPI:
     # Requests served without the lifespan (httpx's ASGITransport does not run it) still find the worker running.
     state.scheduler.start()
     return app
-
-
-def server_state(app: FastAPI) -> ServerState:
-    return app.state.server
