@@ -85,7 +85,10 @@ def test_the_entry_points_point_into_the_namespace(wheel):
     entry_points = configparser.ConfigParser(delimiters=("=",))
     entry_points.optionxform = str  # keep names as written
     entry_points.read_string(wheel.read(f"{_dist_info(wheel)}/entry_points.txt").decode())
-    assert dict(entry_points["console_scripts"]) == {"migrate-pooling": f"{PACKAGE}.codemod.cli:main"}
+    assert dict(entry_points["console_scripts"]) == {
+        "migrate-pooling": f"{PACKAGE}.codemod.cli:main",
+        "vllm-pooling-serve": f"{PACKAGE}.shim.serve.main:main",
+    }
     assert dict(entry_points["pytest11"]) == {"pooling_shim": f"{PACKAGE}.shim.pytest_plugin"}
     names = set(wheel.namelist())
     for section in ("console_scripts", "pytest11"):
