@@ -136,13 +136,7 @@ class PackedBertEncoder:
         config = base_model.config
         if not isinstance(config, PretrainedConfig):  # not a transformers model
             return False
-        return (
-            config.model_type in _PACKED_MODEL_TYPES
-            and getattr(config, "position_embedding_type", "absolute") == "absolute"
-            and not getattr(config, "is_decoder", False)
-            and hasattr(base_model, "embeddings")
-            and hasattr(base_model, "encoder")
-        )
+        return packs(config) and hasattr(base_model, "embeddings") and hasattr(base_model, "encoder")
 
     def __call__(self, batch: PackedBatch) -> torch.Tensor:
         emb, stream, compute = self.embeddings, self.stream_dtype, self.compute_dtype
@@ -166,6 +160,15 @@ class PackedBertEncoder:
                 intermediate = layer.intermediate.intermediate_act_fn(up(x.to(compute)))
             x = F.layer_norm(layer.output.dense(intermediate).to(stream).add_(x), *output_norm)
         return x
+
+
+def packs(config) -> bool:
+    """Whether a model with this config runs through :class:`PackedBertEncoder` (decidable before loading)."""
+    return (
+        getattr(config, "model_type", None) in _PACKED_MODEL_TYPES
+        and getattr(config, "position_embedding_type", "absolute") == "absolute"
+        and not getattr(config, "is_decoder", False)
+    )
 
 
 def _onednn_gelu_works(config: _BertConfig, weight: torch.Tensor) -> bool:

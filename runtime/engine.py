@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from vllm_pooling_migrate.runtime.backbones import build_backbone
+from vllm_pooling_migrate.runtime.backbones import build_backbone, packs
 from vllm_pooling_migrate.runtime.batching import (
     PackedBatch,
     is_integer,
@@ -22,11 +22,18 @@ from vllm_pooling_migrate.runtime.batching import (
     tokenize_prompts,
     truncation_length,
 )
-from vllm_pooling_migrate.runtime.devices import configure_threads, resolve_device, resolve_dtype, run_splitting_on_oom
+from vllm_pooling_migrate.runtime.devices import (
+    DtypeChoice,
+    configure_threads,
+    resolve_device,
+    resolve_dtype_choice,
+    run_splitting_on_oom,
+)
 from vllm_pooling_migrate.runtime.heads import BgeM3Heads, ClassifierActivation, ClassifierHead, EmbeddingHead, classifiers_of
 from vllm_pooling_migrate.runtime.loading import (
     check_tokenizer_files,
     load_bge_m3_linears,
+    load_colbert_linear,
     load_config,
     load_dense_projector,
     load_model,
@@ -42,6 +49,7 @@ from vllm_pooling_migrate.runtime.model_info import (
     architecture_score_type,
     classifier_labels,
     default_pooling_types,
+    is_colbert,
     model_max_len,
     runner_and_convert,
     supported_tasks,
@@ -106,6 +114,7 @@ class PoolingEngine:
         dtype: torch.dtype,
         max_num_batched_tokens: int,
         max_num_seqs: int,
+        token_embedding_head: EmbeddingHead | None = None,
     ):
         self.model = model
         self.tokenizer = tokenizer
@@ -115,12 +124,14 @@ class PoolingEngine:
         self.dtype = dtype
         self.max_num_batched_tokens = max_num_batched_tokens
         self.max_num_seqs = max_num_seqs
+        #: What ``dtype`` resolved to and why (``load_engine`` sets it; an explicit dtype reads "asked for").
+        self.dtype_choice = DtypeChoice(dtype, "asked for")
         # Tokenization never touches ``tokenizer`` (the user's object): a private, stateless copy does it.
         self.text_encoder = TextEncoder(tokenizer)
         self.vocab_size = _embedding_rows(model)
         # On a CPU, tokenizing ahead would take cores from the model: one call for all prompts there.
         self.tokenize_ahead_chunk = _TOKENIZE_AHEAD_CHUNK if device.type == "cuda" else None
-        poolers = build_task_poolers(settings, embedding_head, classifier_head, bge_m3_heads)
+        poolers = build_task_poolers(settings, embedding_head, classifier_head, bge_m3_heads, token_embedding_head)
         # One pooler per task the model reports (spec §3.2); the embedding head alone would also serve embed on
         # a classifier, which vLLM does not offer.
         self._poolers: dict[PoolingTask, TaskPooler] = {task: poolers[task] for task in info.supported_tasks}
@@ -387,8 +398,9 @@ def load_engine(
         architectures, model_type, has_st_pooling=st_folder.pooling is not None, convert=convert
     )
     torch_device = resolve_device(device)
-    torch_dtype = resolve_dtype(dtype, torch_device, config)
-    configure_threads(num_threads)
+    configure_threads(num_threads)  # before the dtype probe, which times GEMMs at this thread count
+    dtype_choice = resolve_dtype_choice(dtype, torch_device, config, packed_residual=packs(config))
+    torch_dtype = dtype_choice.dtype
     if seed is not None:
         torch.manual_seed(seed)  # heads the checkpoint lacks are initialised randomly
     load_as = model_convert if runner == "pooling" else "embed"
@@ -414,6 +426,9 @@ def load_engine(
             settings.logit_mean,
             settings.logit_sigma,
         )
+    token_head = None
+    if is_colbert(architectures) and runner == "pooling":
+        token_head = EmbeddingHead(load_colbert_linear(path, config).to(torch_device))
     bge_m3_heads = None
     if BGE_M3_ARCHITECTURE in architectures:
         colbert, sparse = load_bge_m3_linears(path)
@@ -434,7 +449,7 @@ def load_engine(
         embedding_size=_output_width(projector) or config.hidden_size,
         is_matryoshka=bool(matryoshka) or bool(getattr(config, "is_matryoshka", False)),
         matryoshka_dimensions=tuple(matryoshka) if matryoshka else None,
-        architecture_score_type=architecture_score_type(model_convert),
+        architecture_score_type=architecture_score_type(model_convert, architectures),
         runner=runner,
         convert=model_convert,
         st_activation_fn=st_activation,
@@ -443,12 +458,13 @@ def load_engine(
         default_tokens, default_seqs = _DEFAULT_BATCH_LIMITS["cuda"]
     else:
         default_tokens, default_seqs = _DEFAULT_BATCH_LIMITS["cpu-fp32" if torch_dtype == torch.float32 else "cpu-half"]
-    return PoolingEngine(
+    engine = PoolingEngine(
         model=hf_model,
         tokenizer=tokenizer,
         info=info,
         settings=settings,
         embedding_head=EmbeddingHead(projector),
+        token_embedding_head=token_head,
         classifier_head=classifier_head,
         bge_m3_heads=bge_m3_heads,
         device=torch_device,
@@ -456,6 +472,8 @@ def load_engine(
         max_num_batched_tokens=max_num_batched_tokens or default_tokens,
         max_num_seqs=max_num_seqs or default_seqs,
     )
+    engine.dtype_choice = dtype_choice
+    return engine
 
 
 def check_engine_arguments(**values: object) -> None:

@@ -218,6 +218,49 @@ def load_bge_m3_linears(path: Path) -> tuple[nn.Linear, nn.Linear]:
     return linears[0], linears[1]
 
 
+COLBERT_DIM_KEYS = ("colbert_dim", "dim", "projection_dim")
+COLBERT_DIM_MISSING = (
+    "ColBERT dimension not found in model config. Expected one of: 'colbert_dim', 'dim', or 'projection_dim'. "
+    "You can specify it via --hf-overrides '{\"dim\": 128}'"
+)
+
+
+def load_colbert_linear(path: Path, config: PretrainedConfig) -> nn.Linear:
+    """vLLM's ColBERT projection: ``hidden_size → colbert_dim``, no bias, read from the checkpoint's
+    ``linear.weight`` or ``colbert_linear.weight`` (a ``bert.``/``model.`` prefix is ignored)."""
+    dim = next((getattr(config, key) for key in COLBERT_DIM_KEYS if getattr(config, key, None)), None)
+    if dim is None:
+        raise ValueError(COLBERT_DIM_MISSING)
+    names = {f"{prefix}{name}" for prefix in ("", "bert.", "model.") for name in ("linear.weight",
+                                                                                  "colbert_linear.weight")}
+    weight = _checkpoint_tensor(path, names)
+    if weight is None:
+        raise ValueError(not_initialized_message({"colbert_linear.weight"}))
+    linear = nn.Linear(config.hidden_size, int(dim), bias=False)
+    load_strictly(linear, {"weight": weight}, "colbert_linear")
+    return linear.float().eval()
+
+
+def _checkpoint_tensor(path: Path, names: set[str]) -> torch.Tensor | None:
+    """The first tensor found under one of ``names`` in the model folder's weight files (safetensors, else .bin)."""
+    safetensors_files = sorted(path.glob("*.safetensors"))
+    if safetensors_files:
+        from safetensors import safe_open
+
+        for file in safetensors_files:
+            with safe_open(str(file), framework="pt") as handle:
+                for name in handle.keys():
+                    if name in names:
+                        return handle.get_tensor(name)
+        return None
+    for file in sorted(path.glob("pytorch_model*.bin")):
+        state = torch.load(file, map_location="cpu", weights_only=True)
+        for name in names:
+            if name in state:
+                return state[name]
+    return None
+
+
 def load_strictly(module: nn.Module, state: Mapping[str, torch.Tensor], prefix: str) -> None:
     """Every parameter of ``module`` from ``state``, or vLLM's errors (names carry ``prefix``)."""
     expected = dict(module.named_parameters())

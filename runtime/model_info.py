@@ -115,6 +115,13 @@ def is_token_classification(architectures: tuple[str, ...]) -> bool:
 
 
 BGE_M3_ARCHITECTURE = "BgeM3EmbeddingModel"
+#: vLLM's ColBERT on a BERT backbone (``ColBERTModel``; ``HF_ColBERT`` is stanford-futuredata's name for it): a
+#: bias-free linear projection of every token state, ``token_embed`` only, scored by MaxSim.
+COLBERT_ARCHITECTURES = frozenset({"ColBERTModel", "HF_ColBERT"})
+
+
+def is_colbert(architectures: tuple[str, ...]) -> bool:
+    return any(name in COLBERT_ARCHITECTURES for name in architectures)
 
 
 def supported_tasks(architectures: tuple[str, ...], runner: Runner, convert: Convert) -> tuple[PoolingTask, ...]:
@@ -124,6 +131,8 @@ def supported_tasks(architectures: tuple[str, ...], runner: Runner, convert: Con
         tasks = set()
     elif BGE_M3_ARCHITECTURE in architectures:
         tasks = {"embed", "token_embed", "token_classify", "embed&token_classify"}
+    elif is_colbert(architectures):
+        tasks = {"token_embed"}
     elif convert == "classify":
         tasks = {"token_classify"} if is_token_classification(architectures) else {"classify", "token_classify"}
     else:
@@ -131,9 +140,12 @@ def supported_tasks(architectures: tuple[str, ...], runner: Runner, convert: Con
     return tuple(task for task in POOLING_TASKS if task in tasks)
 
 
-def architecture_score_type(convert: Convert) -> ScoreType:
-    """Spec §4.4 (0.18–0.20): cross-encoder for classify conversions, else the class default (bi-encoder)."""
-    return "cross-encoder" if convert == "classify" else "bi-encoder"
+def architecture_score_type(convert: Convert, architectures: tuple[str, ...] = ()) -> ScoreType:
+    """Spec §4.4 (0.18–0.20): cross-encoder for classify conversions, else the class default (bi-encoder; the
+    ColBERT classes declare late interaction)."""
+    if convert == "classify":
+        return "cross-encoder"
+    return "late-interaction" if is_colbert(architectures) else "bi-encoder"
 
 
 def default_pooling_types(model_type: str) -> tuple[str, str]:

@@ -180,11 +180,13 @@ def build_task_poolers(
     embedding_head: EmbeddingHead,
     classifier_head: ClassifierHead | None,
     bge_m3_heads: BgeM3Heads | None,
+    token_embedding_head: EmbeddingHead | None = None,
 ) -> dict[PoolingTask, TaskPooler]:
-    """Every task the loaded heads can run, with its pooler. bge-m3's own heads take its token tasks."""
+    """Every task the loaded heads can run, with its pooler. bge-m3's own heads take its token tasks; a ColBERT
+    projection (``token_embedding_head``) replaces the embedding head for ``token_embed``."""
     poolers: dict[PoolingTask, TaskPooler] = {
         "embed": EmbedPooler(settings, embedding_head),
-        "token_embed": TokenEmbedPooler(settings, embedding_head, bge_m3_heads),
+        "token_embed": TokenEmbedPooler(settings, token_embedding_head or embedding_head, bge_m3_heads),
     }
     if classifier_head is not None:
         poolers["classify"] = ClassifyPooler(settings, classifier_head)

@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from vllm_pooling_migrate.runtime import load_engine
-from vllm_pooling_migrate.runtime.devices import _cuda_auto_dtype, resolve_dtype, run_splitting_on_oom
+from vllm_pooling_migrate.runtime import devices
+from vllm_pooling_migrate.runtime.devices import _cuda_auto_dtype, resolve_dtype, resolve_dtype_choice, run_splitting_on_oom
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -17,16 +18,98 @@ class _Config:
     dtype = torch.float32
 
 
-def test_explicit_and_cpu_auto_dtypes(monkeypatch):
+class _Shapes(_Config):
+    hidden_size = 32
+    intermediate_size = 64
+
+
+@pytest.fixture
+def cpu_probes(monkeypatch):
+    """Replace the CPU feature and GEMM probes; returns a setter and the list of probe calls."""
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(devices, "_cpu_choices", {})
+
+    def set_cpu(avx512_bf16: bool, amx: bool, speedup: float) -> None:
+        monkeypatch.setattr(devices, "cpu_bf16_features", lambda: (avx512_bf16, amx))
+        monkeypatch.setattr(devices, "_cpu_choices", {})
+
+        def probe(hidden, intermediate, heads, repeats=5):
+            calls.append((hidden, intermediate))
+            return speedup
+
+        monkeypatch.setattr(devices, "bf16_layer_speedup", probe)
+
+    return set_cpu, calls
+
+
+def test_explicit_dtypes():
     cpu = torch.device("cpu")
     assert resolve_dtype("float32", cpu, _Config) == torch.float32
     assert resolve_dtype("bf16", cpu, _Config) == torch.bfloat16
-    monkeypatch.setattr("vllm_pooling_migrate.runtime.devices.cpu_has_fast_bf16", lambda: False)
-    assert resolve_dtype("auto", cpu, _Config) == torch.float32
-    monkeypatch.setattr("vllm_pooling_migrate.runtime.devices.cpu_has_fast_bf16", lambda: True)
-    assert resolve_dtype("auto", cpu, _Config) == torch.bfloat16
+    assert resolve_dtype(torch.float16, cpu, _Config) == torch.float16
     with pytest.raises(ValueError, match="Unknown dtype"):
         resolve_dtype("int3", cpu, _Config)
+    with pytest.raises(ValueError, match="Unknown dtype"):
+        resolve_dtype(torch.int8, cpu, _Config)
+
+
+@pytest.mark.parametrize(
+    "avx512_bf16, amx, speedup, expected, probed",
+    [
+        (False, False, 9.0, torch.float32, False),  # plain AVX2: bf16 is ~50x slower, no probe needed
+        (True, False, 0.7, torch.float32, True),  # AVX512-BF16 without AMX, measured slower (issue 10: 1/1.43)
+        (True, False, 2.0, torch.bfloat16, True),  # ... or measured faster (this project's Zen 4 EPYC)
+        (True, True, 2.6, torch.bfloat16, True),  # AMX: bf16 clearly faster
+        (False, True, 2.6, torch.bfloat16, True),
+        (True, True, 1.05, torch.float32, True),  # AMX, but not faster here: never slower than fp32
+    ],
+)
+def test_cpu_auto_dtype_by_features_and_probe(cpu_probes, avx512_bf16, amx, speedup, expected, probed):
+    set_cpu, calls = cpu_probes
+    set_cpu(avx512_bf16, amx, speedup)
+    choice = resolve_dtype_choice("auto", torch.device("cpu"), _Shapes)
+    assert choice.dtype == expected
+    assert calls == ([(32, 64)] if probed else [])
+    assert choice.bf16_speedup == (speedup if probed else None)
+    assert choice.reason.startswith(str(expected).removeprefix("torch.") + ": ")
+
+
+def test_the_choice_is_made_once_per_process_and_shape(cpu_probes):
+    set_cpu, calls = cpu_probes
+    set_cpu(True, True, 2.0)
+    first = resolve_dtype_choice("auto", torch.device("cpu"), _Shapes)
+    second = resolve_dtype_choice("auto", torch.device("cpu"), _Shapes)
+    assert first is second and len(calls) == 1
+
+
+def test_load_engine_uses_the_probe_and_reports_the_choice(cpu_probes, tiny):
+    set_cpu, _ = cpu_probes
+    set_cpu(True, True, 3.0)
+    engine = load_engine(tiny["bert"], dtype="auto")
+    assert engine.dtype == torch.bfloat16 and engine.dtype_choice.bf16_speedup == 3.0
+    set_cpu(True, False, 0.7)
+    engine = load_engine(tiny["bert"], dtype="auto")
+    assert engine.dtype == torch.float32 and "without AMX" in engine.dtype_choice.reason
+    assert load_engine(tiny["bert"], dtype="bfloat16").dtype_choice.reason == "asked for"
+
+
+def test_architectures_without_the_fp32_residual_path_stay_in_fp32(cpu_probes, tiny):
+    """bf16 stays within cosine 0.9999 only on the packed encoder's fp32 residual stream."""
+    set_cpu, calls = cpu_probes
+    set_cpu(True, True, 3.0)
+    engine = load_engine(tiny["llama"], dtype="auto")
+    assert engine.dtype == torch.float32 and calls == [] and "transformers' own module" in engine.dtype_choice.reason
+
+
+def test_the_real_probe_is_quick_and_sane():
+    import time
+
+    start = time.perf_counter()
+    speedup = devices.bf16_layer_speedup(384, 1536, 12)
+    assert 0 < speedup < 100 and time.perf_counter() - start < 5
+    choice = devices.cpu_auto_dtype(384, 1536, 12)
+    assert choice.dtype == (torch.bfloat16 if (choice.bf16_speedup or 0) >= devices.MIN_BF16_SPEEDUP
+                            else torch.float32)
 
 
 def test_cuda_auto_dtype_follows_vllm_for_pooling_models(monkeypatch):
