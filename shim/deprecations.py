@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import warnings
+from typing import Any
 
 from vllm_pooling_migrate import registry
 from vllm_pooling_migrate.shim import report
@@ -48,10 +49,55 @@ class RemovedInV023Warning(PoolingDeprecationWarning, DeprecationWarning):
 
 RemovedInNextVersionWarning = RemovedInV021Warning
 
-# Shown once per call site even when DeprecationWarning-based, unless the user chose warning options (the CPython
-# docs' recipe; PYTHONWARNINGS also fills sys.warnoptions).
-if not sys.warnoptions:
-    warnings.filterwarnings("default", category=PoolingDeprecationWarning)
+#: CPython's own filters when no warning option is given (the end of ``warnings.filters``, in this order).
+_PYTHON_DEFAULT_FILTERS = (
+    ("default", DeprecationWarning, "__main__"),
+    ("ignore", DeprecationWarning, None),
+    ("ignore", PendingDeprecationWarning, None),
+    ("ignore", ImportWarning, None),
+    ("ignore", ResourceWarning, None),
+)
+
+
+def _python_default_tail(filters: list[Any]) -> int:
+    """Where CPython's own default filters start at the end of ``filters`` (``len(filters)`` when they are gone).
+    Each default is matched once, from the end, so a user filter that happens to equal one is not taken for it."""
+    expected = list(_PYTHON_DEFAULT_FILTERS)
+    position = len(filters)
+    while position and expected:
+        action, message, category, module, lineno = filters[position - 1]
+        module_text = getattr(module, "pattern", module)
+        if message is not None or lineno != 0 or (action, category, module_text) != expected[-1]:
+            break
+        expected.pop()
+        position -= 1
+    return position
+
+
+def install_default_filter() -> None:
+    """Show every shim warning once per call site, without overriding anyone's filters.
+
+    The filter goes just before CPython's own defaults (whose ``ignore::DeprecationWarning`` would hide
+    :class:`RemovedInV023Warning` outside ``__main__``), so every filter a program or a library installed, before
+    or after the shim first loads, comes first and wins. Nothing is added when the user chose warning options
+    (``-W``, ``PYTHONWARNINGS``: the CPython docs' recipe)."""
+    if sys.warnoptions:
+        return
+    filters: list[Any] = warnings.filters  # type: ignore[assignment]  # typeshed: Sequence; a list at runtime
+    if any(entry[2] is PoolingDeprecationWarning for entry in filters):
+        return
+    start = _python_default_tail(filters)
+    tail = filters[start:]
+    del filters[start:]
+    warnings.filterwarnings("default", category=PoolingDeprecationWarning, append=True)  # also resets the caches
+    filters.extend(tail)
+
+
+install_default_filter()
+
+# vLLM's records go to vLLM's logger names for handlers that listen; with no handler configured anywhere, Python's
+# last-resort handler would print each one as a bare line next to the warning, so every event would appear twice.
+logging.getLogger("vllm").addHandler(logging.NullHandler())
 
 
 def warning_class(entry: registry.Deprecation) -> type[PoolingDeprecationWarning]:
