@@ -74,10 +74,12 @@ class ClosureRef:
     """A name an inner function reads from an enclosing function that binds it after (or around) here.
 
     Also a binding: ``alias = name`` in the inner function binds ``alias`` to this reference, so that a use of
-    ``alias`` is settled like a use of ``name`` at the end of the file.
+    ``alias`` is settled like a use of ``name`` at the end of the file. ``frame`` is the enclosing function that
+    binds the name: only its constructions of that name are in doubt, not those of other functions.
     """
 
     name: str
+    frame: "Frame"
 
 
 UNKNOWN = None  # a binding we cannot follow
@@ -118,6 +120,11 @@ class Frame:
     assigned: frozenset[str] = frozenset()  # every name the function binds, wherever in its body
     globals: set[str] = field(default_factory=set)
     nonlocals: set[str] = field(default_factory=set)
+    bound: dict[str, list[Construction]] = field(default_factory=dict)  # function frames: constructions per name
+    #: Class frames: the indexes, in ``TrackedFacts.deferred_uses``/``deferred_escapes``, of the references to
+    #: ``self.<attr>`` of this class, settled when the class ends (without rereading every deferred reference).
+    self_uses: list[int] = field(default_factory=list)
+    self_escapes: list[int] = field(default_factory=list)
 
 
 def binding_constructions(binding: Binding) -> tuple[Construction, ...]:
@@ -144,6 +151,5 @@ class TrackedFacts:
     module_assign_counts: dict[str, int] = field(default_factory=dict)
     foreign_attrs: dict[str, cst.CSTNode] = field(default_factory=dict)  # `x.attr` read on something not self
     class_frames: list[Frame] = field(default_factory=list)
-    function_bindings: dict[str, list[Construction]] = field(default_factory=dict)  # bound to a name in a function
     plain_calls: list[cst.Call] = field(default_factory=list)  # `name(...)` calls: maybe factory calls
     handled_factory_calls: set[int] = field(default_factory=set)

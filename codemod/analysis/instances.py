@@ -141,21 +141,29 @@ class InstanceTracker(CachedVisitors):
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         frame = self._frames.pop()
         # Calls on self.<attr> were deferred until every method of the class had been seen.
-        remaining_uses = []
-        for use, ref in self.facts.deferred_uses:
-            if isinstance(ref, SelfAttrRef) and ref.frame is frame:
-                if ref.attr not in frame.attr_bindings:
-                    # Set somewhere else (a base class, a mixin): uses of that attribute are not all here.
-                    self.facts.foreign_attrs.setdefault(ref.attr, use.call)
-                ref = self._single_binding(frame.attr_bindings.get(ref.attr, []))
-            remaining_uses.append((use, ref))
-        self.facts.deferred_uses = remaining_uses
-        remaining_escapes = []
-        for node, ref in self.facts.deferred_escapes:
-            if isinstance(ref, SelfAttrRef) and ref.frame is frame:
-                ref = self._single_binding(frame.attr_bindings.get(ref.attr, []))
-            remaining_escapes.append((node, ref))
-        self.facts.deferred_escapes = remaining_escapes
+        uses = self.facts.deferred_uses
+        for index in frame.self_uses:
+            use, ref = uses[index]
+            assert isinstance(ref, SelfAttrRef)
+            if ref.attr not in frame.attr_bindings:
+                # Set somewhere else (a base class, a mixin): uses of that attribute are not all here.
+                self.facts.foreign_attrs.setdefault(ref.attr, use.call)
+            uses[index] = (use, self._single_binding(frame.attr_bindings.get(ref.attr, [])))
+        escapes = self.facts.deferred_escapes
+        for index in frame.self_escapes:
+            node, ref = escapes[index]
+            assert isinstance(ref, SelfAttrRef)
+            escapes[index] = (node, self._single_binding(frame.attr_bindings.get(ref.attr, [])))
+
+    def _defer_use(self, use: Use, ref: Reference) -> None:
+        if isinstance(ref, SelfAttrRef):
+            ref.frame.self_uses.append(len(self.facts.deferred_uses))
+        self.facts.deferred_uses.append((use, ref))
+
+    def _defer_escape(self, node: cst.CSTNode, ref: Reference) -> None:
+        if isinstance(ref, SelfAttrRef):
+            ref.frame.self_escapes.append(len(self.facts.deferred_escapes))
+        self.facts.deferred_escapes.append((node, ref))
 
     # Compound statements: a binding made inside one may or may not happen at run time.
     # (libcst finds visitor methods by their __name__, so each needs its own def.)
@@ -214,7 +222,7 @@ class InstanceTracker(CachedVisitors):
                 return
             use = Use(node, func.attr.value)
             self.facts.uses.append(use)
-            self.facts.deferred_uses.append((use, ref))
+            self._defer_use(use, ref)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._attribute_values.add(id(node.value))
@@ -222,14 +230,14 @@ class InstanceTracker(CachedVisitors):
             # `f = llm.classify`, `partial(llm.encode, ...)`: a use whose task we cannot see.
             receiver = self._reference_of(node.value)
             if receiver is not None:
-                self.facts.deferred_escapes.append((node, receiver))
+                self._defer_escape(node, receiver)
         ref = self._self_attr_ref(node)
         if ref is None and self._context(node) is not ExpressionContext.STORE:
             self.facts.foreign_attrs.setdefault(node.attr.value, node)
         if id(node) in self._attribute_values:
             return  # part of a longer chain such as self.llm.embed: not a bare use
         if ref is not None and self._context(node) is ExpressionContext.LOAD:
-            self.facts.deferred_escapes.append((node, ref))
+            self._defer_escape(node, ref)
 
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) in self._declarations:
@@ -243,7 +251,7 @@ class InstanceTracker(CachedVisitors):
             return
         ref = self._lookup(node.value, node)
         if ref is not None:
-            self.facts.deferred_escapes.append((node, ref))
+            self._defer_escape(node, ref)
 
     def visit_Return(self, node: cst.Return) -> None:
         if self._in_factory_candidate() and isinstance(node.value, cst.Name):
@@ -296,7 +304,7 @@ class InstanceTracker(CachedVisitors):
             if frame.kind == "module" or name in frame.globals:
                 self.facts.module_assign_counts[name] = self.facts.module_assign_counts.get(name, 0) + 1
             if frame.kind == "function" and name not in frame.globals:
-                self.facts.function_bindings.setdefault(name, []).extend(binding_constructions(binding))
+                frame.bound.setdefault(name, []).extend(binding_constructions(binding))
             previous = prior.get(name)
             if frame.block_depth and previous is not None and previous is not binding:
                 # Reassigned in a branch: which construction reaches a later use depends on run time.
@@ -365,7 +373,7 @@ class InstanceTracker(CachedVisitors):
                 return frame.env[name]
             if name in frame.assigned:
                 # Bound later in this function; or, read from an inner function, bound in the enclosing one.
-                return UNKNOWN if innermost else ClosureRef(name)
+                return UNKNOWN if innermost else ClosureRef(name, frame)
             innermost = False
         return UNKNOWN
 

@@ -43,7 +43,7 @@ def resolve_deferred(facts: TrackedFacts, module_env: dict[str, Binding]) -> Non
 
 def _resolve(facts: TrackedFacts, module_env: dict[str, Binding], ref: Reference) -> Binding:
     if isinstance(ref, ClosureRef):
-        for bound in facts.function_bindings.get(ref.name, []):
+        for bound in ref.frame.bound.get(ref.name, []):
             bound.ambiguous = True
         return UNKNOWN
     if isinstance(ref, InlineRef):

@@ -7,10 +7,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 import libcst as cst
-from libcst.metadata import QualifiedName, QualifiedNameProvider, QualifiedNameSource
+from libcst.metadata import QualifiedName, QualifiedNameProvider, QualifiedNameSource, ScopeProvider
 
 #: This project's shim: code written against it is vLLM's API too. A user's own ``shim`` module is not.
 SHIM_MODULE = "vllm_pooling_migrate.shim"
@@ -76,3 +76,38 @@ def resolve_root(source: NameSource, node: cst.CSTNode) -> str:
     """``SHIM_MODULE`` when the expression comes from this project's shim, else "vllm"."""
     shim = any(root_of_qualified_name(q.name) == SHIM_MODULE for q in qualified_names(source, node))
     return SHIM_MODULE if shim else "vllm"
+
+
+class _LazyQualifiedNames(Mapping[cst.CSTNode, Collection[QualifiedName]]):
+    """``QualifiedNameProvider``'s mapping, computed for a node when it is first asked for.
+
+    libcst's provider walks the whole module once more and stores a closure for every node; the rules ask for
+    the names of a few calls and attributes. Same answers: the scope's ``get_qualified_names_for``.
+    """
+
+    def __init__(self, scopes: Mapping[cst.CSTNode, object]) -> None:
+        self._scopes = scopes
+        self._known: dict[cst.CSTNode, Collection[QualifiedName]] = {}
+
+    def __getitem__(self, node: cst.CSTNode) -> Collection[QualifiedName]:
+        known = self._known.get(node)
+        if known is None:
+            scope = self._scopes.get(node)
+            known = scope.get_qualified_names_for(node) if scope is not None else set()  # type: ignore[attr-defined]
+            self._known[node] = known
+        return known
+
+    def __iter__(self) -> Iterator[cst.CSTNode]:
+        return iter(self._scopes)
+
+    def __len__(self) -> int:
+        return len(self._scopes)
+
+
+def install_lazy_qualified_names(wrapper: cst.MetadataWrapper) -> None:
+    """Let ``wrapper`` answer ``QualifiedNameProvider`` lazily (see ``_LazyQualifiedNames``); left as it is when
+    this libcst keeps its metadata elsewhere."""
+    metadata = getattr(wrapper, "_metadata", None)
+    if not isinstance(metadata, dict) or QualifiedNameProvider in metadata:
+        return
+    metadata[QualifiedNameProvider] = _LazyQualifiedNames(wrapper.resolve(ScopeProvider))
