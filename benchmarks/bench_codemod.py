@@ -11,6 +11,12 @@ project's targets are stated in: sparse <= 2x ruff's wall time, dense >= 3x fast
 
     python benchmarks/bench_codemod.py                 # full size
     python benchmarks/bench_codemod.py --quick         # 1,500 sparse files, 100 dense files
+    python benchmarks/bench_codemod.py --big           # also one generated file of 0.5 MB and one of 5 MB
+    python benchmarks/bench_codemod.py --big-only      # only those
+
+The big-file case times ``--check`` and ``--diff`` on one generated module full of constructions (about 9,000 per
+MB, in functions, classes, factories and module globals), with the peak memory of the run, against the targets:
+the 5 MB run costs at most 12x the 0.5 MB run, in under 1 GB.
 
 The naive baseline is what a plain libcst codemod does: parse every file (no pre-filter), then run each rule
 as its own metadata-resolved pass, in one process. ruff (``pip install ruff``) runs ``check --no-cache
@@ -36,6 +42,17 @@ DENSE_TEMPLATES = [
     'from vllm import LLM, PoolingParams\nfrom vllm.config import PoolerConfig\n\n\nclass Service:\n    def __init__(self):\n        self.engine = LLM("{m}", override_pooler_config=PoolerConfig(normalize=False))\n\n    def run(self, x):\n        return self.engine.encode(x, pooling_params=PoolingParams(task="token_classify"))\n',
     'import vllm\n\n\ndef build():\n    return vllm.LLM("{m}", task="reward")\n\n\ndef score(x):\n    prm = build()\n    return prm.reward(x, use_tqdm=False)\n',
     'from vllm.entrypoints.llm import LLM as Engine\nfrom vllm.config import PoolerConfig as PC\nclf = Engine("{m}", pooler_config=PC(logit_bias=0.5, softmax=True))\nout = clf.classify(rows)\n',
+]
+#: Blocks of the big generated file: each builds one engine and uses it, in another way each (``{i}`` numbers them).
+BIG_FILE_HEADER = "import vllm\nfrom vllm import LLM, PoolingParams\nfrom vllm.config import PoolerConfig\n\n"
+BIG_FILE_BLOCKS = [
+    'llm{i} = LLM("org/m{i}")\nv{i} = llm{i}.embed(texts)\n',
+    'def build{i}():\n    return LLM("org/m{i}", task="reward")\n\n\ndef score{i}(x):\n    return build{i}().reward(x)\n',
+    'class S{i}:\n    def __init__(self):\n        self.engine = LLM("m{i}", override_pooler_config=PoolerConfig(normalize=False))\n\n'
+    '    def run(self, x):\n        return self.engine.encode(x, pooling_params=PoolingParams(task="token_classify"))\n',
+    'def f{i}(p):\n    m3 = vllm.LLM(model="m{i}", runner="pooling")\n    d = m3.embed(p)\n    return d, m3.encode(p, pooling_task="token_embed")\n',
+    'clf{i} = LLM("m{i}", pooler_config=PoolerConfig(logit_bias=0.5, softmax=True))\nout{i} = clf{i}.classify(rows)\n',
+    'def g{i}(t):\n    e = LLM("m{i}", task="embed")\n    return e.embed(t)\n',
 ]
 FILLER = "\n\ndef helper_{i}(values):\n    total = 0\n    for value in values:\n        total += value * {i}\n    return total\n"
 
@@ -64,6 +81,58 @@ def build_dense(root: Path, count: int) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body)
     return count
+
+
+def generate_big_file(size: int) -> str:
+    """A module of about ``size`` characters, built of ``BIG_FILE_BLOCKS`` in turn."""
+    parts, total, index = [BIG_FILE_HEADER], len(BIG_FILE_HEADER), 0
+    while total < size:
+        block = BIG_FILE_BLOCKS[index % len(BIG_FILE_BLOCKS)].format(i=index) + "\n\n"
+        parts.append(block)
+        total += len(block)
+        index += 1
+    return "".join(parts)
+
+
+def measure(command: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, peak memory in MB of the process, exit code) of one run."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, process.returncode
+
+
+def big_file_case(exe: Path, root: Path, sizes_mb: list[float]) -> bool:
+    """``--check`` and ``--diff`` on generated files of ``sizes_mb``; True when the targets are met."""
+    rows = []
+    for size in sizes_mb:
+        path = root / f"big_{size:g}mb.py"
+        path.write_text(generate_big_file(int(size * 1_000_000)))
+        constructions = path.read_text().count("LLM(")
+        for mode in ("--check", "--diff"):
+            seconds, peak_mb, code = measure([str(exe), mode, "--quiet", "--output-format", "json", str(path)])
+            rows.append((size, mode, constructions, seconds, peak_mb, code))
+    print()
+    print(f"{'file':<9} {'mode':<8} {'constructions':>13} {'time':>9} {'peak RSS':>10}")
+    for size, mode, constructions, seconds, peak_mb, code in rows:
+        print(f"{size:>5g} MB  {mode:<8} {constructions:>13,} {seconds:>8.1f}s {peak_mb:>7.0f} MB   (exit {code})")
+    met = True
+    small, large = min(sizes_mb), max(sizes_mb)
+    if small != large:
+        factor = large / small
+        for mode in ("--check", "--diff"):
+            t_small = next(r[3] for r in rows if r[0] == small and r[1] == mode)
+            t_large = next(r[3] for r in rows if r[0] == large and r[1] == mode)
+            ratio = t_large / t_small
+            ok = ratio <= 1.2 * factor
+            met &= ok
+            print(f"target {mode} {large:g} MB <= {1.2 * factor:g}x the {small:g} MB run: "
+                  f"{'met' if ok else 'MISSED'} ({ratio:.1f}x)")
+    peak = max(r[4] for r in rows)
+    met &= peak < 1024
+    print(f"target peak RSS < 1 GB: {'met' if peak < 1024 else 'MISSED'} ({peak:.0f} MB)")
+    return met
 
 
 def time_command(command: list[str], repeat: int) -> tuple[float, int]:
@@ -109,9 +178,17 @@ def main() -> int:
     parser.add_argument("--dense-files", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None, help="migrate-pooling -j (default: all usable cores)")
+    parser.add_argument("--big", action="store_true", help="also time --check and --diff on big generated files")
+    parser.add_argument("--big-only", action="store_true", help="only the big-file case")
+    parser.add_argument("--big-sizes", default="0.5,5", help="sizes of the big files in MB (default: 0.5,5)")
     args = parser.parse_args()
 
     exe = Path(sys.executable).with_name("migrate-pooling")
+    if args.big_only:
+        with tempfile.TemporaryDirectory(prefix="bench_codemod_big_") as tmp:
+            print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}")
+            big_file_case(exe, Path(tmp), [float(x) for x in args.big_sizes.split(",")])
+        return 0
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     if not Path(ruff).exists():
         print("ruff is not installed: pip install -e '.[bench]'", file=sys.stderr)
@@ -143,6 +220,8 @@ def main() -> int:
         print()
         print(f"target sparse <= 2x ruff: {'met' if sparse_ratio <= 2 else 'MISSED'} ({sparse_ratio:.2f}x)")
         print(f"target dense >= 3x faster than naive: {'met' if dense_speedup >= 3 else 'MISSED'} ({dense_speedup:.1f}x)")
+        if args.big:
+            big_file_case(exe, Path(tmp), [float(x) for x in args.big_sizes.split(",")])
     return 0
 
 

@@ -59,6 +59,17 @@ def parse_noqa(text: str, python: bool = False) -> NoqaMap:
     return NoqaMap(lines, file_marker, file_codes)
 
 
+def file_noqa_marker(comments: Iterable[tuple[int, str, bool]]) -> tuple[bool, frozenset[str] | None]:
+    """Whether ``(row, comment, alone on its line)`` comments hold a ``# migrate-pooling: noqa`` line, and its
+    codes (ALL_CODES for every code); the same reading as ``parse_noqa`` (for a file read a section at a time)."""
+    found: tuple[bool, frozenset[str] | None] = (False, frozenset())
+    for _, comment, alone in comments:
+        marker = _FILE_MARKER.match(comment) if alone else None
+        if marker:
+            found = (True, _codes(marker.group("codes")))
+    return found
+
+
 def _comments(text: str, python: bool):
     """(row, comment text, the whole line when the comment is alone on it, else None)."""
     source_lines = text.splitlines()

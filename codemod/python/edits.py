@@ -7,7 +7,7 @@ All fixes of one file are merged per node and applied in one transformer pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -242,14 +242,27 @@ class _ApplyOps(cst.CSTTransformer):
         return _apply_dict_ops(updated_node, ops) if ops else updated_node
 
 
-def apply_fixes(module: cst.Module, fixes: list[PythonFix]) -> cst.Module:
+def apply_fixes(
+    module: cst.Module, fixes: list[PythonFix], statement_of: Callable[[cst.CSTNode], int] | None = None
+) -> cst.Module:
+    """The module with every fix's operations and imports. ``statement_of`` (a changed node -> the index of the
+    top-level statement holding it) lets only those statements be rebuilt instead of the whole module."""
     by_node: dict[int, list] = {}
     imports: list[ImportNeed] = []
     for fix in fixes:
         for node, op in fix.ops:
             by_node.setdefault(id(node), []).append(op)
         imports.extend(fix.imports)
-    module = module.visit(_ApplyOps(by_node))
+    applier = _ApplyOps(by_node)
+    if statement_of is None:
+        module = module.visit(applier)
+    else:
+        body = list(module.body)
+        for index in sorted({statement_of(node) for fix in fixes for node, _ in fix.ops}):
+            changed = body[index].visit(applier)
+            assert isinstance(changed, (cst.SimpleStatementLine, cst.BaseCompoundStatement))  # calls/dicts only change
+            body[index] = changed
+        module = module.with_changes(body=body)
     return add_imports(module, imports)
 
 

@@ -8,12 +8,13 @@ The engine runs only the rules active at the target version (``Rule.active``); a
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, ParentNodeProvider, PositionProvider, QualifiedNameProvider
+from libcst.metadata import CodeRange, PositionProvider, QualifiedNameProvider
 
 from vllm_pooling_migrate.codemod.analysis.instances import InstanceTracker
 from vllm_pooling_migrate.codemod.visitors import CachedVisitors
@@ -37,7 +38,14 @@ class RawFinding:
 
 
 class FileContext:
-    def __init__(self, wrapper: cst.MetadataWrapper, path: str, options: Options, tracker: InstanceTracker):
+    def __init__(
+        self,
+        wrapper: cst.MetadataWrapper,
+        path: str,
+        options: Options,
+        tracker: InstanceTracker,
+        module_names: frozenset[str] = frozenset(),
+    ):
         self.wrapper = wrapper
         self.module = wrapper.module
         self.path = path
@@ -47,29 +55,45 @@ class FileContext:
         self.qualified_names = wrapper.resolve(QualifiedNameProvider)
         self._imports = _top_level_from_imports(self.module)
         self._planned: dict[tuple[str, str], ImportNeed] = {}
+        #: Names bound at module level elsewhere in the file, when this module is a section of a larger file.
+        self._other_module_names = module_names
 
-    # Positions and parents cost a traversal each and are needed only for findings: computed on demand.
+    # Positions cost a traversal and are needed only for findings: computed on demand.
     @cached_property
     def _positions(self):
         return self.wrapper.resolve(PositionProvider)
 
     @cached_property
-    def _parents(self):
-        return self.wrapper.resolve(ParentNodeProvider)
+    def _simple_statements(self) -> tuple[list[tuple[int, int]], list[CodeRange]]:
+        """Where each simple statement line starts, and its range, in source order (they never nest)."""
+        ranges = [self._positions[line] for line in _simple_statement_lines(self.module)]
+        return [(r.start.line, r.start.column) for r in ranges], ranges
 
     def position(self, node: cst.CSTNode) -> CodeRange:
         return self._positions[node]
+
+    @cached_property
+    def _top_level_starts(self) -> list[tuple[int, int]]:
+        return [(r.start.line, r.start.column) for r in (self._positions[s] for s in self.module.body)]
+
+    def top_level_index(self, node: cst.CSTNode) -> int:
+        """The index in the module's body of the top-level statement holding ``node``."""
+        where = self._positions[node].start
+        return max(0, bisect_right(self._top_level_starts, (where.line, where.column)) - 1)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
     def statement_rows(self, node: cst.CSTNode) -> tuple[int, int]:
-        """Rows of the simple statement holding ``node`` (a ``# noqa`` on any of them applies)."""
-        current = node
-        while current in self._parents and not isinstance(current, cst.SimpleStatementLine):
-            current = self._parents[current]
-        target = current if isinstance(current, cst.SimpleStatementLine) else node
-        where = self._positions[target]
+        """Rows of the simple statement line holding ``node`` (a ``# noqa`` on any of them applies); the node's
+        own rows when none holds it (a compound statement's header, a ``if x: y()`` suite)."""
+        where = self._positions[node]
+        starts, ranges = self._simple_statements
+        index = bisect_right(starts, (where.start.line, where.start.column)) - 1
+        if index >= 0:
+            line = ranges[index]
+            if (line.end.line, line.end.column) >= (where.end.line, where.end.column):
+                return line.start.line, line.end.line
         return where.start.line, where.end.line
 
     def import_for(self, root: str, module: str, name: str) -> ImportNeed | None:
@@ -111,7 +135,32 @@ class FileContext:
 
     def module_level_names(self) -> set[str]:
         scope = self.wrapper.resolve(cst.metadata.ScopeProvider).get(self.module)
-        return {a.name for a in scope.assignments} if scope is not None else set()
+        names = {a.name for a in scope.assignments} if scope is not None else set()
+        return names | self._other_module_names
+
+
+#: Nodes that hold statements (a compound statement's test and other expressions are not walked).
+_STATEMENT_CONTAINERS: tuple[type[cst.CSTNode], ...] = tuple(
+    kind
+    for kind in (cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.ExceptHandler,
+                 getattr(cst, "ExceptStarHandler", None), cst.Finally, getattr(cst, "MatchCase", None))
+    if kind is not None
+)
+
+
+def _simple_statement_lines(module: cst.Module) -> list[cst.SimpleStatementLine]:
+    """Every simple statement line of the module, in source order, found by walking statements only."""
+    found: list[cst.SimpleStatementLine] = []
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        for child in reversed(node.children):
+            if isinstance(child, cst.SimpleStatementLine):
+                found.append(child)
+            elif isinstance(child, _STATEMENT_CONTAINERS):
+                stack.append(child)
+    found.reverse()
+    return found
 
 
 def _top_level_from_imports(module: cst.Module) -> list[tuple[str, str, str]]:

@@ -1,0 +1,54 @@
+"""The analysis' shortcuts answer as libcst would: lazy qualified names, statement rows, the compiler's unbound
+names; and the tracker's closures are scoped to the function they read from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import QualifiedNameProvider
+
+from vllm_pooling_migrate.codemod.analysis.symbols import install_lazy_qualified_names
+from vllm_pooling_migrate.codemod.engine import check_python_source, compiled_unbound_names, unbound_names
+from vllm_pooling_migrate.codemod.options import Options
+
+FIXTURES = sorted((Path(__file__).resolve().parent / "fixtures").glob("*/*.in.py"))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_lazy_qualified_names_equal_libcsts(path):
+    source = path.read_text()
+    eager = cst.MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
+    names = eager.resolve(QualifiedNameProvider)
+    lazy = cst.MetadataWrapper(eager.module, unsafe_skip_copy=True)
+    install_lazy_qualified_names(lazy)
+    lazy_names = lazy.resolve(QualifiedNameProvider)
+    for node, value in names.items():
+        assert set(lazy_names[node]) == set(value() if callable(value) else value)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os\nfrom x import *\ndef f(a):\n    def g():\n        return a + b + os.path\n    return g\n",
+        "class C:\n    y = 1\n    def m(self):\n        return y\nz = [q for q in range(3)]\nprint(missing, __file__)\n",
+        "def f():\n    global late\n    late = 1\nlate\n",
+        "try:\n    import json\nexcept ImportError:\n    json = None\nlambda v: v + w\n",
+    ],
+)
+def test_compiled_unbound_names_equal_libcsts(source):
+    assert compiled_unbound_names(source) == unbound_names(cst.parse_module(source))
+
+
+def test_a_closure_puts_in_doubt_only_its_own_functions_engine():
+    source = (
+        "from vllm import LLM\n\n"
+        "def a(x, y):\n    def helper():\n        return llm.classify(x)\n    llm = LLM('m')\n"
+        "    llm.encode(y, pooling_task='token_embed')\n    return helper()\n\n"
+        "def b(t):\n    llm = LLM('n')\n    return llm.encode(t, pooling_task='token_embed')\n"
+    )
+    result = check_python_source(source, "x.py", Options(fix=True))
+    fixed = result.fixed_source.splitlines()
+    assert fixed[6] == "    llm = LLM('m')"  # read by a closure before it is bound: left alone
+    assert fixed[11] == "    llm = LLM('n', pooler_config=PoolerConfig(task='token_embed'))"  # another function's
