@@ -40,6 +40,60 @@ def vllm_args_start(values: Sequence[str | None]) -> int | None:
     return None
 
 
+#: ``--task`` values that only a pooling model takes: with one of them the flag is vLLM's.
+POOLING_TASK_VALUES = frozenset({"embed", "embedding", "classify", "score", "reward"})
+#: ``docker run`` options that take no value (the others take the next word, unless written ``--opt=value``).
+_DOCKER_SWITCHES = frozenset(
+    {"--rm", "-d", "--detach", "-i", "--interactive", "-t", "--tty", "-it", "-ti", "-itd", "-dit", "--init",
+     "--privileged", "--read-only", "-P", "--publish-all", "--no-healthcheck", "--oom-kill-disable"}
+)
+
+
+def has_vllm_only_flag(values: Sequence[str | None]) -> bool:
+    """The arguments hold a flag only vLLM takes, with a pooling value: ``--task embed`` (or ``=``, or another
+    pooling task), ``--override-pooler-config``, ``--pooler-config`` (dotted keys too), ``--convert reward``."""
+    for i, value in enumerate(values):
+        if not value or not value.startswith("--"):
+            continue
+        name, equals, inline = value[2:].partition("=")
+        name = name.split(".", 1)[0].replace("_", "-")
+        argument = inline if equals else (values[i + 1] if i + 1 < len(values) else None)
+        if name in ("pooler-config", "override-pooler-config"):
+            return True
+        if name == "task" and argument in POOLING_TASK_VALUES:
+            return True
+        if name == "convert" and argument == "reward":
+            return True
+    return False
+
+
+def pooling_args_start(values: Sequence[str | None]) -> int | None:
+    """Where vLLM's arguments begin in a command that does not name vLLM but holds a vLLM-only flag with a pooling
+    value (``has_vllm_only_flag``); None when it holds none, or when its program is clearly something else.
+
+    Conservative: the arguments alone (``["--task", "embed"]``, a test server's extra arguments), ``docker run
+    [options] IMAGE ...`` whatever the image, and ``<program> serve MODEL ...`` where the program is not written
+    literally (``[VLLM, "serve", model, ...]``). ``["grep", "--task", "embed"]`` is not vLLM's.
+    """
+    if not has_vllm_only_flag(values):
+        return None
+    first = values[0] if values else None
+    if first is not None and first.startswith("-"):
+        return 0
+    for i, value in enumerate(values):
+        if value == "run" and i > 0 and (values[i - 1] or "").rsplit("/", 1)[-1] in ("docker", "podman"):
+            j = i + 1
+            while j < len(values):
+                option = values[j]
+                if option is None or not option.startswith("-"):
+                    return j + 1  # the image
+                j += 1 if option in _DOCKER_SWITCHES or "=" in option else 2
+            return None
+    if first is None and len(values) > 1 and values[1] == "serve":
+        return 2
+    return None
+
+
 def script_argument(values: Sequence[str | None]) -> int | None:
     """Index of the script in ``sh -c SCRIPT ...`` (any shell, any path, options like ``-lc``), else None."""
     for i in range(len(values) - 2):

@@ -20,12 +20,14 @@ from vllm_pooling_migrate.codemod.argv import (
     scan_commands,
 )
 from vllm_pooling_migrate.codemod.argv.command import ScriptFinder
+from vllm_pooling_migrate.codemod.argv.invocation import pooling_args_start
 from vllm_pooling_migrate.codemod.edits import LineIndex
 from vllm_pooling_migrate.codemod.finding import Finding, Location
 from vllm_pooling_migrate.codemod.python.rule import FileContext
 from vllm_pooling_migrate.codemod.visitors import CachedVisitors
 
-#: A list can only start a vLLM server if one of its strings names vLLM.
+#: A list starts a vLLM server if one of its strings names vLLM, or if it holds a flag only vLLM takes with a
+#: pooling value (``argv.invocation.pooling_args_start``: a test server's ``["--task", "embed"]``).
 _MARKERS = ("vllm",)
 _WRITER = CommandLineWriter(render_string_list)
 
@@ -52,12 +54,18 @@ class ArgvLists(CachedVisitors):
 
     def _scan(self, node: cst.List | cst.Tuple) -> None:
         values = [e.value for e in node.elements]
-        if len(values) < 2 or not any(
-            isinstance(v, cst.SimpleString) and any(m in v.value for m in _MARKERS) for v in values
-        ):
+        if len(values) < 2 or not all(isinstance(e, cst.Element) for e in node.elements):
             return
+        named = any(isinstance(v, cst.SimpleString) and any(m in v.value for m in _MARKERS) for v in values)
+        start = None
+        if not named:
+            literal = [_literal(v) for v in values]
+            start = pooling_args_start(literal)
+            if start is None:
+                return
         tokens = [self._token(value) for value in values]
-        command = Command(tokens, _WRITER, rows=self.context.statement_rows(node), script=self._find_script)
+        command = Command(tokens, _WRITER, rows=self.context.statement_rows(node), script=self._find_script,
+                          start=start)
         self.findings.extend(scan_commands([command], path=self.context.path, options=self.context.options))
 
     def _token(self, value: cst.BaseExpression) -> ArgToken:
@@ -69,3 +77,7 @@ class ArgvLists(CachedVisitors):
         prefix = len(value.prefix)
         quote = value.quote[0]
         return ArgToken(value.evaluated_value, Location(start.row, start.column + prefix), end, quote=quote)
+
+
+def _literal(value: cst.BaseExpression) -> str | None:
+    return value.evaluated_value if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str) else None
