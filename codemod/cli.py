@@ -7,7 +7,6 @@ a bad file and exits 2 at the end.
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from vllm_pooling_migrate.codemod.formats import add_noqa_to_file
 from vllm_pooling_migrate.codemod.options import Options, parse_rule_codes
 from vllm_pooling_migrate.codemod.output import (OUTPUT_FORMATS, format_diff_summary, format_statistics, format_summary,
                                                  render_findings, statistics, use_color)
+from vllm_pooling_migrate.codemod.output.common import fixable_now
+from vllm_pooling_migrate.codemod.output.diff import unified_diff
 from vllm_pooling_migrate.codemod.runner import FileOutcome, ProgressBar, process_text, run_files
 from vllm_pooling_migrate.codemod.writes import SourceError, SourceFile, write_source
 from vllm_pooling_migrate.registry import BY_CODE, DEPRECATIONS, Version, parse_version
@@ -159,14 +160,15 @@ def run(flags: Flags) -> int:
 def check_mode(outcomes: list[FileOutcome], flags: Flags, errors: list[str]) -> int:
     """``--check``: report every finding, change nothing."""
     reported = [finding for outcome in outcomes for finding in outcome.result.findings]
-    _report(reported, flags, errors)
+    _report(reported, flags, errors, sources=_sources(outcomes, flags))
     return _exit_code(errors, flags, findings=bool(reported))
 
 
 def fix_mode(outcomes: list[FileOutcome], flags: Flags, errors: list[str]) -> int:
-    """The default: write every applicable fix, then report what is left."""
+    """The default: write every applicable fix, then report what is left (and with ``--show-fixes``, what was
+    fixed, with the lines each fix changed)."""
     left: list[Finding] = []
-    fixed_findings = 0
+    fixed: list[Finding] = []
     for outcome in outcomes:
         result = outcome.result
         if result.fixed_source is None:
@@ -178,23 +180,32 @@ def fix_mode(outcomes: list[FileOutcome], flags: Flags, errors: list[str]) -> in
             errors.append(str(error))
             continue
         left.extend(result.remaining)
-        fixed_findings += len(result.findings) - len(result.remaining)
-    _report(left, flags, errors, fixed=fixed_findings)
+        fixed.extend(f for f in result.findings if fixable_now(f, flags.unsafe_fixes))
+    if flags.show_fixes and fixed and flags.output_format == "text" and not flags.quiet:
+        sources = _sources(outcomes, flags)
+        listing = render_findings(fixed, "text", unsafe_fixes=flags.unsafe_fixes, show_fixes=True, sources=sources)
+        click.echo(f"Fixed {len(fixed)} finding{'s' if len(fixed) != 1 else ''}:\n" + listing.rstrip("\n"), err=True)
+    _report(left, flags, errors, fixed=len(fixed))
     return _exit_code(errors, flags, findings=bool(left))
 
 
 def diff_mode(outcomes: list[FileOutcome], flags: Flags, errors: list[str]) -> int:
-    """``--diff``: the fixes as a unified diff on stdout (pipeable to ``patch``), the counts on stderr."""
-    would_fix = 0
+    """``--diff``: the fixes as a unified diff on stdout (pipeable to ``patch``); on stderr, the findings the diff
+    does not fix (as ``--check`` shows them, located in the unchanged files) and the counts, which are those of
+    ``--check``/``--statistics`` with the same flags."""
     findings: list[Finding] = []
     for outcome in outcomes:
         result = outcome.result
         findings.extend(result.findings)
         if result.fixed_source is not None:
             sys.stdout.write(_unified_diff(result.path, _source(outcome).text, result.fixed_source))
-            would_fix += len(result.findings) - len(result.remaining)
     if not flags.quiet:
-        click.echo(format_diff_summary(would_fix, findings, flags.unsafe_fixes), err=True)
+        unfixed = [f for f in findings if not fixable_now(f, flags.unsafe_fixes)]
+        if unfixed:
+            listing = render_findings(unfixed, "text", color=use_color(sys.stderr), unsafe_fixes=flags.unsafe_fixes,
+                                      show_fixes=flags.show_fixes, sources=_sources(outcomes, flags))
+            click.echo(f"Not fixed by this diff ({len(unfixed)}):\n" + listing.rstrip("\n"), err=True)
+        click.echo(format_diff_summary(findings, flags.unsafe_fixes), err=True)
     _print_errors(errors)
     return _exit_code(errors, flags, findings=bool(findings))
 
@@ -252,22 +263,35 @@ def _run_stdin(options: Options, flags: Flags) -> int:
         if left:
             click.echo(render_findings(left, flags.output_format), err=True)
         return EXIT_FINDINGS if left and not flags.exit_zero else EXIT_CLEAN
-    if flags.diff and result.fixed_source is not None:
-        sys.stdout.write(_unified_diff(filename, text, result.fixed_source))
+    if flags.diff:
+        if result.fixed_source is not None:
+            sys.stdout.write(_unified_diff(filename, text, result.fixed_source))
+        unfixed = [f for f in result.findings if not fixable_now(f, flags.unsafe_fixes)]
+        if unfixed and not flags.quiet:
+            click.echo(render_findings(unfixed, "text", unsafe_fixes=flags.unsafe_fixes).rstrip("\n"), err=True)
     elif result.findings:
         click.echo(render_findings(result.findings, flags.output_format))
     changed = flags.diff and result.fixed_source is not None
     return EXIT_FINDINGS if (result.findings or changed) and not flags.exit_zero else EXIT_CLEAN
 
 
+def _sources(outcomes: list[FileOutcome], flags: Flags) -> dict[str, str] | None:
+    """The text of each file by path, for ``--show-fixes`` (which shows the lines a fix changes)."""
+    if not flags.show_fixes:
+        return None
+    return {o.result.path: o.source.text for o in outcomes if o.source is not None}
+
+
 def _unified_diff(path: str, before: str, after: str) -> str:
-    lines = difflib.unified_diff(
+    lines = unified_diff(
         before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
     )
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-def _report(findings: list[Finding], flags: Flags, errors: list[str], fixed: int = 0) -> None:
+def _report(
+    findings: list[Finding], flags: Flags, errors: list[str], fixed: int = 0, sources: dict[str, str] | None = None
+) -> None:
     """The findings in the chosen format (stdout or ``-o``), the summary and the errors on stderr."""
     if flags.show_statistics:
         text = format_statistics(statistics(findings, flags.unsafe_fixes),
@@ -275,7 +299,7 @@ def _report(findings: list[Finding], flags: Flags, errors: list[str], fixed: int
     else:
         color = flags.output_format == "text" and flags.output_file is None and use_color(sys.stdout)
         text = render_findings(findings, flags.output_format, color=color, unsafe_fixes=flags.unsafe_fixes,
-                               show_fixes=flags.show_fixes)
+                               show_fixes=flags.show_fixes, sources=sources)
     if flags.output_file is not None:
         flags.output_file.write_text(text + ("\n" if text and not text.endswith("\n") else ""))
     elif text:
