@@ -233,6 +233,19 @@ def _one_pass(
         argv_findings = [f for f in argv_findings if not is_suppressed(f, noqa)]
     result.findings = sorted(findings + argv_findings, key=Finding.sort_key)
     pairs = list(zip(raw, findings))
+    try:
+        _fix_or_prove(context, pairs, argv_findings, result, env, module, source)
+    finally:
+        _forget_original()
+    return result
+
+
+def _fix_or_prove(
+    context: FileContext, pairs: list[Pair], argv_findings: list[Finding], result: FileResult, env: _Environment,
+    module: cst.Module, source: str,
+) -> None:
+    options = context.options
+    raw = [r for r, _ in pairs]
     if options.fix:
         _apply(context, pairs, result, env)
         if result.fixed_source is None:
@@ -241,12 +254,11 @@ def _one_pass(
         # Prove the fixes here too, so that a fix a fix run would drop is not counted as fixable by --check and
         # --statistics either: every mode gives the same "N fixable" (nothing is written).
         _remember_original(module, source)
-        proof = FileResult(path, result.findings)
+        proof = FileResult(result.path, result.findings)
         _apply(context, pairs, proof, _Environment())
         if proof.fixed_source is None:
             _apply_argv_edits(context, argv_findings, proof)
         result.findings = proof.findings
-    return result
 
 
 def _noqa(source: str, env: _Environment) -> NoqaMap:
@@ -388,6 +400,12 @@ def _remember_original(module: cst.Module, source: str) -> None:
     _original = (module, compiles, frozenset(compiled_unbound_names(source)) if compiles else frozenset())
 
 
+def _forget_original() -> None:
+    """Let the pass's module go (a large module's tree is most of the memory a run holds)."""
+    global _original
+    _original = None
+
+
 def _original_facts(original: cst.Module) -> tuple[bool, frozenset[str]]:
     if _original is None or _original[0] is not original:
         _remember_original(original, original.code)
@@ -466,6 +484,7 @@ def _check_in_sections(source: str, path: str, options: Options, rules: list[typ
         text = sections.section_text(layout, statements, newline)
         env = _Environment(env_names, marker)
         part = _check_whole(text.text, path, options, rules, env)
+        gc.collect()  # the section's tree is held in cycles (scopes): let it go before the next one is built
         if part.error:
             raise _NotSectionable  # reported for the whole file, with its own line
         mine = frozenset(s.index for s in statements or layout.prefix)

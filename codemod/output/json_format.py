@@ -42,4 +42,10 @@ def finding_to_dict(finding: Finding, docs_base: str | None = DOCS_BASE) -> dict
 
 
 def format_json(findings: Iterable[Finding], docs_base: str | None = DOCS_BASE) -> str:
-    return json.dumps([finding_to_dict(f, docs_base) for f in ordered(findings)], indent=2, ensure_ascii=False) + "\n"
+    """``json.dumps([...], indent=2)`` of the findings, written one finding at a time (a run over a large file
+    has tens of thousands: their dicts are never all held at once)."""
+    items = [
+        "  " + json.dumps(finding_to_dict(f, docs_base), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        for f in ordered(findings)
+    ]
+    return ("[\n" + ",\n".join(items) + "\n]\n") if items else "[]\n"

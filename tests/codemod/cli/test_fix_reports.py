@@ -108,3 +108,17 @@ def test_a_fix_the_proof_rejects_is_not_counted_anywhere(project, capsys, monkey
     monkeypatch.setattr(engine, "verify_fixed_source", reject_pooler_config_fix)
     counts = _fixable_counts(capsys, unsafe=False)
     assert (counts["check"], counts["statistics"], counts["diff"]) == (6, 6, 6)
+
+
+def test_json_report_is_written_a_finding_at_a_time_with_the_same_text():
+    from vllm_pooling_migrate.codemod.finding import Edit, Finding, Fix, Location
+    from vllm_pooling_migrate.codemod.output.json_format import finding_to_dict, format_json
+    from vllm_pooling_migrate.registry import FixClass
+
+    findings = [
+        Finding("POOL003", 'renamed\n"x" ö', "a.py", Location(1, 2), Location(1, 5),
+                Fix(FixClass.SAFE, "safe fix", (Edit("a\nb", Location(1, 1), Location(2, 1)),)), statement_rows=(1, 2)),
+        Finding("POOL004", "several tasks", "a.py", Location(3, 2), Location(3, 5)),
+    ]
+    assert format_json(findings) == json.dumps([finding_to_dict(f) for f in findings], indent=2, ensure_ascii=False) + "\n"
+    assert format_json([]) == "[]\n"
