@@ -41,8 +41,8 @@ from vllm_pooling_migrate.codemod.python.rule import FileContext, PythonRule, Ra
 from vllm_pooling_migrate.codemod.rules import rules_of_kind
 from vllm_pooling_migrate.registry import FixClass
 
-#: What a Python file must contain to hold a finding; anything else is skipped before it is decoded. One byte
-#: search, so that a tree of unrelated code costs a read per file. It sees through a UTF-8 BOM, an encoding
+#: What a Python file must contain to hold a finding; anything else is skipped before it is decoded. A quick byte
+#: test (one scan for a word, then patterns), so that a tree of unrelated code costs a read per file. It sees through a UTF-8 BOM, an encoding
 #: cookie (any ASCII-compatible codec spells these words in ASCII), CRLF and CR-only line ends, ``;``-joined
 #: statements and backslash continuations. Let through:
 #:
@@ -56,29 +56,40 @@ from vllm_pooling_migrate.registry import FixClass
 #: A mention of vLLM in a comment or docstring alone is not enough.
 _LINE_START = rb"(?:^|\r|;)(?:\xef\xbb\xbf)?[ \t\f]*"
 _SPACE = rb"(?:[ \t\f]|\\\r?\n)+"
-_PACKAGES = rb"(?:vllm|vllm_pooling_migrate|ray\.(?:data|serve)\.llm)\b"
+_PACKAGES = rb"(?:vllm|vllm_pooling_migrate)\b"
 _QUOTE_SEP = rb"""(?:[ =]|["']\s*,\s*["'])"""
-_MAY_BE_AFFECTED = re.compile(
+#: An import of vLLM or of this project's shim, on a line of its own (tried only where "vllm" occurs).
+_IMPORTS_VLLM = re.compile(
+    _LINE_START + rb"(?:from" + _SPACE + _PACKAGES + rb"|import" + _SPACE + rb"(?:[^\n#]|\\\r?\n)*?\b" + _PACKAGES + rb")",
+    re.MULTILINE,
+)
+#: Ray's vLLM wrappers, pooling routes, vLLM-only flags with a pooling value (each starts with a fixed character,
+#: so the search is quick).
+_OTHER_EVIDENCE = re.compile(
     rb"|".join(
         [
-            _LINE_START + rb"from" + _SPACE + _PACKAGES,
-            _LINE_START + rb"import" + _SPACE + rb"(?:[^\n#]|\\\r?\n)*?\b" + _PACKAGES,
-            _LINE_START + rb"from" + _SPACE + rb"ray\.(?:data|serve)" + _SPACE + rb"import[^\n#]*\bllm\b",
+            rb"ray\.(?:data|serve)\.llm\b",
+            rb"from" + _SPACE + rb"ray\.(?:data|serve)" + _SPACE + rb"import[^\n#]*\bllm\b",
             rb"/pooling\b",
             rb"""/(?:v[12]/)?(?:embeddings|embed|classify|score|rerank)["'?]""",
             rb"--task" + _QUOTE_SEP + rb"(?:embed|embedding|classify|score|reward)\b",
             rb"--convert" + _QUOTE_SEP + rb"reward\b",
             rb"--(?:override[-_])?pooler[-_]config\b",
         ]
-    ),
-    re.MULTILINE,
+    )
 )
+#: A word every pattern above contains: one quick scan rules out almost every file of a tree that does not use vLLM.
+_GATE = re.compile(rb"vllm|ray\.|/pooling|/embed|/classify|/score|/rerank|--task|pooler|--convert")
 
 
 def may_be_affected(source: str | bytes) -> bool:
     """False when no rule can fire on this Python source (text or the file's bytes)."""
     data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-    return _MAY_BE_AFFECTED.search(data) is not None
+    if _GATE.search(data) is None:
+        return False
+    if b"vllm" in data and _IMPORTS_VLLM.search(data):
+        return True
+    return _OTHER_EVIDENCE.search(data) is not None
 
 
 #: Fixes of one pass can touch the same node (a dict turned into a call that another rule would extend);

@@ -52,3 +52,24 @@ def test_a_closure_puts_in_doubt_only_its_own_functions_engine():
     fixed = result.fixed_source.splitlines()
     assert fixed[6] == "    llm = LLM('m')"  # read by a closure before it is bound: left alone
     assert fixed[11] == "    llm = LLM('n', pooler_config=PoolerConfig(task='token_embed'))"  # another function's
+
+
+def test_with_many_fixes_one_that_fails_its_proof_is_found_and_dropped_alone(monkeypatch):
+    """Above a few fixes, the ones that do not verify are found by halving the set: the others still apply."""
+    import vllm_pooling_migrate.codemod.engine as engine
+
+    real = engine.verify_fixed_source
+    proofs = []
+
+    def reject_m7(original, new_source):
+        proofs.append(1)
+        return "simulated conflict" if 'LLM("m7", pooler_config=' in new_source else real(original, new_source)
+
+    monkeypatch.setattr(engine, "verify_fixed_source", reject_m7)
+    body = "".join(f'e{i} = LLM("m{i}", override_pooler_config={{"pooling_type": "MEAN"}})\n' for i in range(40))
+    result = check_python_source("from vllm import LLM\n" + body, "x.py", Options(fix=True))
+    reasons = {f.location.row: f.unfixable_reason for f in result.findings}
+    assert reasons[9] == "simulated conflict" and all(reason is None for row, reason in reasons.items() if row != 9)
+    assert result.fixed_source.count("pooler_config=PoolerConfig(") == 39
+    assert 'e7 = LLM("m7", override_pooler_config={"pooling_type": "MEAN"})' in result.fixed_source
+    assert len(proofs) < 40  # not one proof per fix
