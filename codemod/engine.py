@@ -42,9 +42,9 @@ from vllm_pooling_migrate.codemod.rules import rules_of_kind
 from vllm_pooling_migrate.registry import FixClass
 
 #: What a Python file must contain to hold a finding; anything else is skipped before it is decoded. A quick byte
-#: test (one scan for a word, then patterns), so that a tree of unrelated code costs a read per file. It sees through a UTF-8 BOM, an encoding
-#: cookie (any ASCII-compatible codec spells these words in ASCII), CRLF and CR-only line ends, ``;``-joined
-#: statements and backslash continuations. Let through:
+#: test (one scan for a word, then patterns), so that a tree of unrelated code costs a read per file. It sees
+#: through a UTF-8 BOM, an encoding cookie (any ASCII-compatible codec spells these words in ASCII), CRLF and
+#: CR-only line ends, ``;``-joined statements and backslash continuations. Let through:
 #:
 #: * an import of vLLM, of this project's shim, or of Ray's vLLM wrappers (``ray.data.llm``, ``ray.serve.llm``);
 #: * a request to one of vLLM's pooling routes (``/pooling``, ``/v1/embeddings``, ``/v2/rerank`` ...): HTTP clients
