@@ -56,3 +56,13 @@ def test_fixing_keeps_bom_encoding_and_line_ends(tmp_path, capsys, name):
     assert (b"\r\n" in data) == (b"\r\n" in VARIANTS[name]) and data.count(b"\n") == data.count(b"\r\n") or b"\r\n" not in data
     text = data.decode("latin-1" if b"latin-1" in data else "cp1252" if b"cp1252" in data else "utf-8-sig")
     assert "pooler_config=PoolerConfig(" in text and "ö" in text
+
+
+def test_standard_input_with_a_bom_is_read(monkeypatch, capsys):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(VARIANTS["bom"]), encoding="utf-8"))
+    assert main(["--check", "-"]) == 1
+    out = capsys.readouterr().out
+    assert "POOL003" in out and "POOL004" in out
