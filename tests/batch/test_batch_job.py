@@ -91,8 +91,8 @@ def test_an_existing_output_needs_resume_and_the_same_job(models, tmp_path):
         run_batch(options)
     again = run_batch(_options(models, "bert-cls", tmp_path, source, resume=True))
     assert again.resumed_shards == first.shards == 2 and again.output_rows == 10
-    with pytest.raises(BatchError, match=r"not the same job .*chunk_rows: was 8, now 5"):
-        run_batch(_options(models, "bert-cls", tmp_path, source, resume=True, chunk_rows=5))
+    with pytest.raises(BatchError, match=r"not the same job .*chunk_rows: was 8, now 12"):
+        run_batch(_options(models, "bert-cls", tmp_path, source, resume=True, chunk_rows=12))
     write_rows(corpus(11), source)
     with pytest.raises(BatchError, match=r"not the same job .*input: was"):
         run_batch(_options(models, "bert-cls", tmp_path, source, resume=True))
@@ -139,6 +139,8 @@ def test_command_line_refusals(models, tmp_path, capsys):
     with pytest.raises(SystemExit) as exited:
         main(base + ["--task", "rerank"])
     assert exited.value.code == 2
+    assert main(base + ["--task", "embed", "--chunk-rows", "10", "--batch-rows", "4"]) == 1
+    assert "--chunk-rows (10) must be a multiple of --batch-rows (4)" in capsys.readouterr().err
     assert main(base + ["--task", "embed", "--num-actors", "2"]) == 1
     assert "--num-actors and --ray-num-cpus need --ray" in capsys.readouterr().err
     assert main(base + ["--task", "embed"]) == 0

@@ -13,7 +13,7 @@ pa = pytest.importorskip("pyarrow")  # the `batch` extra
 from vllm_pooling_migrate.runtime.batch.columns import INPUT_ERROR_COLUMN, ROW_COLUMN, SHARD_COLUMN, USAGE_COLUMN  # noqa: E402
 from vllm_pooling_migrate.runtime.batch.stage import PoolingPredictor, merge_worker_usage  # noqa: E402
 from vllm_pooling_migrate.runtime.batch.stage.prompts import EMPTY_PROMPT  # noqa: E402
-from vllm_pooling_migrate.shim import LLM, PoolerConfig, report, versions  # noqa: E402
+from vllm_pooling_migrate.shim import LLM, AlreadyRemovedWarning, PoolerConfig, report, versions  # noqa: E402
 
 TEXTS = ["the model", "a red query", "document of the engine is fast", "blue", "step to the slow token"]
 TOO_LONG = " ".join(["the"] * 80)  # the tiny models take 64 tokens
@@ -130,7 +130,8 @@ def test_stage_refusals_keep_vllms_text(models):
 @pytest.mark.pooling_legacy
 def test_worker_hits_reach_the_drivers_report_once(models):
     before = report.snapshot()
-    predictor = PoolingPredictor(models["bert"], "embed", pooler_config={"normalize": True})  # POOL010
+    with pytest.warns(AlreadyRemovedWarning, match="POOL010"):
+        predictor = PoolingPredictor(models["bert"], "embed", pooler_config={"normalize": True})
     out = predictor(_table(TEXTS))
     (payload,) = json.loads(out.column(USAGE_COLUMN)[0].as_py())
     assert [hit[0] for hit in payload["hits"]] == ["POOL010"] and payload["pid"] == os.getpid()

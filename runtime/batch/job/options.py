@@ -73,6 +73,9 @@ class BatchOptions:
         for name, value in (("--chunk-rows", self.chunk_rows), ("--batch-rows", self.batch_rows)):
             if value is not None and value < 1:
                 raise BatchError(f"{name} must be at least 1, got {value}")
+        if self.batch_rows < self.shard_rows and self.shard_rows % self.batch_rows:
+            raise BatchError(f"--chunk-rows ({self.shard_rows}) must be a multiple of --batch-rows "
+                             f"({self.batch_rows}), so that every shard splits into the same engine calls")
 
     @property
     def shard_rows(self) -> int:
@@ -80,6 +83,12 @@ class BatchOptions:
             return self.chunk_rows
         token_tasks = any(task.startswith("token_") for task in self.tasks)
         return DEFAULT_TOKEN_TASK_CHUNK_ROWS if token_tasks else DEFAULT_CHUNK_ROWS
+
+    @property
+    def window_rows(self) -> int:
+        """Rows per engine call: ``batch_rows``, at most a shard. Windows are ``row // window_rows``, so they
+        start where shards start."""
+        return min(self.batch_rows, self.shard_rows)
 
     @property
     def text_columns(self) -> tuple[str, ...]:
@@ -110,7 +119,7 @@ class BatchOptions:
         return dict(
             model=self.model, task=task, text_column=self.text_column, pair_columns=self.pair_columns,
             token_ids_column=self.token_ids_column, truncate_prompt_tokens=self.truncate_prompt_tokens,
-            pooler_config=dict(self.pooler_config) if self.pooler_config else None, batch_rows=self.batch_rows,
+            pooler_config=dict(self.pooler_config) if self.pooler_config else None, batch_rows=self.window_rows,
             num_threads=self.num_threads, **self.engine_kwargs(),
         )
 
@@ -124,7 +133,7 @@ class BatchOptions:
             "model": self.model,
             "tasks": list(self.tasks),
             "chunk_rows": self.shard_rows,
-            "batch_rows": self.batch_rows,
+            "batch_rows": self.window_rows,
             "truncate_prompt_tokens": self.truncate_prompt_tokens,
             "pooler_config": dict(self.pooler_config) if self.pooler_config else None,
             "engine": {k: v for k, v in self.engine_kwargs().items()},

@@ -83,7 +83,6 @@ class PoolingPredictor:
 
             configure_threads(threads)
         self.llm = _build_llm(model, task, pooler_config, llm_kwargs)
-        self._vocab_size = len(self.llm.get_tokenizer())
         self._pairs_as = screening.score_type(self.llm) if task == "score" else None
         # One prompt through the whole path: a configuration the engine refuses fails here, before any row, and
         # the result's shape fixes the column type even for a batch whose rows all fail.
@@ -95,7 +94,7 @@ class PoolingPredictor:
         for name in (self.result_column, self.error_column):
             if name in table.column_names:
                 raise ValueError(f"the batch already has a column {name!r}: run each task once")
-        prompts, errors = extract_prompts(table, self.source, self._vocab_size)
+        prompts, errors = extract_prompts(table, self.source)
         results: list[Result | None] = [None] * table.num_rows
         for window in self._windows(table):
             self._run_window([i for i in window if prompts[i] is not None], prompts, results, errors)
@@ -108,8 +107,9 @@ class PoolingPredictor:
     # -- engine calls ----------------------------------------------------------------------------------------
 
     def _windows(self, table: pa.Table) -> list[list[int]]:
-        """Row positions per engine call: by (shard, row // batch_rows) when the rows carry them, else
-        consecutive runs of ``batch_rows``."""
+        """Row positions per engine call: by (shard, row // batch_rows) when the rows carry them (the job makes
+        its shards a multiple of ``batch_rows`` long, so windows start where shards start), else consecutive runs
+        of ``batch_rows``."""
         if SHARD_COLUMN not in table.column_names or ROW_COLUMN not in table.column_names:
             return [list(range(start, min(start + self.batch_rows, table.num_rows)))
                     for start in range(0, table.num_rows, self.batch_rows)]

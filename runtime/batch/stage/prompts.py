@@ -14,12 +14,6 @@ EMPTY_PROMPT = "The decoder prompt cannot be empty"
 Prompt = str | list[int] | tuple[str, str]
 
 
-def out_of_vocabulary(token_id: int) -> str:
-    """vLLM's text (``vllm/v1/engine/processor.py``, ``_validate_model_input``) for a token id the tokenizer does
-    not have; the engine itself would fail with an IndexError deep in the embedding lookup."""
-    return f"Token id {token_id} is out of vocabulary"
-
-
 @dataclass(frozen=True)
 class PromptSource:
     """Where a stage finds its prompts: one text column, two text columns (a pair, for ``score``), or a column of
@@ -36,10 +30,10 @@ class PromptSource:
         return (self.token_ids_column,) if self.token_ids_column else (self.text_column or "text",)
 
 
-def extract_prompts(table: pa.Table, source: PromptSource, vocab_size: int
-                    ) -> tuple[list[Prompt | None], list[str | None]]:
+def extract_prompts(table: pa.Table, source: PromptSource) -> tuple[list[Prompt | None], list[str | None]]:
     """Per row, the prompt or the reason there is none. A row the reader already failed (``_input_error``) has
-    neither: it is not this stage's error."""
+    neither: it is not this stage's error. What only the engine can tell (a prompt too long, a token id outside
+    the vocabulary) it tells when the prompt runs (``screening.py``)."""
     missing = [name for name in source.columns if name not in table.column_names]
     if missing:
         raise ValueError(f"the batch has no column {', '.join(map(repr, missing))}; it has {table.column_names}")
@@ -54,7 +48,7 @@ def extract_prompts(table: pa.Table, source: PromptSource, vocab_size: int
                   for a, b in zip(left, right)]
     elif source.token_ids_column:
         column = source.token_ids_column
-        checks = [(_token_ids_problem(ids, column, vocab_size), ids) for ids in table.column(column).to_pylist()]
+        checks = [(_token_ids_problem(ids, column), ids) for ids in table.column(column).to_pylist()]
     else:
         column = source.text_column or "text"
         checks = [(_text_problem(text, column), text) for text in table.column(column).to_pylist()]
@@ -77,14 +71,9 @@ def _text_problem(text: object, column: str) -> str | None:
     return EMPTY_PROMPT if text == "" else None
 
 
-def _token_ids_problem(token_ids: object, column: str, vocab_size: int) -> str | None:
+def _token_ids_problem(token_ids: object, column: str) -> str | None:
     if token_ids is None:
         return f"no token ids: column {column!r} is null or missing"
     if not isinstance(token_ids, list) or not all(isinstance(t, int) for t in token_ids):
         return f"column {column!r} must hold a list of integer token ids"
-    if not token_ids:
-        return EMPTY_PROMPT
-    highest, lowest = max(token_ids), min(token_ids)
-    if highest >= vocab_size:
-        return out_of_vocabulary(highest)
-    return out_of_vocabulary(lowest) if lowest < 0 else None
+    return EMPTY_PROMPT if not token_ids else None

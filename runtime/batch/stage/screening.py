@@ -1,8 +1,9 @@
 """Finding the rows that made an engine call fail, without running the model on each row.
 
-The engine refuses a whole call when one prompt is too long (or tokenizes to nothing). When that happens, each
-row's prompt goes alone through the engine's own tokenization and length check, which costs a tokenizer call per
-row and no forward pass; the rows it refuses carry the engine's message (vLLM's text), the rest run together.
+The engine refuses a whole call when one prompt is too long, tokenizes to nothing or holds a token id outside the
+vocabulary. When that happens, each row's prompt goes alone through the engine's own tokenization and checks,
+which costs a tokenizer call per row and no forward pass; the rows it refuses carry the engine's message (vLLM's
+text), the rest run together.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def refusals(llm, prompts: list[Prompt], truncate_prompt_tokens: int | None, pai
     for prompt in prompts:
         try:
             tokenize_prompts(engine.tokenizer, engine_prompts(prompt, pairs_as), max_model_len=max_model_len,
-                             truncate_to=truncate_to)
+                             truncate_to=truncate_to, vocab_size=engine.vocab_size)
         except (ValueError, TypeError) as error:
             found.append(str(error))
         else:
