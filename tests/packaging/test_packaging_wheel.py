@@ -88,6 +88,7 @@ def test_the_entry_points_point_into_the_namespace(wheel):
     assert dict(entry_points["console_scripts"]) == {
         "migrate-pooling": f"{PACKAGE}.codemod.cli:main",
         "vllm-pooling-serve": f"{PACKAGE}.shim.serve.main:main",
+        "vllm-pooling-batch": f"{PACKAGE}.runtime.batch.cli.main:main",
     }
     assert dict(entry_points["pytest11"]) == {"pooling_shim": f"{PACKAGE}.shim.pytest_plugin"}
     names = set(wheel.namelist())
