@@ -78,6 +78,8 @@ def options_from(arguments: argparse.Namespace):
     from vllm_pooling_migrate.runtime.batch.job import BatchOptions, RayOptions
 
     ray = None
+    if arguments.ray_address and arguments.ray_num_cpus is not None:
+        raise BatchError("--ray-num-cpus sizes a local Ray; a cluster at --ray-address has its own CPUs")
     if arguments.ray or arguments.ray_address:
         ray = RayOptions(address=arguments.ray_address, num_cpus=arguments.ray_num_cpus,
                          num_actors=arguments.num_actors, cpus_per_actor=arguments.cpus_per_actor,
