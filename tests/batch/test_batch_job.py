@@ -14,6 +14,7 @@ from batch_data import corpus, write_rows  # noqa: E402
 
 from vllm_pooling_migrate.runtime.batch import BatchError, BatchOptions, PoolingPredictor, run_batch  # noqa: E402
 from vllm_pooling_migrate.runtime.batch.cli import main  # noqa: E402
+from vllm_pooling_migrate.runtime.batch.job.dtype import decide_dtype  # noqa: E402
 from vllm_pooling_migrate.runtime.batch.stage import merge_worker_usage  # noqa: E402
 
 TASKS_BY_MODEL = {"bert": ("embed", "token_embed"), "bert-cls": ("classify",), "bert-ner": ("token_classify",),
@@ -96,6 +97,16 @@ def test_an_existing_output_needs_resume_and_the_same_job(models, tmp_path):
     write_rows(corpus(11), source)
     with pytest.raises(BatchError, match=r"not the same job .*input: was"):
         run_batch(_options(models, "bert-cls", tmp_path, source, resume=True))
+
+
+def test_one_dtype_per_job_recorded_for_resumes(models, tmp_path):
+    source = write_rows(corpus(4), tmp_path / "in.jsonl")
+    options = _options(models, "bert-cls", tmp_path, source)
+    run_batch(options)
+    manifest = json.loads((options.output / "_manifest.json").read_text())
+    assert manifest["engine"]["dtype"] in ("float32", "bfloat16")  # the engine's choice here, never "auto"
+    assert decide_dtype(options, {"engine": {"dtype": "bfloat16"}}) == "bfloat16"  # a resume keeps the first choice
+    assert decide_dtype(_options(models, "bert-cls", tmp_path, source, dtype="float16"), manifest) == "float16"
 
 
 def test_resume_redoes_unfinished_and_damaged_shards_only(models, tmp_path):

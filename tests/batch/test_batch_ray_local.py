@@ -44,10 +44,12 @@ def _pool010_count(report) -> int:
 @pytest.mark.pooling_legacy
 def test_ray_local_mode_with_two_actors_equals_the_in_process_run(models, tmp_path):
     source = write_rows(corpus(40), tmp_path / "in.jsonl")
-    in_process = _run(models["bert"], source, tmp_path / "in_process", tmp_path / "in_process.json")
+    # One thread per engine on both sides: GEMM results depend, in the last bits, on the thread count.
+    in_process = _run(models["bert"], source, tmp_path / "in_process", tmp_path / "in_process.json",
+                      "--num-threads", "1")
     assert in_process.returncode == 0, in_process.stderr
     on_ray = _run(models["bert"], source, tmp_path / "on_ray", tmp_path / "on_ray.json",
-                  "--ray", "--ray-num-cpus", "2", "--num-actors", "2")
+                  "--ray", "--ray-num-cpus", "2", "--num-actors", "2", "--cpus-per-actor", "1")
     assert on_ray.returncode == 0, on_ray.stderr
 
     expected, got = pq.read_table(tmp_path / "in_process"), pq.read_table(tmp_path / "on_ray")

@@ -9,12 +9,13 @@ the same.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vllm_pooling_migrate.runtime.batch.columns import BatchTask
 from vllm_pooling_migrate.runtime.batch.errors import BatchError
 from vllm_pooling_migrate.runtime.batch.inputs import InputSpec, count_rows, open_input, read_chunks
+from vllm_pooling_migrate.runtime.batch.job.dtype import decide_dtype
 from vllm_pooling_migrate.runtime.batch.job.options import BatchOptions
 from vllm_pooling_migrate.runtime.batch.job.progress import Progress, progress_bar
 from vllm_pooling_migrate.runtime.batch.shards import (
@@ -23,6 +24,7 @@ from vllm_pooling_migrate.runtime.batch.shards import (
     input_fingerprint,
     make_output_folder,
     prepare_output,
+    read_manifest,
     verify_output,
 )
 from vllm_pooling_migrate.runtime.batch.shards.store import ERRORS_FILE
@@ -70,6 +72,11 @@ def run_batch(options: BatchOptions) -> BatchSummary:
     from vllm_pooling_migrate.shim.versions import get_target_version
 
     started = time.perf_counter()
+    previous_job = read_manifest(options.output) if options.resume else None
+    try:
+        options = replace(options, dtype=decide_dtype(options, previous_job))
+    except (OSError, ValueError) as error:
+        raise BatchError(f"cannot read the model's config: {error}") from error
     spec = open_input(options.input, format=options.input_format, id_column=options.id_column,
                       text_columns=options.text_columns, token_ids_columns=options.token_ids_columns)
     options.check_columns(spec)

@@ -20,6 +20,15 @@ def input_fingerprint(path: Path) -> dict[str, Any]:
     return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The job recorded in an output folder; None when there is none (or it cannot be read: ``prepare_output``
+    then says so)."""
+    try:
+        return json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def make_output_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise BatchError(f"--output {folder}: a file is in the way; the output is a folder of Parquet shards")
