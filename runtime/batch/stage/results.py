@@ -38,27 +38,29 @@ def result_type(task: BatchTask, sample: Result) -> pa.DataType:
 
 
 def to_arrow(results: Sequence[Result | None], kind: pa.DataType) -> pa.Array:
-    mask = pa.array([r is None for r in results], pa.bool_())
-    has_nulls = any(r is None for r in results)
     if pa.types.is_floating(kind):
         return pa.array(results, kind)
+    # Arrays are assembled from their buffers (validity bitmap, offsets, child values), which every pyarrow
+    # release supports, rather than through from_arrays(mask=...), which older ones lack.
+    valid = pa.array([r is not None for r in results], pa.bool_())
+    validity = valid.buffers()[1] if valid.false_count else None
     if pa.types.is_fixed_size_list(kind):
-        return _fixed_size_rows(results, kind, mask if has_nulls else None)
+        return pa.Array.from_buffers(kind, len(results), [validity], children=[_fixed_size_values(results, kind)])
     rows = [np.asarray(r, np.float32) if r is not None else None for r in results]
     lengths = [len(r) if r is not None else 0 for r in rows]
-    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+    offsets = pa.py_buffer(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
     item = kind.value_type
     present = [r for r in rows if r is not None]
     if pa.types.is_fixed_size_list(item):
-        width = item.list_size
         flat = np.concatenate([r.reshape(-1) for r in present]) if present else np.empty(0, np.float32)
-        values = pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), width)
+        values = pa.Array.from_buffers(item, len(flat) // item.list_size, [None], children=[pa.array(flat)])
     else:
         values = pa.array(np.concatenate(present) if present else np.empty(0, np.float32), pa.float32())
-    return pa.ListArray.from_arrays(offsets, values, type=kind, mask=mask if has_nulls else None)
+    return pa.Array.from_buffers(kind, len(results), [validity, offsets], children=[values])
 
 
-def _fixed_size_rows(results: Sequence[Result | None], kind: pa.DataType, mask: pa.Array | None) -> pa.Array:
+def _fixed_size_values(results: Sequence[Result | None], kind: pa.DataType) -> pa.Array:
+    """All rows' values back to back, zeros under failed rows (the validity bitmap hides them)."""
     width = kind.list_size
     matrix = np.zeros((len(results), width), np.float32)
     for index, result in enumerate(results):
@@ -67,4 +69,4 @@ def _fixed_size_rows(results: Sequence[Result | None], kind: pa.DataType, mask: 
             if row.shape != (width,):
                 raise ValueError(f"a result of shape {row.shape} in a column of width {width}")
             matrix[index] = row
-    return pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1)), type=kind, mask=mask)
+    return pa.array(matrix.reshape(-1))
