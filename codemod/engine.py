@@ -486,6 +486,42 @@ def _check_in_sections(source: str, path: str, options: Options, rules: list[typ
         raise _NotSectionable
     newline = "\r\n" if source.count("\r\n") == source.count("\n") > 0 else "\n"
     env_names, marker = layout.module_names(), file_noqa_marker(layout.comments)
+    with _collections_between_sections() as collect:
+        return _sections_result(source, path, options, rules, layout, plan, newline, env_names, marker, collect)
+
+
+@contextmanager
+def _collections_between_sections() -> Iterator[Callable[[], None]]:
+    """A collection after each section: its tree is held in cycles (libcst's scopes) and would otherwise wait for
+    the collector while the next one is built. What survives a section (its findings) is frozen out of later
+    collections, so that each costs the size of one section, not of everything found so far; thawed at the end.
+    Freezing is left alone where the process already froze objects of its own."""
+    freeze = gc.get_freeze_count() == 0
+
+    def collect() -> None:
+        gc.collect()
+        if freeze:
+            gc.freeze()
+
+    try:
+        yield collect
+    finally:
+        if freeze:
+            gc.unfreeze()
+
+
+def _sections_result(
+    source: str,
+    path: str,
+    options: Options,
+    rules: list[type[PythonRule]] | None,
+    layout: sections.Layout,
+    plan: list[list[sections.Statement]],
+    newline: str,
+    env_names: frozenset[str],
+    marker: tuple[bool, frozenset[str] | None],
+    collect: Callable[[], None],
+) -> FileResult:
     findings: list[Finding] = []
     applied: list[Finding] = []
     fixed: dict[int, str] = {}
@@ -495,7 +531,7 @@ def _check_in_sections(source: str, path: str, options: Options, rules: list[typ
         text = sections.section_text(layout, statements, newline)
         env = _Environment(env_names, marker)
         part = _check_whole(text.text, path, options, rules, env)
-        gc.collect()  # the section's tree is held in cycles (scopes): let it go before the next one is built
+        collect()
         if part.error:
             raise _NotSectionable  # reported for the whole file, with its own line
         mine = frozenset(s.index for s in statements or layout.prefix)

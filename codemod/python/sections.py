@@ -23,6 +23,7 @@ import re
 import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 #: The marker comment written before each statement of a section (the engine never chunks a file holding it).
 MARKER = "# migrate-pooling: section "
@@ -72,8 +73,9 @@ class Layout:
     statements: list[Statement]
     comments: list[tuple[int, str, bool]]  # (row, comment, alone on its line): for the file's noqa marker
 
-    @property
+    @cached_property
     def prefix(self) -> list[Statement]:
+        """The docstring and the import statements: every section starts with them."""
         return [s for s in self.statements if s.kind != "code"]
 
     def text_of(self, statement: Statement) -> str:
