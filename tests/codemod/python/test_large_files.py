@@ -140,3 +140,14 @@ def test_files_that_cannot_be_split_are_analysed_whole(monkeypatch):
     assert [f.code for f in result.findings] == ["POOL005"]
     broken = "from vllm import LLM\nllm = LLM('m')\ndef f(:\n    pass\n"
     assert "cannot parse" in engine.check_python_source(broken, "x.py", Options()).error
+
+
+def test_sections_thaw_what_they_froze(monkeypatch):
+    import gc
+
+    monkeypatch.setattr(engine, "LARGE_SOURCE", 0)
+    monkeypatch.setattr(engine, "SECTION_CHARS", 1)
+    source = "from vllm import LLM\na = LLM('a')\na.encode(['x'], pooling_task='token_embed')\nb = LLM('b')\nb.embed(['y'])\n"
+    assert gc.get_freeze_count() == 0
+    assert [f.code for f in engine.check_python_source(source, "x.py", Options()).findings] == ["POOL005"]
+    assert gc.get_freeze_count() == 0
