@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from vllm_pooling_migrate.runtime.batch import BatchError, BatchOptions, Pooling
 from vllm_pooling_migrate.runtime.batch.cli import main  # noqa: E402
 from vllm_pooling_migrate.runtime.batch.job.dtype import decide_dtype  # noqa: E402
 from vllm_pooling_migrate.runtime.batch.stage import merge_worker_usage  # noqa: E402
+from vllm_pooling_migrate.shim import versions  # noqa: E402
 
 TASKS_BY_MODEL = {"bert": ("embed", "token_embed"), "bert-cls": ("classify",), "bert-ner": ("token_classify",),
                   "bert-ce": ("score",)}
@@ -75,6 +77,23 @@ def test_bad_rows_go_to_the_errors_file_and_the_exit_status_says_so(models, tmp_
     assert errors[3]["error"].startswith("The decoder prompt (length 82) is longer than the maximum model length of 64")
     written = pq.read_table(output).column("id").to_pylist()
     assert written == [f"doc-{i}" for i in (0, 1, 3, 5, 6, 8)]
+
+
+def test_bge_m3_dense_and_sparse_where_the_release_allows_it(models, tmp_path, monkeypatch):
+    source = write_rows(corpus(6), tmp_path / "in.jsonl")
+    options = replace(_options(models, "bert", tmp_path, source), model=models["bge-m3"],
+                      tasks=("embed&token_classify", "token_classify"),
+                      llm_kwargs={"hf_overrides": {"architectures": ["BgeM3EmbeddingModel"]}})
+    with pytest.raises(BatchError, match="cannot start the 'embed&token_classify' stage: .* run 'embed' and "
+                                         "'token_classify' as two tasks"):
+        run_batch(options)  # 0.20 (the default emulation): vLLM fails a bare assertion
+    monkeypatch.setattr(versions, "_target", (0, 19))
+    summary = run_batch(options)
+    written = pq.read_table(summary.output)
+    assert summary.output_rows == 6 and written.column_names == ["id", "dense_and_sparse", "token_probs"]
+    dense_and_sparse = written.column("dense_and_sparse").to_pylist()
+    sparse = written.column("token_probs").to_pylist()  # one weight per token, BOS/EOS dropped
+    assert all(len(both) == 32 + len(weights) for both, weights in zip(dense_and_sparse, sparse))
 
 
 def test_without_an_id_column_rows_are_identified_by_position(models, tmp_path):
