@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from vllm_pooling_migrate.runtime.batch.columns import BATCH_TASKS, RESULT_COLUMNS, BatchTask
     from vllm_pooling_migrate.runtime.batch.errors import BatchError
-    from vllm_pooling_migrate.runtime.batch.job import EXIT_ROW_ERRORS, BatchOptions, BatchSummary, RayOptions, run_batch
+    from vllm_pooling_migrate.runtime.batch.job import (EXIT_ROW_ERRORS, BatchOptions, BatchSummary, RayOptions,
+                                                        run_batch)
     from vllm_pooling_migrate.runtime.batch.stage import PoolingPredictor, merge_worker_usage
 
 _EXPORTS = {

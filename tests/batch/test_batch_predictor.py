@@ -115,7 +115,8 @@ def test_ray_style_numpy_batches_and_a_batch_whose_rows_all_fail(models):
     out = predictor({"id": np.arange(2), "text": np.array(["the model", "blue"], dtype=object)})
     assert out.schema.field("probs").type == pa.list_(pa.float32(), 3)
     failed = predictor(_table(["", None]))
-    assert failed.schema.field("probs").type == out.schema.field("probs").type and failed.column("probs").null_count == 2
+    assert failed.schema.field("probs").type == out.schema.field("probs").type
+    assert failed.column("probs").null_count == 2
     with pytest.raises(ValueError, match="already has a column 'probs'"):
         predictor(out)
 

@@ -15,7 +15,13 @@ from types import ModuleType
 
 from vllm_pooling_migrate.runtime.batch.errors import BatchError
 from vllm_pooling_migrate.runtime.batch.inputs import csv_file, jsonl, parquet_file
-from vllm_pooling_migrate.runtime.batch.inputs.spec import INPUT_FORMATS, InputChunk, InputFormat, InputSpec, detect_format
+from vllm_pooling_migrate.runtime.batch.inputs.spec import (
+    INPUT_FORMATS,
+    InputChunk,
+    InputFormat,
+    InputSpec,
+    detect_format,
+)
 
 __all__ = ["INPUT_FORMATS", "InputChunk", "InputFormat", "InputSpec", "count_rows", "open_input", "read_chunks"]
 

@@ -27,6 +27,7 @@ def decide_dtype(options: BatchOptions, previous_job: dict[str, Any] | None) -> 
         path = resolve_model_dir(options.model)
     except FileNotFoundError:
         return "auto"
-    config = load_config(path, options.llm_kwargs.get("hf_overrides"), bool(options.llm_kwargs.get("trust_remote_code")))
+    overrides, remote_code = options.llm_kwargs.get("hf_overrides"), options.llm_kwargs.get("trust_remote_code")
+    config = load_config(path, overrides, bool(remote_code))
     choice = resolve_dtype_choice("auto", resolve_device(options.device), config, packed_residual=packs(config))
     return str(choice.dtype).removeprefix("torch.")

@@ -174,7 +174,8 @@ def _build_llm(model: str, task: BatchTask, pooler_config: Mapping[str, Any] | N
     if task != "score" and release.has_default_task:
         pinned = fields.setdefault("task", task)
         if pinned != task:
-            raise ValueError(f"pooler_config task {pinned!r} contradicts the stage's task {task!r}: one engine per task")
+            raise ValueError(f"pooler_config task {pinned!r} contradicts the stage's task {task!r}: "
+                             "one engine per task")
     return LLM(model, pooler_config=PoolerConfig(**fields), **llm_kwargs)
 
 
@@ -197,5 +198,6 @@ def as_table(batch: pa.Table | Mapping[str, Any]) -> pa.Table:
         return batch
     if hasattr(batch, "to_dict") and hasattr(batch, "columns"):  # a pandas DataFrame
         return pa.Table.from_pandas(batch, preserve_index=False)
-    return pa.table({name: list(values) if getattr(values, "dtype", None) == object else values
+    # Object arrays (strings, lists) become lists; numeric numpy arrays are taken as they are.
+    return pa.table({name: list(values) if getattr(getattr(values, "dtype", None), "kind", None) == "O" else values
                      for name, values in batch.items()})
