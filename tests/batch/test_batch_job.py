@@ -175,3 +175,11 @@ def test_command_line_refusals(models, tmp_path, capsys):
     assert "--num-actors and --ray-num-cpus need --ray" in capsys.readouterr().err
     assert main(base + ["--task", "embed"]) == 0
     assert (Path(tmp_path / "out") / "part-00000000.parquet").exists()
+
+
+def test_a_job_that_wrote_no_shard_can_start_again_without_resume(models, tmp_path):
+    source = write_rows(corpus(3), tmp_path / "in.jsonl")
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "_manifest.json").write_text('{"format": "vllm-pooling-batch/1", "tasks": ["classify"]}')
+    assert run_batch(_options(models, "bert-cls", tmp_path, source)).output_rows == 3

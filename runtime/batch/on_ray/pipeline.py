@@ -63,12 +63,33 @@ def _check_model(model: str) -> None:
 
 def _run(ray, options: BatchOptions, spec: InputSpec, store: ShardStore, finished: set[int],
          progress: Progress) -> None:
-    from ray.data import ActorPoolStrategy, DataContext
+    from ray.data import DataContext
 
     assert options.ray is not None
     context = DataContext.get_current()
+    saved = context.enable_progress_bars, context.target_max_block_size
     context.enable_progress_bars = False  # the job's own bar counts texts
     context.target_max_block_size = None  # a shard stays one block: windows, hence numbers, as in process
+    try:
+        _pool_shards(ray, options, spec, store, finished, progress)
+    except ray.exceptions.RayError as error:  # an actor that could not start or a stage that crashed
+        raise BatchError(f"a Ray stage failed: {_root_cause(error)} (finished shards are kept; after a fix, rerun "
+                         "with --resume)") from error
+    finally:
+        context.enable_progress_bars, context.target_max_block_size = saved
+
+
+def _root_cause(error: BaseException) -> str:
+    """The worker's own exception: Ray's error text is the worker's traceback, which ends with it."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
+def _pool_shards(ray, options: BatchOptions, spec: InputSpec, store: ShardStore, finished: set[int],
+                 progress: Progress) -> None:
+    from ray.data import ActorPoolStrategy
+
+    assert options.ray is not None
     plan = plan_actors(ray.cluster_resources(), len(options.tasks), options.ray)
     expected: dict[int, int] = {}
     refs = []

@@ -39,6 +39,8 @@ def prepare_output(folder: Path, job: dict[str, Any], *, resume: bool) -> None:
     """Writes the folder's manifest, or checks that ``--resume`` continues the same job (under the job lock)."""
     manifest = folder / MANIFEST_NAME
     document = json.loads(json.dumps({"format": MANIFEST_FORMAT, **job}))  # as it reads back (tuples as lists)
+    if manifest.exists() and not any(folder.glob("part-*.parquet")):
+        manifest.unlink()  # a job that wrote no shard (its stages failed to start): nothing to resume or to lose
     if not manifest.exists():
         leftovers = [p.name for p in folder.iterdir() if p.name != LOCK_NAME and TEMPORARY_MARK not in p.name]
         if leftovers:
