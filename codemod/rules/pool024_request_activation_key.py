@@ -3,7 +3,9 @@
 vLLM 0.16 deprecated the request field ``normalize`` for ``use_activation``; from 0.17 the server accepts unknown
 fields and drops them with a DEBUG line, so a client that sends ``"normalize": false`` gets normalised vectors and
 ``"softmax": false`` still gets probabilities. Renaming the key to ``"use_activation"`` (same value) restores what
-the client asks for. Bodies are found wherever POOL020 finds them: inline, in a variable, from a helper.
+the client asks for. Bodies are found wherever POOL020 finds them: inline, in a variable, from a helper, posted to
+a literal URL or to a route helper's (``server.url_for("score")``). A body changed in place after it is built
+(``body.pop("normalize")``, ``body[k] = v``) is reported without a fix.
 """
 
 import libcst as cst
@@ -11,7 +13,7 @@ import libcst as cst
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameDictKey, quote_like, string_value
 from vllm_pooling_migrate.codemod.python.rule import PythonRule
-from vllm_pooling_migrate.codemod.rules.pool020_pooling_request_without_task import HttpRequests, HttpRequestsFeed
+from vllm_pooling_migrate.codemod.python.http_requests import HttpRequests, HttpRequestsFeed
 
 LEGACY_KEYS = ("normalize", "softmax", "activation")
 
@@ -25,6 +27,9 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
         Valid('import requests\nrequests.post("http://localhost:8080/api/settings", json={"normalize": False})\n'),  # not a pooling route
         Valid('import requests\nrequests.post("http://localhost:8000/pooling", json={"input": x, "normalize": False, "task": "embed"})\n',
               target="0.16"),  # still read (with a warning) by vLLM 0.16
+        Valid(  # a route helper naming a route that is not a pooling one
+            'import requests\nimport vllm\nrequests.post(server.url_for("generate"), json={"prompt": p, "activation": "gelu"})\n'
+        ),
     ]
     INVALID = [
         Invalid(
@@ -49,6 +54,14 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
             'from openai import OpenAI\nimport vllm\nclient = OpenAI(base_url="http://localhost:8000/v1")\n'
             'client.embeddings.create(model="m", input=["a"], extra_body={"use_activation": False})\n',
         ),
+        Invalid(  # vLLM's test server: the route from `url_for`
+            'import requests\nimport vllm\nr = requests.post(server.url_for("score"), json={"text_1": a, "text_2": b, "activation": True})\n',
+            'import requests\nimport vllm\nr = requests.post(server.url_for("score"), json={"text_1": a, "text_2": b, "use_activation": True})\n',
+        ),
+        Invalid(  # the body is changed after it is built (`pop` would fail on a renamed key): report only
+            'import requests\nbody = {"input": texts, "normalize": False}\nbody.pop("normalize")\n'
+            'requests.post("http://localhost:8000/v1/embeddings", json=body)\n'
+        ),
         Invalid(  # two old keys, or the new one too: which value is meant is the author's to say
             'import requests\nrequests.post("http://h/pooling", json={"input": x, "task": "embed", "normalize": True, "use_activation": False})\n'
         ),
@@ -68,6 +81,9 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
             names = ", ".join(f'`"{key}"`' for _, key in legacy)
             message = (f"{names} in this `{request.route}` request {'is' if len(legacy) == 1 else 'are'} ignored since "
                        'vLLM 0.17 (the server drops unknown fields): use `"use_activation"` with the same value')
+            if request.changed:
+                self.report(body, message, unfixable_reason="the body is changed after it is built: rename the key by hand")
+                continue
             if len(legacy) > 1 or any(key == "use_activation" for _, key in keys):
                 self.report(body, message, unfixable_reason='`"use_activation"` would be given twice: keep one by hand')
                 continue

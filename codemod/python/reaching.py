@@ -1,0 +1,125 @@
+"""Which bindings of a name can reach one use of it: a small reaching-definitions reading of straight code.
+
+``prompt = {...}; post(prompt); prompt = {...}; post(prompt)`` binds ``prompt`` twice in one scope; each post sees
+the value bound last before it. A binding reaches a use when it comes before the use and no binding in a block
+that always runs before the use (an enclosing block of the use) comes between them; a binding later in a loop
+that holds the use reaches it through the next iteration. The answer is a *may* set: every binding that can be
+the value on some path, none that cannot (except through code that never runs).
+
+Only bindings in the scope the use reads from are ordered this way: a module-level name read inside a function
+is read when the function runs, so several module-level bindings of it give no answer (None).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import libcst as cst
+from libcst.metadata import (Assignment, ComprehensionScope, ParentNodeProvider, PositionProvider, Scope,
+                             ScopeProvider)
+
+Position = tuple[int, int]
+
+
+class ReachingBindings:
+    """Answers :meth:`of` for the names of one module (its metadata wrapper), after the traversal."""
+
+    def __init__(self, wrapper: cst.MetadataWrapper) -> None:
+        self._wrapper = wrapper
+
+    @cached_property
+    def _scopes(self):
+        return self._wrapper.resolve(ScopeProvider)
+
+    @cached_property
+    def _parents(self):
+        return self._wrapper.resolve(ParentNodeProvider)
+
+    @cached_property
+    def _positions(self):
+        return self._wrapper.resolve(PositionProvider)
+
+    def assignments(self, name: cst.Name) -> list[Assignment] | None:
+        """Every binding of ``name`` visible where it is read; None when some is not an assignment in the file."""
+        scope = self._scopes.get(name)
+        if scope is None or name.value not in scope:
+            return None
+        found = list(scope[name.value])
+        if not found or not all(isinstance(a, Assignment) for a in found):
+            return None
+        return found  # type: ignore[return-value]  # all Assignment, checked above
+
+    def of(self, name: cst.Name) -> list[Assignment] | None:
+        """The bindings of ``name`` that can reach this use of it, in source order; None when unknown."""
+        found = self.assignments(name)
+        if found is None:
+            return None
+        if len(found) == 1:
+            return found
+        owner = found[0].scope
+        if any(a.scope is not owner for a in found) or not self._reads_in(self._scopes.get(name), owner):
+            return None
+        use_start = self._start(name)
+        ancestors = self._ancestors(name)
+        ancestor_ids = {id(node) for node in ancestors}
+        ordered = sorted(found, key=lambda a: self._start(a.node))
+        reaching: list[Assignment] = []
+        for assignment in reversed(ordered):
+            statement = self._statement(assignment.node)
+            if statement is None:
+                return None
+            inside = id(statement) in ancestor_ids
+            done_at = self._end(assignment.node if inside else statement)
+            if done_at > use_start:
+                continue
+            reaching.append(assignment)
+            if inside or self._block_ids(statement) & ancestor_ids:
+                break  # this binding always runs before the use: earlier ones are overwritten
+        for loop in ancestors:
+            if isinstance(loop, (cst.For, cst.While)):
+                start, end = self._start(loop), self._end(loop)
+                reaching.extend(a for a in ordered if a not in reaching and use_start < self._start(a.node)
+                                and start <= self._start(a.node) and self._end(a.node) <= end)
+        return sorted(reaching, key=lambda a: self._start(a.node))
+
+    # --- the tree around a node ----------------------------------------------------------------------------
+
+    def _reads_in(self, scope: Scope | None, owner: Scope) -> bool:
+        """The use is read in ``owner`` itself, or in a comprehension run there and then."""
+        while isinstance(scope, ComprehensionScope) and scope is not owner:
+            scope = scope.parent
+        return scope is owner
+
+    def _ancestors(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        found = []
+        parent = self._parents.get(node)
+        while parent is not None:
+            found.append(parent)
+            parent = self._parents.get(parent)
+        return found
+
+    def _statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The statement that binds: the small statement (``x = ...``) or compound one (``for x in``, ``def``)."""
+        current: cst.CSTNode | None = node
+        while current is not None and not isinstance(current, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+            current = self._parents.get(current)
+        return current
+
+    def _block_ids(self, statement: cst.CSTNode) -> set[int]:
+        """The block a small statement runs in unconditionally (its line's suite); none for compound bindings,
+        which may not bind at all (an empty loop)."""
+        if not isinstance(statement, cst.BaseSmallStatement):
+            return set()
+        line = self._parents.get(statement)
+        if isinstance(line, cst.SimpleStatementSuite):
+            return {id(line)}
+        block = self._parents.get(line) if line is not None else None
+        return {id(block)} if block is not None else set()
+
+    def _start(self, node: cst.CSTNode) -> Position:
+        where = self._positions[node].start
+        return where.line, where.column
+
+    def _end(self, node: cst.CSTNode) -> Position:
+        where = self._positions[node].end
+        return where.line, where.column
