@@ -179,6 +179,14 @@ class PoolingEngine:
             progress.close()
         return results
 
+    def embed_in_chunks(self, prompts: Sequence[str | Sequence[int]],
+                        params: TaskParams | Sequence[TaskParams] | None = None, *,
+                        use_tqdm: bool = False) -> list[PoolingResult]:
+        """``embed`` without a length limit, as vLLM's chunked processing (``runtime/chunking.py``)."""
+        from vllm_pooling_migrate.runtime.chunking import embed_in_chunks
+
+        return embed_in_chunks(self, prompts, params, use_tqdm=use_tqdm)
+
     def score(
         self,
         pairs: Sequence[tuple[ScoreInput, ScoreInput]],

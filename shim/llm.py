@@ -85,8 +85,8 @@ class LLM:
         if override is not None:
             warn("POOL003", text("M61"), log=(LOGGER_MODEL_CONFIG, text("M61"), ()))
             config = _merged(config, _as_pooler_config(override))  # 0.11: the override wins on conflicts
-        if config.enable_chunked_processing or config.max_embed_len is not None:
-            raise NotImplementedError("pooling shim: enable_chunked_processing/max_embed_len are not supported")
+        # enable_chunked_processing/max_embed_len act only in the server (docs/runtime.md, "Long inputs"): offline,
+        # vLLM tokenizes with the max_model_len limit and refuses a longer prompt as usual.
         if legacy_task is not None and convert == "auto" and LEGACY_TASK_CONVERT.get(legacy_task) in ENGINE_CONVERTS:
             convert = LEGACY_TASK_CONVERT[legacy_task]
         load_args = dict(device=device, dtype=dtype, max_model_len=max_model_len,

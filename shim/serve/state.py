@@ -68,9 +68,7 @@ def load_engine(settings: ServeSettings) -> Any:
     if settings.runner in ("generate", "draft"):
         raise NotImplementedError(f"pooling shim: --runner {settings.runner} is not served here; "
                                   "vllm-pooling-serve serves pooling models only")
-    config = settings.pooler_config
-    if config.enable_chunked_processing or config.max_embed_len is not None:
-        raise NotImplementedError("pooling shim: enable_chunked_processing/max_embed_len are not supported")
+    config = settings.pooler_config  # enable_chunked_processing/max_embed_len: pipeline/long_inputs.py
     arguments = dict(settings.engine_args, pooler_overrides=config.engine_overrides() or None)
     engine = runtime.load_engine(settings.model, convert=settings.convert, **arguments)
     if settings.runner == "pooling" and engine.info.runner != "pooling":

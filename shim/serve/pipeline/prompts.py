@@ -3,10 +3,11 @@
 Texts are tokenized on one thread that owns a copy of the model's tokenizer (truncation is a per-call setting of
 the tokenizer object, so it is never shared). Then, per prompt, as vLLM's frontend does:
 
-* ``truncate_prompt_tokens``: -1 means ``max_model_len``; above ``max_model_len`` is a 400; ``k`` keeps ``k`` tokens,
+* ``truncate_prompt_tokens``: -1 means the input limit; above ``max_model_len`` is a 400; ``k`` keeps ``k`` tokens,
   the last ones by default (vLLM's left truncation; a text keeps its special tokens), the first with
   ``truncation_side: "right"``;
-* longer than ``max_model_len``: 400 with ``param: "input_tokens"`` and vLLM's text (never 413);
+* longer than the input limit: 400 with ``param: "input_tokens"`` and vLLM's text (never 413). The limit is
+  ``max_model_len`` unless the route passes another (``long_inputs.py``: ``max_embed_len``, or none when chunking);
 * empty, or a token id outside the vocabulary: 400 with the engine's texts.
 """
 
@@ -18,8 +19,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from vllm_pooling_migrate.shim.serve.errors.bodies import RequestError
-from vllm_pooling_migrate.shim.serve.messages import online_text, render_online
+from vllm_pooling_migrate.shim.serve.pipeline.long_inputs import InputLimit, default_limit
 
 Prompt = str | list[int]
 
@@ -38,28 +38,26 @@ class PromptPreparer:
         self._tokenizer = copy.deepcopy(tokenizer)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pooling-tokenizer")
         self.max_model_len = max_model_len
+        self.limit = default_limit(max_model_len)
         self.vocab_size = len(self._tokenizer)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def truncation_length(self, truncate_prompt_tokens: int | None) -> int | None:
-        if truncate_prompt_tokens is None:
-            return None
-        if truncate_prompt_tokens == -1:
-            return self.max_model_len
-        if truncate_prompt_tokens > self.max_model_len:
-            raise ValueError(online_text("truncate-too-large"))  # the spec gives no param for it
-        return truncate_prompt_tokens
+        return self.limit.truncation(truncate_prompt_tokens)
 
     async def _off_loop(self, function: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
 
     async def prompts(self, prompts: Sequence[Prompt], *, add_special_tokens: bool = True,
-                      truncate_prompt_tokens: int | None = None, truncation_side: str | None = None) -> list[list[int]]:
-        truncate_to = self.truncation_length(truncate_prompt_tokens)
+                      truncate_prompt_tokens: int | None = None, truncation_side: str | None = None,
+                      limit: InputLimit | None = None) -> list[list[int]]:
+        limit = limit or self.limit
+        truncate_to = limit.truncation(truncate_prompt_tokens)
+        limit.check_request()
         return await self._off_loop(self._tokenize_prompts, list(prompts), add_special_tokens, truncate_to,
-                                    truncation_side or "left")
+                                    truncation_side or "left", limit)
 
     async def pair_lengths(self, pairs: Sequence[tuple[str, str]], *, truncate_prompt_tokens: int | None) -> list[int]:
         """Token counts of text pairs as the engine will tokenize them (left truncation), checked like prompts."""
@@ -82,7 +80,7 @@ class PromptPreparer:
                                max_length=truncate_to)["input_ids"]
 
     def _tokenize_prompts(self, prompts: list[Prompt], add_special_tokens: bool, truncate_to: int | None,
-                          side: str) -> list[list[int]]:
+                          side: str, limit: InputLimit) -> list[list[int]]:
         texts = [index for index, prompt in enumerate(prompts) if isinstance(prompt, str)]
         token_ids: list[list[int]] = [[] for _ in prompts]
         if texts:
@@ -96,7 +94,7 @@ class PromptPreparer:
                     ids = ids[-truncate_to:] if side == "left" and truncate_to else ids[:truncate_to]
                 token_ids[index] = ids
         for ids in token_ids:
-            self._check(ids)
+            self._check(ids, limit)
         return token_ids
 
     def _pair_lengths(self, pairs: list[tuple[str, str]], truncate_to: int | None) -> list[int]:
@@ -104,13 +102,11 @@ class PromptPreparer:
             return []
         encoded = self._encode(([a for a, _ in pairs], [b for _, b in pairs]), True, truncate_to, "left")
         for ids in encoded:
-            self._check(ids)
+            self._check(ids, self.limit)
         return [len(ids) for ids in encoded]
 
-    def _check(self, ids: list[int]) -> None:
-        if len(ids) > self.max_model_len:
-            raise RequestError(render_online("too-long", max_model_len=self.max_model_len, output_tokens=0,
-                                             input_tokens=len(ids), total_tokens=len(ids)), "input_tokens")
+    def _check(self, ids: list[int], limit: InputLimit) -> None:
+        limit.check_length(len(ids))
         if not ids:
             raise ValueError("The decoder prompt cannot be empty")
         out_of_range = [t for t in ids if t < 0 or t >= self.vocab_size]

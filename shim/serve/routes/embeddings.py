@@ -13,6 +13,7 @@ from vllm_pooling_migrate.shim.serve.encoding.formats import BYTES_FORMATS, byte
 from vllm_pooling_migrate.shim.serve.errors.handlers import validate_json_request
 from vllm_pooling_migrate.shim.serve.messages import online_text
 from vllm_pooling_migrate.shim.serve.pipeline.legacy_keys import note_legacy_keys
+from vllm_pooling_migrate.shim.serve.pipeline.long_inputs import chunked_processing, embed_limit, run_embed
 from vllm_pooling_migrate.shim.serve.pipeline.prompts import prompt_list
 from vllm_pooling_migrate.shim.serve.protocol.requests import (CohereEmbedRequest, EmbeddingChatRequest,
                                                                EmbeddingRequest)
@@ -50,9 +51,9 @@ async def create_embeddings(state: ServerState, request: Any, raw_request: Reque
     params = task_params(state, "embed", use_activation=request.use_activation, dimensions=request.dimensions)
     token_ids = await state.prompts.prompts(
         prompt_list(request.input), add_special_tokens=request.add_special_tokens,
-        truncate_prompt_tokens=request.truncate_prompt_tokens, truncation_side=request.truncation_side)
-    results = await state.scheduler.run("embed", token_ids, [params] * len(token_ids),
-                                        tokens=[len(ids) for ids in token_ids])
+        truncate_prompt_tokens=request.truncate_prompt_tokens, truncation_side=request.truncation_side,
+        limit=embed_limit(state))
+    results = await run_embed(state, token_ids, params, chunked=chunked_processing(state))
     return await off_loop(state, lambda: pooled_response(
         results=results, object_name="embedding", field="embedding",
         response_id=f"embd-{request_id(raw_request, request.request_id)}",
@@ -75,11 +76,10 @@ async def create_cohere_embed(state: ServerState, request: CohereEmbedRequest, r
     texts = request.texts or []
     params = task_params(state, "embed", dimensions=request.output_dimension)
     side = _COHERE_TRUNCATION.get(request.truncate)
-    limit = request.max_tokens or state.prompts.max_model_len
-    token_ids = await state.prompts.prompts(texts, truncate_prompt_tokens=limit if side else None,
-                                            truncation_side=side)
-    results = await state.scheduler.run("embed", token_ids, [params] * len(token_ids),
-                                        tokens=[len(ids) for ids in token_ids])
+    keep = (request.max_tokens or -1) if side else None  # -1: the input limit (none when chunking)
+    token_ids = await state.prompts.prompts(texts, truncate_prompt_tokens=keep, truncation_side=side,
+                                            limit=embed_limit(state, serving_truncation_check=False))
+    results = await run_embed(state, token_ids, params, chunked=chunked_processing(state))
 
     def build() -> Response:
         return json_response({

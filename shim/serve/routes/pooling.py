@@ -24,6 +24,7 @@ from vllm_pooling_migrate.shim.serve.errors.handlers import validate_json_reques
 from vllm_pooling_migrate.shim.serve.hits import http_site, record_hit, warn_hit
 from vllm_pooling_migrate.shim.serve.messages import LOGGER_POOLING_SERVING, online_text, render_online
 from vllm_pooling_migrate.shim.serve.pipeline.legacy_keys import note_legacy_keys
+from vllm_pooling_migrate.shim.serve.pipeline.long_inputs import pooling_runs_chunked, run_embed
 from vllm_pooling_migrate.shim.serve.pipeline.prompts import prompt_list
 from vllm_pooling_migrate.shim.serve.protocol.requests import IOProcessorRequest, pooling_request_type
 from vllm_pooling_migrate.shim.serve.routes.common import guarded, off_loop, request_id, task_params
@@ -122,8 +123,11 @@ async def create_pooling(state: ServerState, request: Any, raw_request: Request)
     token_ids = await state.prompts.prompts(
         prompt_list(request.input), add_special_tokens=request.add_special_tokens,
         truncate_prompt_tokens=request.truncate_prompt_tokens, truncation_side=request.truncation_side)
-    results = await state.scheduler.run(engine_task, token_ids, [params] * len(token_ids),
-                                        tokens=[len(ids) for ids in token_ids])
+    if pooling_runs_chunked(state, engine_task):
+        results = await run_embed(state, token_ids, params, chunked=True)
+    else:
+        results = await state.scheduler.run(engine_task, token_ids, [params] * len(token_ids),
+                                            tokens=[len(ids) for ids in token_ids])
     prefix = state.release.pooling_id_prefix
     return await off_loop(state, lambda: pooled_response(
         results=results, object_name="pooling", field="data",
