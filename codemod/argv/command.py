@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from vllm_pooling_migrate.codemod.argv.invocation import script_argument, token_values, vllm_args_start
+from vllm_pooling_migrate.codemod.argv.invocation import (
+    pooling_args_start,
+    script_argument,
+    token_values,
+    vllm_args_start,
+)
 from vllm_pooling_migrate.codemod.argv.quoting import Escape, escape_for, no_escape, shell_renderer, within
 from vllm_pooling_migrate.codemod.argv.rule import CommandLineRule
 from vllm_pooling_migrate.codemod.argv.scan import ArgvScan, Pin
-from vllm_pooling_migrate.codemod.argv.shell_lexer import split_commands
+from vllm_pooling_migrate.codemod.argv.shell_lexer import split_commands, word_token
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
 from vllm_pooling_migrate.codemod.argv.writer import CommandLineWriter, Writer
 from vllm_pooling_migrate.codemod.edits import LineIndex
@@ -89,11 +94,19 @@ def _scan(command: Command, path: str, options: Options, rules: Sequence[Command
     start = vllm_args_start(values)
     if start is None and at is None:
         start = command.start
+    if start is None and at is None:  # no vLLM named: a vLLM-only flag with a pooling value, in a shape vLLM takes
+        start = pooling_args_start([None if _expanded_whole(t) else t.value for t in tokens])
     if start is not None:
         scan = ArgvScan(tokens, start, path, options, command.writer, rows, command.pin)
         for rule in rules:
             findings.extend(rule.check(scan))
     return findings
+
+
+def _expanded_whole(token: ArgToken) -> bool:
+    """The token is one shell expansion (``"$VLLM"``, ``${BIN}``): the program it names is not known here."""
+    source = token.source
+    return source is not None and token.value is not None and source.expansions == ((0, len(token.value)),)
 
 
 def shell_commands(
@@ -116,10 +129,7 @@ def shell_commands(
     scripts = quoted_script(text, index, "shell", escape)
     commands = []
     for words in split_commands(text, start, end):
-        tokens = [
-            ArgToken(w.value, index.location(w.start), index.location(w.end), w.quote, raw=text[w.start : w.end])
-            for w in words
-        ]
+        tokens = [word_token(w, text, index) for w in words]
         commands.append(Command(tokens, writer, rows=rows, script=scripts))
     return commands
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vllm_pooling_migrate.codemod.argv.json_object import with_opaque_values
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
 
 
@@ -35,6 +36,25 @@ class Flag:
 
     def is_(self, name: str) -> bool:
         return self.name == name and self.key is None
+
+    @property
+    def value_at(self) -> tuple[ArgToken, int] | None:
+        """The token that holds the value and where the value starts in the token's value."""
+        if self.value_token is not None:
+            return self.value_token, 0
+        if self.value is not None and self.token.value is not None:
+            return self.token, len(self.token.value) - len(self.value)
+        return None
+
+    @property
+    def json_text(self) -> str | None:
+        """The value as text to read JSON from: each shell expansion in it taken for one opaque JSON value."""
+        at = self.value_at
+        if self.value is None or at is None or at[0].source is None:
+            return self.value
+        token, offset = at
+        expansions = [(s - offset, e - offset) for s, e in token.source.expansions if s >= offset]
+        return with_opaque_values(self.value, expansions) if expansions else self.value
 
 
 def parse_flags(tokens: Sequence[ArgToken], start: int) -> list[Flag]:

@@ -49,9 +49,14 @@ _DOCKER_SWITCHES = frozenset(
 )
 
 
+#: Model classes only vLLM defines: ``--hf-overrides`` naming one of them is vLLM's flag.
+VLLM_ARCHITECTURES = frozenset({"BgeM3EmbeddingModel"})
+
+
 def has_vllm_only_flag(values: Sequence[str | None]) -> bool:
     """The arguments hold a flag only vLLM takes, with a pooling value: ``--task embed`` (or ``=``, or another
-    pooling task), ``--override-pooler-config``, ``--pooler-config`` (dotted keys too), ``--convert reward``."""
+    pooling task), ``--override-pooler-config``, ``--pooler-config`` (dotted keys too), ``--convert reward``,
+    ``--hf-overrides`` naming one of vLLM's own pooling architectures."""
     for i, value in enumerate(values):
         if not value or not value.startswith("--"):
             continue
@@ -63,6 +68,8 @@ def has_vllm_only_flag(values: Sequence[str | None]) -> bool:
         if name == "task" and argument in POOLING_TASK_VALUES:
             return True
         if name == "convert" and argument == "reward":
+            return True
+        if name == "hf-overrides" and argument and any(arch in argument for arch in VLLM_ARCHITECTURES):
             return True
     return False
 

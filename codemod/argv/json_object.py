@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -14,6 +14,39 @@ def json_object(text: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def with_opaque_values(text: str, expansions: Sequence[tuple[int, int]]) -> str:
+    """``text`` with each expansion that stands outside a JSON string replaced by a number of the same length.
+
+    ``{"n": ${N}, "p": "$P"}`` becomes ``{"n": 0   , "p": "$P"}``: each expansion is taken for one opaque value,
+    offsets stay those of ``text``, and an expansion anywhere else (in place of a key, of several items) leaves text
+    that is no JSON object, so nothing is concluded from it.
+    """
+    chars = list(text)
+    inside = _string_mask(text)
+    for start, end in expansions:
+        if not inside[start]:
+            chars[start:end] = ["0"] + [" "] * (end - start - 1)
+    return "".join(chars)
+
+
+def _string_mask(text: str) -> list[bool]:
+    """For each character of ``text``: whether it lies inside a JSON string literal (its quotes included)."""
+    mask = [False] * (len(text) + 1)
+    inside = escaped = False
+    for i, char in enumerate(text):
+        if inside:
+            mask[i] = True
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                inside = False
+        elif char == '"':
+            inside = mask[i] = True
+    return mask
 
 
 def top_level_key_spans(text: str) -> list[tuple[str, int, int]] | None:

@@ -10,12 +10,13 @@ A change a surface cannot write at that place is :class:`Unwritable`: the findin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vllm_pooling_migrate.codemod.argv.flags import Flag
-from vllm_pooling_migrate.codemod.argv.json_object import with_keys_added, with_keys_renamed
+from vllm_pooling_migrate.codemod.argv.json_object import top_level_key_spans, with_keys_added, with_keys_renamed
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, Renderer
 from vllm_pooling_migrate.codemod.finding import Edit, Location
 
@@ -29,6 +30,9 @@ class Unwritable:
 
     reason: str
 
+
+#: A key that needs no escaping in any string of any surface, so it can be renamed where it is written.
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: What every change request gives back: the edits that make it, or why there are none.
 Change = tuple[Edit, ...] | Unwritable
@@ -50,6 +54,29 @@ class Writer:
 
     def replace_value(self, scan: ArgvScan, flag: Flag, value: str) -> Change:
         raise NotImplementedError
+
+    def rename_keys(self, scan: ArgvScan, flag: Flag, renames: Mapping[str, str]) -> Change:
+        """Rename top-level keys where each is written, when the value's source says where (a value with shell
+        expansions, a Python string in pieces); else rewrite the value."""
+        at = flag.value_at
+        if at is not None and at[0].unwritable is not None:
+            return Unwritable(at[0].unwritable)
+        if at is None or at[0].source is None:
+            return super().rename_keys(scan, flag, renames)
+        token, offset = at
+        assert token.source is not None
+        spans = top_level_key_spans(flag.json_text or "")
+        if spans is None:
+            return Unwritable("the value is not a JSON object")
+        edits = []
+        for key, start, end in spans:
+            if key not in renames:
+                continue
+            where = token.source.span(offset + start + 1, offset + end - 1)  # the key's characters, not its quotes
+            if where is None or not _PLAIN_KEY.fullmatch(key) or not _PLAIN_KEY.fullmatch(renames[key]):
+                return Unwritable(f"`{key}` is not written plainly in the source: rename it by hand")
+            edits.append(Edit(renames[key], *where))
+        return tuple(edits)
 
     def replace_flag(self, scan: ArgvScan, flag: Flag, pairs: Sequence[tuple[str, str]]) -> Change:
         raise NotImplementedError
@@ -89,6 +116,11 @@ class CommandLineWriter(Writer):
 
     def replace_value(self, scan: ArgvScan, flag: Flag, value: str) -> Change:
         """A new value, in whichever form (``--flag value`` or ``--flag=value``) the flag was written."""
+        at = flag.value_at
+        if at is not None and at[0].unwritable is not None:
+            return Unwritable(at[0].unwritable)
+        if at is not None and at[0].expands:
+            return Unwritable("the value holds shell expansions, which a rewrite would not keep: edit it by hand")
         if flag.value_token is not None:
             return (self.replace(flag.value_token, [value]),)
         prefix = f"--{flag.written_name}="
@@ -99,6 +131,29 @@ class CommandLineWriter(Writer):
             quote = raw_value[:1] if raw_value[:1] in ("'", '"') else ""
             return (self.replace(ArgToken(flag.value, start, token.end, quote, token.segment, raw_value), [value]),)
         return (self.replace(token, [prefix + value]),)
+
+    def rename_keys(self, scan: ArgvScan, flag: Flag, renames: Mapping[str, str]) -> Change:
+        """Rename top-level keys where each is written, when the value's source says where (a value with shell
+        expansions, a Python string in pieces); else rewrite the value."""
+        at = flag.value_at
+        if at is not None and at[0].unwritable is not None:
+            return Unwritable(at[0].unwritable)
+        if at is None or at[0].source is None:
+            return super().rename_keys(scan, flag, renames)
+        token, offset = at
+        assert token.source is not None
+        spans = top_level_key_spans(flag.json_text or "")
+        if spans is None:
+            return Unwritable("the value is not a JSON object")
+        edits = []
+        for key, start, end in spans:
+            if key not in renames:
+                continue
+            where = token.source.span(offset + start + 1, offset + end - 1)  # the key's characters, not its quotes
+            if where is None or not _PLAIN_KEY.fullmatch(key) or not _PLAIN_KEY.fullmatch(renames[key]):
+                return Unwritable(f"`{key}` is not written plainly in the source: rename it by hand")
+            edits.append(Edit(renames[key], *where))
+        return tuple(edits)
 
     def replace_flag(self, scan: ArgvScan, flag: Flag, pairs: Sequence[tuple[str, str]]) -> Change:
         """The flag and its value become ``--name value`` pairs, in the flag's form; a value token that stays

@@ -56,16 +56,22 @@ def file_kind(path: str, first_line: str | None = None) -> FileKind | None:
 
 
 #: What a file of each non-Python kind must contain for any rule to fire. Shell and Dockerfile findings
-#: need a vLLM command; notebooks and Markdown also Python that uses vLLM, Ray's wrappers of it, or calls a
+#: need a vLLM command: one that names vLLM, or holds a flag only vLLM takes with a pooling value
+#: (``argv.invocation.has_vllm_only_flag``: ``--task embed``, ``--pooler-config``; ``--task generate`` is not enough);
+#: notebooks and Markdown also Python that uses vLLM, Ray's wrappers of it, or calls a
 #: pooling route; a ``vllm serve --config`` YAML file need not name vLLM, only its keys.
 #: Documents and notebooks: vLLM named in any case ("vLLM" in prose), a pooling route a client calls, or Ray's vLLM
 #: wrappers.
 _DOCUMENT_NEEDLE = re.compile(
     rb"(?i:vllm)|/pooling|ray\.(?:data|serve)\.llm|/v[12]/(?:embeddings|embed|score|rerank)\b|/(?:classify|score|rerank)\b"
 )
+_COMMAND_NEEDLE = re.compile(
+    rb"vllm|--(?:override[-_])?pooler[-_]config\b|BgeM3EmbeddingModel"
+    rb"|--task[\"']?(?:=|\s+)[\"']?(?:embed|embedding|classify|score|reward)\b|--convert[\"']?(?:=|\s+)[\"']?reward\b"
+)
 _NEEDLES = {
-    FileKind.SHELL: re.compile(rb"vllm"),
-    FileKind.DOCKERFILE: re.compile(rb"vllm"),
+    FileKind.SHELL: _COMMAND_NEEDLE,
+    FileKind.DOCKERFILE: _COMMAND_NEEDLE,
     FileKind.NOTEBOOK: _DOCUMENT_NEEDLE,
     FileKind.MARKDOWN: _DOCUMENT_NEEDLE,
     FileKind.YAML: re.compile(rb"vllm|pooler|\btask\b|\bconvert\b|hf[-_]overrides"),

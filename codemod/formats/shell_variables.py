@@ -2,7 +2,9 @@
 
 The command-line rules read a flag's value; when that value is ``$NAME`` (or ``"${NAME}"``) and the script assigns
 ``NAME`` exactly once before the command, the value token is replaced by the assignment's value, located where the
-assignment writes it. A fix then edits the assignment, in its own quoting. Only the flags whose values are JSON
+assignment writes it. A fix then edits the assignment, in its own quoting, and only when that flag is the variable's
+one use: an edit of an assignment that other commands read too would change them as well. Shell expansions inside the
+assigned JSON (``{"max_embed_len": ${LEN}}``) are opaque values to the rules; keys are then renamed where written. Only the flags whose values are JSON
 objects are resolved (``--pooler-config``, ``--override-pooler-config``, ``--hf-overrides``): a variable such as
 ``$TASK`` may be used for other things too, and an edit of its assignment would change them.
 """
@@ -10,6 +12,7 @@ objects are resolved (``--pooler-config``, ``--override-pooler-config``, ``--hf-
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -20,6 +23,7 @@ from vllm_pooling_migrate.codemod.finding import Location
 JSON_FLAGS = frozenset({"pooler-config", "override-pooler-config", "hf-overrides"})
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 _REFERENCE = re.compile(r"\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})")
+_EXPANDED_NAME = re.compile(r"\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)")
 _DECLARATIONS = frozenset({"export", "readonly", "declare", "local", "typeset"})
 #: Segment numbers of resolved tokens: never the command's own, so a deletion never spans into an assignment.
 _RESOLVED_SEGMENT = 1_000_000
@@ -54,7 +58,20 @@ def _value_part(token: ArgToken) -> ArgToken | None:
     raw_value = raw[skip:]
     quote = raw_value[:1] if raw_value[:1] in ("'", '"') else ""
     value = (token.value or "")[skip:]
-    return ArgToken(value, start, token.end, quote, _RESOLVED_SEGMENT, raw_value)
+    source = token.source.shifted(skip) if token.source is not None else None
+    return ArgToken(value, start, token.end, quote, _RESOLVED_SEGMENT, raw_value, source)
+
+
+def _references(commands: Sequence[Command]) -> Counter[str]:
+    """How often each variable is expanded in ``commands`` (``$NAME``, ``${NAME...}``; not in single quotes)."""
+    counts: Counter[str] = Counter()
+    for command in commands:
+        for token in command.tokens:
+            if token.source is None or token.value is None:
+                continue
+            for start, end in token.source.expansions:  # ``$(... $NAME ...)`` and ``${X:-$NAME}`` count too
+                counts.update(_EXPANDED_NAME.findall(token.value, start, end))
+    return counts
 
 
 def with_variables(commands: Sequence[Command]) -> list[Command]:
@@ -62,6 +79,7 @@ def with_variables(commands: Sequence[Command]) -> list[Command]:
     assigned = _assignments(commands)
     if not assigned:
         return list(commands)
+    references = _references(commands)
     resolved: list[Command] = []
     for command in commands:
         tokens = list(command.tokens)
@@ -78,7 +96,12 @@ def with_variables(commands: Sequence[Command]) -> list[Command]:
                 continue
             if tokens[i].quote == "" and any(c.isspace() for c in values[0].value or ""):
                 continue  # unquoted, the shell would split it into several words
-            tokens[i] = values[0]
+            name = reference.group(1) or reference.group(2)
+            if references[name] > 1:
+                why = f"`${name}` is used elsewhere in the script too: edit its assignment by hand"
+                tokens[i] = replace(values[0], unwritable=why)
+            else:
+                tokens[i] = values[0]
             changed = True
         if changed:  # the command's rows stay its own (a noqa on it applies), not the assignment's
             written = command.tokens

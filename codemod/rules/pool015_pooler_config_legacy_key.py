@@ -69,7 +69,7 @@ class PoolerConfigLegacyKey(CommandLineRule):
         for flag in scan.flags:
             if flag.name not in ("pooler-config", "override-pooler-config") or flag.key is not None:
                 continue
-            spans = top_level_key_spans(flag.value or "")
+            spans = top_level_key_spans(flag.json_text or "")  # shell expansions in it: opaque values
             if spans is None:
                 continue
             problems = legacy_key_problems([key for key, _, _ in spans], scan.options.target_version)

@@ -63,7 +63,7 @@ class ServerWithoutTask(CommandLineRule):
     ]
 
     def check(self, scan: ArgvScan) -> Iterator[Finding]:
-        override = next((f for f in scan.flags if f.is_("hf-overrides") and multi_task(f.value)), None)
+        override = next((f for f in scan.flags if f.is_("hf-overrides") and multi_task(f.json_text)), None)
         if override is None or any(_pins_task(f) for f in scan.flags):
             return
         message = (
@@ -90,5 +90,5 @@ def _pins_task(flag: Flag) -> bool:
         return False
     if flag.key is not None:
         return flag.key == "task"
-    value = json_object(flag.value)
+    value = json_object(flag.json_text)
     return value is not None and "task" in value
