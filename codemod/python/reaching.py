@@ -106,15 +106,21 @@ class ReachingBindings:
         return current
 
     def _block_ids(self, statement: cst.CSTNode) -> set[int]:
-        """The block a small statement runs in unconditionally (its line's suite); none for compound bindings,
-        which may not bind at all (an empty loop)."""
+        """The blocks a small statement runs in whenever they run: its line's suite, and the block around a ``with``
+        whose body that suite is (a ``with`` body always runs). None for compound bindings, which may not bind at
+        all (an empty loop)."""
         if not isinstance(statement, cst.BaseSmallStatement):
             return set()
         line = self._parents.get(statement)
-        if isinstance(line, cst.SimpleStatementSuite):
-            return {id(line)}
-        block = self._parents.get(line) if line is not None else None
-        return {id(block)} if block is not None else set()
+        block = line if isinstance(line, cst.SimpleStatementSuite) else self._parents.get(line) if line is not None else None
+        found: set[int] = set()
+        while block is not None:
+            found.add(id(block))
+            owner = self._parents.get(block)
+            if not isinstance(owner, cst.With):
+                break
+            block = self._parents.get(owner)  # the block the with statement is in
+        return found
 
     def _start(self, node: cst.CSTNode) -> Position:
         where = self._positions[node].start

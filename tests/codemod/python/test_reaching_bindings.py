@@ -46,6 +46,9 @@ def _reaching(source: str) -> list[int] | None:
         ("x = 1\nx += 2\nuse(x)\n", [2]),
         ("if c: x = 1\nelse: x = 2\nuse(x)\n", [1, 2]),
         ("x = 1\nx = 2\n[use(x) for _ in y]\n", [2]),
+        ("x = 1\nwith lock:\n    x = 2\nuse(x)\n", [3]),  # a with body always runs
+        ("x = 1\nwith a:\n    with b:\n        x = 2\nuse(x)\n", [4]),
+        ("x = 1\nwith a:\n    if c:\n        x = 2\nuse(x)\n", [1, 4]),
     ],
 )
 def test_reaching(source, lines):
