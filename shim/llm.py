@@ -85,8 +85,7 @@ class LLM:
         if override is not None:
             warn("POOL003", text("M61"), log=(LOGGER_MODEL_CONFIG, text("M61"), ()))
             config = _merged(config, _as_pooler_config(override))  # 0.11: the override wins on conflicts
-        # enable_chunked_processing/max_embed_len act only in the server (docs/runtime.md, "Long inputs"): offline,
-        # vLLM tokenizes with the max_model_len limit and refuses a longer prompt as usual.
+        # enable_chunked_processing/max_embed_len: inert offline, as in vLLM (docs/runtime.md, "Long inputs").
         if legacy_task is not None and convert == "auto" and LEGACY_TASK_CONVERT.get(legacy_task) in ENGINE_CONVERTS:
             convert = LEGACY_TASK_CONVERT[legacy_task]
         load_args = dict(device=device, dtype=dtype, max_model_len=max_model_len,
@@ -181,7 +180,7 @@ class LLM:
         p = profile()
         if self.runner != "pooling":
             raise ValueError(text("M20"))
-        score_type = self._score_type()
+        score_type = self.score_type
         task: PoolingTask | Literal["score"] = TASK_BY_SCORE_TYPE[score_type]
         num_labels = self.engine.info.num_labels
         if p.score_messages == "0.18":
@@ -332,7 +331,9 @@ class LLM:
                 legacy_score = param.task == "score" and not profile().score_is_task
                 raise removed("POOL021", error) if legacy_score else error
 
-    def _score_type(self) -> str:
+    @property
+    def score_type(self) -> str:
+        """What ``score`` computes (§4.4): from the architecture, or in 0.21 the default task (else M26)."""
         if profile().score_type_from == "default_task":
             default_task = self.pooling_task
             score_type = None if default_task is None else SCORE_TYPE_BY_DEFAULT_TASK.get(default_task)

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 from collections import Counter
+from collections.abc import Iterable
 
 from vllm_pooling_migrate import registry
 
@@ -41,12 +42,29 @@ _own_spool = _new_spool()
 os.environ[SPOOL_ENV] = _own_spool
 
 
+def site_path(filename: str) -> str:
+    """A file's absolute path; a site named for what was seen (``<http POST /pooling>``, ``<…command line>``) as is."""
+    return filename if filename.startswith("<") else os.path.abspath(filename)
+
+
 def record(code: str, filename: str, line: int) -> None:
-    site = (code, os.path.abspath(filename), line)
+    record_counts([(code, filename, line, 1)])
+
+
+def record_counts(hits: Iterable[tuple[str, str, int, int]]) -> None:
+    """Record ``(code, filename, line, count)`` hits, e.g. those a worker reported, under one lock and one spool
+    write (one line per hit, as ``record`` writes them)."""
+    sites = [((code, site_path(filename), line), count) for code, filename, line, count in hits if count > 0]
     with _lock:
-        _counts[site] += 1
-        if _parent_spool:
-            _append_to_spool(_parent_spool, [site])
+        for site, count in sites:
+            _counts[site] += count
+        if _parent_spool and sites:
+            _append_to_spool(_parent_spool, [site for site, count in sites for _ in range(count)])
+
+
+def parent_spool() -> str | None:
+    """The spool this process's hits are also written to (its parent's), or None in a top-level process."""
+    return _parent_spool
 
 
 def _append_to_spool(spool: str, sites: list[Site]) -> None:

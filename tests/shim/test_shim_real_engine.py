@@ -76,3 +76,17 @@ def test_020_scores_by_architecture_and_021_by_default_task(tiny_models, target)
     maxsim = LLM(tiny_models["bert"], pooler_config=config).score("the query", "a document", use_tqdm=False)
     assert -1 <= cosine[0].outputs.score <= 1
     assert maxsim[0].outputs.score > 1  # a sum over query tokens of per-token maxima of unit-vector dot products
+
+
+def test_score_type_is_a_public_read_only_property(tiny_models, target):
+    assert LLM(tiny_models["bert"]).score_type == "bi-encoder"
+    cross_encoder = LLM(tiny_models["bert-ce"])
+    assert cross_encoder.score_type == "cross-encoder"
+    with pytest.raises(AttributeError):
+        cross_encoder.score_type = "bi-encoder"
+    late = LLM(tiny_models["bert"], pooler_config=PoolerConfig(task="token_embed"))
+    assert late.score_type == "bi-encoder"  # 0.20: from the architecture
+    target("0.21")
+    assert LLM(tiny_models["bert"], pooler_config=PoolerConfig(task="token_embed")).score_type == "late-interaction"
+    with pytest.raises(ValueError, match="This model does not support the Scoring API."):
+        LLM(tiny_models["bert-ner"]).score_type  # noqa: B018 - the property raises vLLM's M26

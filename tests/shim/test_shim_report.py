@@ -105,3 +105,32 @@ def test_third_party_sites_name_their_package(tmp_path):
     [site] = json.loads((tmp_path / "report.json").read_text())["sites"]
     assert (site["origin"], site["package"], site["line"]) == ("third-party", "vendored_lib", 2)
     assert "third-party (vendored_lib)" in result.stderr
+
+
+def test_a_site_named_for_what_was_seen_is_kept_as_is():
+    before = report.snapshot()
+    report.record("POOL019", "<http POST /pooling>", 0)
+    report.record("POOL019", "relative/app.py", 3)
+    new = report.snapshot() - before
+    assert new == {("POOL019", "<http POST /pooling>", 0): 1, ("POOL019", os.path.abspath("relative/app.py"), 3): 1}
+
+
+def test_record_counts_adds_each_hit_and_writes_them_to_the_parent_spool(tmp_path, monkeypatch):
+    spool = tmp_path / "spool"
+    monkeypatch.setattr(report, "_parent_spool", str(spool))
+    assert report.parent_spool() == str(spool)
+    before = report.snapshot()
+    report.record_counts([("POOL019", "<http POST /pooling>", 0, 3), ("POOL001", "/abs/app.py", 7, 1),
+                          ("POOL001", "/abs/app.py", 8, 0)])
+    assert report.snapshot() - before == {("POOL019", "<http POST /pooling>", 0): 3, ("POOL001", "/abs/app.py", 7): 1}
+    lines = (spool / f"{os.getpid()}.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [["POOL019", "<http POST /pooling>", 0]] * 3 + [
+        ["POOL001", "/abs/app.py", 7]]
+
+
+def test_parent_spool_is_none_in_a_top_level_process(tmp_path):
+    result = run_script(tmp_path, """
+        from vllm_pooling_migrate.shim import report
+        print(report.parent_spool())
+    """)
+    assert result.stdout.strip() == "None", result.stderr

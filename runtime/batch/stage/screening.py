@@ -12,16 +12,12 @@ from vllm_pooling_migrate.runtime.batch.stage.prompts import Prompt
 
 
 def score_type(llm) -> str:
-    """The score type ``llm.score`` uses: from the default task in 0.21, from the architecture before.
-
-    The same decision as the shim's private ``LLM._score_type``; a public property is requested in the hand-off
-    notes. Only the screening reads it, and a wrong answer there is caught by the row-by-row fallback."""
-    from vllm_pooling_migrate.shim.tasks import SCORE_TYPE_BY_DEFAULT_TASK
-    from vllm_pooling_migrate.shim.versions import profile
-
-    if profile().score_type_from == "default_task":
-        return SCORE_TYPE_BY_DEFAULT_TASK.get(llm.pooling_task, "bi-encoder")
-    return llm.engine.info.architecture_score_type
+    """The score type ``llm.score`` uses (``LLM.score_type``). Where the shim refuses to score (M26), "bi-encoder":
+    the probe call then raises ``llm.score``'s own error."""
+    try:
+        return llm.score_type
+    except ValueError:
+        return "bi-encoder"
 
 
 def engine_prompts(prompt: Prompt, pairs_as: str | None) -> list:

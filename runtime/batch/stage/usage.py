@@ -44,8 +44,7 @@ def take_new_hits() -> dict | None:
         "host": socket.gethostname(),
         "pid": os.getpid(),
         # Where this process's hits already go (its parent's spool), so the driver can tell a duplicate.
-        # ``_parent_spool`` is private to shim/report.py; a public accessor is requested in the hand-off notes.
-        "spool": getattr(report, "_parent_spool", None),
+        "spool": report.parent_spool(),
         "hits": [[code, path, line, count] for (code, path, line), count in sorted(new.items())],
     }
 
@@ -82,7 +81,5 @@ def merge_worker_usage(table: pa.Table) -> pa.Table:
         for payload in json.loads(value) if value else []:
             if _already_counted(payload):
                 continue
-            for code, path, line, count in payload["hits"]:
-                for _ in range(count):
-                    report.record(code, path, line)
+            report.record_counts(payload["hits"])
     return table.drop_columns([USAGE_COLUMN])
