@@ -94,8 +94,6 @@ def _scan(command: Command, path: str, options: Options, rules: Sequence[Command
     start = vllm_args_start(values)
     if start is None and at is None:
         start = command.start
-    if start is None and at is None:  # no vLLM named: a vLLM-only flag with a pooling value, in a shape vLLM takes
-        start = pooling_args_start([None if _expanded_whole(t) else t.value for t in tokens])
     if start is not None:
         scan = ArgvScan(tokens, start, path, options, command.writer, rows, command.pin)
         for rule in rules:
@@ -120,6 +118,10 @@ def shell_commands(
 ) -> list[Command]:
     """The commands of the shell text ``text[start:end]``, located through ``index`` (built on ``text``).
 
+    A command that names no vLLM is read as vLLM's when it holds a flag only vLLM takes with a pooling value
+    (``argv.invocation.pooling_args_start``); surfaces that know a command's program (a Dockerfile stage's image, a
+    container's) build their commands themselves.
+
     Callers that scan a part of a larger file blank the other parts out (``formats.masking.keep_only``) or pass
     ``start``/``end``, so that locations are the file's. ``escape`` is how words written into this text are
     escaped for a string holding it; ``rows``, the statement's rows when wider than each command.
@@ -130,7 +132,9 @@ def shell_commands(
     commands = []
     for words in split_commands(text, start, end):
         tokens = [word_token(w, text, index) for w in words]
-        commands.append(Command(tokens, writer, rows=rows, script=scripts))
+        # No vLLM named: a vLLM-only flag with a pooling value, in a shape vLLM takes (``"$BIN" serve M --task embed``).
+        start = pooling_args_start([None if _expanded_whole(t) else t.value for t in tokens])
+        commands.append(Command(tokens, writer, rows=rows, script=scripts, start=start))
     return commands
 
 

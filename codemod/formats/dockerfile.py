@@ -127,7 +127,7 @@ def _tokens(text: str, instruction: Instruction, index: LineIndex, segment: int)
             return tokens, True
     shell_text = _instruction_text(text, instruction, exec_form=False)
     commands = shell_tokens(shell_text, index, instruction.args_start, instruction.end)
-    return [ArgToken(t.value, t.start, t.end, t.quote, segment, t.raw) for c in commands for t in c], False
+    return [replace(t, segment=segment) for c in commands for t in c], False
 
 
 @dataclass

@@ -17,6 +17,7 @@ from vllm_pooling_migrate.codemod.argv import scan_commands
 from vllm_pooling_migrate.codemod.edits import LineIndex
 from vllm_pooling_migrate.codemod.finding import Finding, Fix
 from vllm_pooling_migrate.codemod.formats.fixing import UnreadableText
+from vllm_pooling_migrate.codemod.formats.yaml_catalogs import catalog_commands
 from vllm_pooling_migrate.codemod.formats.yaml_containers import TEMPLATE_FILLER, container_commands
 from vllm_pooling_migrate.codemod.formats.yaml_vllm_config import config_commands
 from vllm_pooling_migrate.codemod.options import Options
@@ -74,5 +75,5 @@ def find_in_yaml(text: str, path: str, options: Options) -> list[Finding]:
 
 def _find(text: str, path: str, options: Options) -> list[Finding]:
     documents = [doc for doc in yaml.compose_all(text, Loader=yaml.SafeLoader) if doc is not None]
-    commands = container_commands(text, documents) + config_commands(text, documents)
+    commands = container_commands(text, documents) + config_commands(text, documents) + catalog_commands(text, documents)
     return scan_commands(commands, path=path, options=options)

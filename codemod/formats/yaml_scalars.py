@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
@@ -93,4 +93,4 @@ def shell_region(text: str, node: yaml.ScalarNode) -> ShellRegion | None:
 def string_command_tokens(region: ShellRegion, index: LineIndex, segment: int) -> list[ArgToken]:
     """The words of a string ``command:`` scalar, located in the file, as one argv (compose splits it so)."""
     commands = shell_tokens(region.masked, index, region.start, region.end)
-    return [ArgToken(t.value, t.start, t.end, t.quote, segment, t.raw) for c in commands for t in c]
+    return [replace(t, segment=segment) for c in commands for t in c]
