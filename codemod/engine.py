@@ -219,7 +219,7 @@ def _one_pass(
         _remember_original(module, source)
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     install_lazy_qualified_names(wrapper)
-    tracker = InstanceTracker()
+    tracker = InstanceTracker(path)
     context = FileContext(wrapper, path, options, tracker, module_names=env.module_names)
     candidates = rules or rules_of_kind(PythonRule)
     active = [rule(context) for rule in candidates if rule.active(options)]

@@ -40,6 +40,7 @@ class Use:
     method: str
     construction: Construction | None = None  # resolved at the end of the traversal
     annotated_llm: bool = False  # receiver is a parameter annotated as LLM
+    expects_error: bool = False  # written inside ``with pytest.raises(...)``: the test wants it to fail
 
     @property
     def is_llm(self) -> bool:
@@ -82,9 +83,23 @@ class ClosureRef:
     frame: "Frame"
 
 
+@dataclass(frozen=True, eq=False)
+class FixtureRef:
+    """A parameter of a test or of a fixture that pytest fills with the fixture of the same name.
+
+    Settled at the end of the file (a fixture may be defined after the tests that use it): the fixture that
+    ``owner``'s class defines, else the module's, when exactly one such fixture returns or yields one
+    construction; otherwise nothing followable (or "an annotated LLM" when ``annotated``).
+    """
+
+    name: str
+    owner: "Frame | None"  # the class of a test method (its fixtures come first); None for a module-level test
+    annotated: bool = False  # the parameter is also annotated as ``LLM``
+
+
 UNKNOWN = None  # a binding we cannot follow
 
-Binding = Bound | FactoryResult | AnnotatedLLM | Ambiguous | ClosureRef | None
+Binding = Bound | FactoryResult | AnnotatedLLM | Ambiguous | ClosureRef | FixtureRef | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,11 +126,14 @@ Reference = Binding | GlobalRef | SelfAttrRef | InlineRef | ClosureRef
 @dataclass(eq=False)
 class Frame:
     kind: str  # "module" | "function" | "class"
+    name: str = ""  # of the function or class
     env: dict[str, Binding] = field(default_factory=dict)
     self_name: str | None = None  # first parameter of a method
     class_frame: "Frame | None" = None  # for methods: the class they belong to
     attr_bindings: dict[str, list[Binding]] = field(default_factory=dict)  # class frames: self.<attr> = ...
-    returns: list[Binding] = field(default_factory=list)  # function frames
+    returns: list[Binding] = field(default_factory=list)  # function frames (fixtures: also what they yield)
+    fixture: str | None = None  # pytest fixtures: the name tests request it by ("" when it is not a literal)
+    parametrized: frozenset[str] | None = frozenset()  # names parametrize gives directly (None: not literal)
     block_depth: int = 0  # compound statements entered inside this frame
     assigned: frozenset[str] = frozenset()  # every name the function binds, wherever in its body
     globals: set[str] = field(default_factory=set)
@@ -153,3 +171,7 @@ class TrackedFacts:
     class_frames: list[Frame] = field(default_factory=list)
     plain_calls: list[cst.Call] = field(default_factory=list)  # `name(...)` calls: maybe factory calls
     handled_factory_calls: set[int] = field(default_factory=set)
+    #: pytest fixtures by (class frame or None for the module, name): what each definition yields or returns.
+    fixtures: dict[tuple["Frame | None", str], list[Construction | None]] = field(default_factory=dict)
+    #: ``request.getfixturevalue(...)`` calls: the fixture name when it is a literal, else None (any fixture).
+    fixture_lookups: list[tuple[str | None, cst.CSTNode]] = field(default_factory=list)

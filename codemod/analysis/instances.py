@@ -8,7 +8,10 @@ The tracker is one of the visitors of the file's single batched traversal. It un
 * ``self.<attr> = LLM(...)`` used from other methods of the same class (only when the class assigns that
   attribute exactly once);
 * module-level factory functions whose every ``return`` yields the same construction;
-* parameters annotated as ``LLM`` (the receiver is certainly an LLM, but its construction is unknown).
+* pytest fixtures that return or yield a construction, received as parameters by tests and other fixtures
+  (``analysis.fixtures``);
+* parameters annotated as ``LLM``, ``Optional[LLM]``, ``LLM | None`` (``analysis.annotations``): the receiver is
+  certainly an LLM, but its construction is unknown.
 
 Anything else a construction flows into (an argument, a container, a ``return`` outside a factory, an alias
 we cannot follow) is an *escape*: the codemod then reports what it sees but never fixes the construction,
@@ -20,55 +23,79 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider, QualifiedNameProvider, ScopeProvider
 
-from vllm_pooling_migrate.codemod.analysis.symbols import LLM, resolve_symbol, root_of_qualified_name, symbol_of_qualified_name
+from vllm_pooling_migrate.codemod.analysis import fixtures
+from vllm_pooling_migrate.codemod.analysis.annotations import annotates_llm
+from vllm_pooling_migrate.codemod.analysis.symbols import LLM, root_of_qualified_name, symbol_of_qualified_name
 from vllm_pooling_migrate.codemod.analysis.bindings import (POOLING_METHODS, UNKNOWN, Ambiguous, AnnotatedLLM,
                                                            Binding, Bound, ClosureRef, Construction, FactoryResult,
-                                                           Frame, GlobalRef, InlineRef, Reference, SelfAttrRef,
-                                                           TrackedFacts, Use, binding_constructions)
+                                                           FixtureRef, Frame, GlobalRef, InlineRef, Reference,
+                                                           SelfAttrRef, TrackedFacts, Use, binding_constructions)
 from vllm_pooling_migrate.codemod.analysis.resolution import resolve_deferred
-from vllm_pooling_migrate.codemod.visitors import CachedVisitors
+from vllm_pooling_migrate.codemod.analysis.frames import FrameStack
 
 __all__ = ["InstanceTracker", "Construction", "Use", "POOLING_METHODS"]
 
-class InstanceTracker(CachedVisitors):
+class InstanceTracker(FrameStack):
     METADATA_DEPENDENCIES = (QualifiedNameProvider, ScopeProvider, ExpressionContextProvider)
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "") -> None:
         super().__init__()
         self.facts = TrackedFacts()
-        self._frames: list[Frame] = [Frame("module")]
+        self._conftest = fixtures.is_conftest(path)  # its fixtures serve other files
         self._attribute_values: set[int] = set()  # Name/Attribute nodes that are the `.value` of an Attribute
         self._prior: dict[int, dict[str, Binding]] = {}
-        self._declarations: set[int] = set()  # names of defs, classes and parameters
         self._called_funcs: set[int] = set()  # the `func` of every call: `llm.embed` in `llm.embed(x)`
         self._assign_targets: set[int] = set()  # Names bound by a plain assignment (handled in leave_Assign)
 
-    # --- scopes ----------------------------------------------------------------------------------
-
-    @property
-    def _frame(self) -> Frame:
-        return self._frames[-1]
+    # --- scopes (the frame stack itself is ``analysis.frames``) -------------------------------------
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         outer = self._frame
-        frame = Frame("function")
+        frame = Frame("function", name=node.name.value)
         params = [*node.params.posonly_params, *node.params.params]
         if outer.kind == "class" and params:
             frame.self_name = params[0].name.value
             frame.class_frame = outer
         self._declarations.add(id(node.name))
+        requests = self._requested_fixtures(node, outer)
         for param in [*params, *node.params.kwonly_params, node.params.star_arg, node.params.star_kwarg]:
             if not isinstance(param, cst.Param):
                 continue
             self._declarations.add(id(param.name))
-            annotated = param.annotation is not None and self._is_llm_expr(param.annotation.annotation)
-            frame.env[param.name.value] = AnnotatedLLM() if annotated else UNKNOWN
+            annotated = param.annotation is not None and annotates_llm(self, param.annotation.annotation)
+            name = param.name.value
+            if name in requests:
+                frame.env[name] = FixtureRef(name, outer if outer.kind == "class" else None, annotated)
+            else:
+                frame.env[name] = AnnotatedLLM() if annotated else UNKNOWN
         frame.assigned = self._names_bound_in(node.body)
+        if outer.kind == "module" or (outer.kind == "class" and len(self._frames) == 2):
+            frame.fixture = fixtures.fixture_name(self, node)  # pytest collects fixtures of modules and classes
         self._frames.append(frame)
+
+    def _requested_fixtures(self, node: cst.FunctionDef, outer: Frame) -> frozenset[str]:
+        """The parameters pytest fills with fixtures, when ``node`` is a test or a fixture (``analysis.fixtures``)."""
+        in_class = outer.kind == "class"
+        if outer.kind not in ("module", "class") or (in_class and len(self._frames) != 2):
+            return frozenset()
+        own = fixtures.fixture_name(self, node)
+        if own is None and not fixtures.is_test_function(node.name.value, outer.name if in_class else None):
+            return frozenset()
+        given = fixtures.parametrized_names(self, node.decorators)
+        if given is None or outer.parametrized is None:
+            return frozenset()
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        return frozenset(
+            p.name.value for i, p in enumerate(params)
+            if not (in_class and i == 0) and p.default is None and p.name.value not in given | outer.parametrized
+            and p.name.value != own
+        )
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         frame = self._frames.pop()
-        if self._frame.kind == "module":
+        if frame.fixture is not None:
+            self._register_fixture(frame, original_node)
+        elif self._frame.kind == "module":
             factory = self._factory_construction(frame)
             self.facts.factories[original_node.name.value] = factory
             if factory is None:  # returned from a function we do not follow as a factory: escaped
@@ -76,66 +103,23 @@ class InstanceTracker(CachedVisitors):
                     for construction in binding_constructions(binding):
                         construction.escapes.append(original_node)
 
-    def _names_bound_in(self, body: cst.CSTNode) -> frozenset[str]:
-        try:
-            scope = self.get_metadata(ScopeProvider, body, None)
-        except KeyError:
-            scope = None
-        return frozenset(a.name for a in scope.assignments) if scope is not None else frozenset()
-
-    # Lambdas and comprehensions have scopes of their own: their parameters and targets are not
-    # rebindings of the enclosing names.
-    def _push_inner_scope(self, params: cst.Parameters | None = None, inside: cst.CSTNode | None = None) -> None:
-        frame = Frame("function")
-        if inside is not None:
-            frame.assigned = self._names_bound_in(inside)
-        if params is not None:
-            every = [*params.posonly_params, *params.params, *params.kwonly_params, params.star_arg, params.star_kwarg]
-            for param in every:
-                if isinstance(param, cst.Param):
-                    self._declarations.add(id(param.name))
-                    frame.env[param.name.value] = UNKNOWN
-        self._frames.append(frame)
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._push_inner_scope(node.params)
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self._frames.pop()
-
-    def visit_ListComp(self, node: cst.ListComp) -> None:
-        self._push_inner_scope(inside=node.elt)
-
-    def leave_ListComp(self, original_node: cst.ListComp) -> None:
-        self._frames.pop()
-
-    def visit_SetComp(self, node: cst.SetComp) -> None:
-        self._push_inner_scope(inside=node.elt)
-
-    def leave_SetComp(self, original_node: cst.SetComp) -> None:
-        self._frames.pop()
-
-    def visit_DictComp(self, node: cst.DictComp) -> None:
-        self._push_inner_scope(inside=node.key)
-
-    def leave_DictComp(self, original_node: cst.DictComp) -> None:
-        self._frames.pop()
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._push_inner_scope(inside=node.elt)
-
-    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
-        self._frames.pop()
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self._frame.globals.update(item.name.value for item in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self._frame.nonlocals.update(item.name.value for item in node.names)
+    def _register_fixture(self, frame: Frame, node: cst.FunctionDef) -> None:
+        """What a fixture hands to the tests that request it: one construction, or nothing followable (then what
+        it returns escapes). A conftest.py fixture serves tests in other files: its instance escapes."""
+        construction = self._factory_construction(frame) if frame.fixture else None
+        owner = self._frame if self._frame.kind == "class" else None
+        self.facts.fixtures.setdefault((owner, frame.fixture or ""), []).append(construction)
+        if construction is not None and not construction.names and frame.fixture:
+            construction.names.append(frame.fixture)  # what the tests call it, for messages
+        if construction is None or self._conftest:
+            for binding in frame.returns:
+                for escaped in binding_constructions(binding):
+                    escaped.escapes.append(node.name)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._declarations.add(id(node.name))
-        self._frames.append(Frame("class"))
+        self._frames.append(Frame("class", name=node.name.value,
+                                  parametrized=fixtures.parametrized_names(self, node.decorators)))
         self.facts.class_frames.append(self._frame)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
@@ -165,48 +149,13 @@ class InstanceTracker(CachedVisitors):
             ref.frame.self_escapes.append(len(self.facts.deferred_escapes))
         self.facts.deferred_escapes.append((node, ref))
 
-    # Compound statements: a binding made inside one may or may not happen at run time.
-    # (libcst finds visitor methods by their __name__, so each needs its own def.)
-    def visit_If(self, node: cst.If) -> None:
-        self._frame.block_depth += 1
-
-    def leave_If(self, original_node: cst.If) -> None:
-        self._frame.block_depth -= 1
-
-    def visit_For(self, node: cst.For) -> None:
-        self._frame.block_depth += 1
-
-    def leave_For(self, original_node: cst.For) -> None:
-        self._frame.block_depth -= 1
-
-    def visit_Match(self, node: cst.Match) -> None:
-        self._frame.block_depth += 1
-
-    def leave_Match(self, original_node: cst.Match) -> None:
-        self._frame.block_depth -= 1
-
-    def visit_While(self, node: cst.While) -> None:
-        self._frame.block_depth += 1
-
-    def leave_While(self, original_node: cst.While) -> None:
-        self._frame.block_depth -= 1
-
-    def visit_Try(self, node: cst.Try) -> None:
-        self._frame.block_depth += 1
-
-    def leave_Try(self, original_node: cst.Try) -> None:
-        self._frame.block_depth -= 1
-
-    def visit_With(self, node: cst.With) -> None:
-        self._frame.block_depth += 1
-
-    def leave_With(self, original_node: cst.With) -> None:
-        self._frame.block_depth -= 1
-
     # --- constructions and uses ------------------------------------------------------------------
 
     def visit_Call(self, node: cst.Call) -> None:
         self._called_funcs.add(id(node.func))
+        lookup = fixtures.fixture_lookup(node)
+        if lookup is not None:
+            self.facts.fixture_lookups.append(lookup)
         if isinstance(node.func, cst.Name):
             self.facts.plain_calls.append(node)
         qualified = self._llm_root(node.func)
@@ -220,7 +169,7 @@ class InstanceTracker(CachedVisitors):
             ref = self._reference_of(func.value)
             if ref is None and not self._is_followable(func.value):
                 return
-            use = Use(node, func.attr.value)
+            use = Use(node, func.attr.value, expects_error=self._expecting_errors > 0)
             self.facts.uses.append(use)
             self._defer_use(use, ref)
 
@@ -254,16 +203,37 @@ class InstanceTracker(CachedVisitors):
             self._defer_escape(node, ref)
 
     def visit_Return(self, node: cst.Return) -> None:
-        if self._in_factory_candidate() and isinstance(node.value, cst.Name):
-            self._attribute_values.add(id(node.value))  # returned from a factory: followed, not escaped
+        self._hand_out(node.value)
 
     def leave_Return(self, original_node: cst.Return) -> None:
-        if original_node.value is not None and self._in_factory_candidate():
-            self._frame.returns.append(self._binding_of(original_node.value, mark_handled=True))
+        self._handed_out(original_node.value)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self._frame.fixture is not None and not isinstance(node.value, cst.From):
+            self._hand_out(node.value)
+
+    def leave_Yield(self, original_node: cst.Yield) -> None:
+        if self._frame.fixture is not None and not isinstance(original_node.value, cst.From):
+            self._handed_out(original_node.value)
+
+    def _hand_out(self, value: cst.BaseExpression | None) -> None:
+        if value is None or not self._in_factory_candidate():
+            return
+        value = fixtures.fixture_value(self, value) if self._frame.fixture is not None else value
+        if isinstance(value, cst.Name):
+            self._attribute_values.add(id(value))  # returned from a factory or fixture: followed, not escaped
+
+    def _handed_out(self, value: cst.BaseExpression | None) -> None:
+        if value is None or not self._in_factory_candidate():
+            return
+        value = fixtures.fixture_value(self, value) if self._frame.fixture is not None else value
+        self._frame.returns.append(self._binding_of(value, mark_handled=True))
 
     def _in_factory_candidate(self) -> bool:
-        """Module-level functions may be factories; returns elsewhere are escapes."""
-        return len(self._frames) == 2 and self._frame.kind == "function"
+        """Module-level functions may be factories, fixtures (also in classes) hand out what they return or yield;
+        returns elsewhere are escapes."""
+        frame = self._frame
+        return frame.kind == "function" and (len(self._frames) == 2 or frame.fixture is not None)
 
     # --- assignments -----------------------------------------------------------------------------
 
@@ -427,9 +397,6 @@ class InstanceTracker(CachedVisitors):
             if symbol_of_qualified_name(qualified.name) == LLM:
                 return root_of_qualified_name(qualified.name)
         return None
-
-    def _is_llm_expr(self, node: cst.BaseExpression) -> bool:
-        return resolve_symbol(self, node) == LLM
 
     @property
     def constructions(self) -> list[Construction]:

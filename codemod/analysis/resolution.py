@@ -11,12 +11,18 @@ from __future__ import annotations
 import libcst as cst
 
 from vllm_pooling_migrate.codemod.analysis.bindings import (UNKNOWN, AnnotatedLLM, Binding, Bound, ClosureRef,
-                                                           FactoryResult, GlobalRef, InlineRef, Reference,
-                                                           SelfAttrRef, TrackedFacts, binding_constructions)
+                                                           FactoryResult, FixtureRef, GlobalRef, InlineRef,
+                                                           Reference, SelfAttrRef, TrackedFacts,
+                                                           binding_constructions)
 
 
 def resolve_deferred(facts: TrackedFacts, module_env: dict[str, Binding]) -> None:
     """Attach every deferred use and escape to its construction, and mark what escapes."""
+    for name, node in facts.fixture_lookups:  # request.getfixturevalue(...): handed out where we cannot follow
+        for (_, fixture), definitions in facts.fixtures.items():
+            if name is None or fixture == name:
+                for construction in (c for c in definitions if c is not None):
+                    construction.escapes.append(node)
     for use, ref in facts.deferred_uses:
         binding = _resolve(facts, module_env, ref)
         if isinstance(binding, Bound):
@@ -56,6 +62,8 @@ def _resolve(facts: TrackedFacts, module_env: dict[str, Binding], ref: Reference
         if facts.module_assign_counts.get(ref.name, 0) != 1:
             return _ambiguous_global(module_env, ref.name)
         ref = module_env.get(ref.name)
+    if isinstance(ref, FixtureRef):
+        return _fixture(facts, ref)
     if isinstance(ref, FactoryResult):
         construction = facts.factories.get(ref.function)
         return Bound(construction) if construction is not None else UNKNOWN
@@ -67,3 +75,13 @@ def _ambiguous_global(module_env: dict[str, Binding], name: str) -> Binding:
     for construction in binding_constructions(binding):
         construction.ambiguous = True
     return UNKNOWN
+
+
+def _fixture(facts: TrackedFacts, ref: FixtureRef) -> Binding:
+    """The construction pytest passes for ``ref``: the class's own fixture of that name, else the module's."""
+    definitions = facts.fixtures.get((ref.owner, ref.name)) if ref.owner is not None else None
+    if definitions is None:
+        definitions = facts.fixtures.get((None, ref.name), [])
+    if len(definitions) == 1 and definitions[0] is not None:
+        return Bound(definitions[0])
+    return AnnotatedLLM() if ref.annotated else UNKNOWN

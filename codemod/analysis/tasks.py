@@ -74,6 +74,7 @@ class TaskSummary:
     missing: list[Use] = field(default_factory=list)
     dynamic: list[Use] = field(default_factory=list)
     score: list[Use] = field(default_factory=list)
+    expected_errors: list[Use] = field(default_factory=list)  # inside ``pytest.raises``: meant to fail, not counted
 
     @property
     def tasks(self) -> list[str]:
@@ -84,7 +85,9 @@ def summarize(construction: Construction, symbol_of: SymbolOf) -> TaskSummary:
     summary = TaskSummary()
     for use in construction.uses:
         request = requested(use, symbol_of)
-        if request.score:
+        if use.expects_error:
+            summary.expected_errors.append(use)
+        elif request.score:
             summary.score.append(use)
         elif request.missing:
             summary.missing.append(use)

@@ -321,6 +321,9 @@ class ImplicitPoolingTask(EngineArgSourcesFeed, PythonRule):
     def _unprovable(self, construction: Construction, summary: TaskSummary) -> str | None:
         if summary.score:
             return "it also calls score(), whose method follows the default task (see POOL008)"
+        if summary.expected_errors:
+            where = self.context.position(summary.expected_errors[0].call).start.line
+            return f"a call at line {where} is expected to raise (inside `pytest.raises`): pinning the task may change why"
         if construction.ambiguous:
             return "the name is rebound in a branch, so which construction a call uses is decided at run time"
         if construction.escapes:

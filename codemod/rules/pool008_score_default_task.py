@@ -31,7 +31,7 @@ class ScoreDefaultTask(EngineArgSourcesFeed, PythonRule):
 
     def finish(self) -> None:
         for use in self.context.tracker.uses:
-            if use.method != "score" or use.construction is None:
+            if use.method != "score" or use.construction is None or use.expects_error:
                 continue
             message = self._judge(use.construction)
             if message is not None:

@@ -1,0 +1,119 @@
+"""pytest fixtures, as the instance tracker sees them.
+
+A fixture (a function decorated ``@pytest.fixture``, ``@pytest.fixture(scope=...)`` or
+``@pytest_asyncio.fixture``) that builds an ``LLM`` and returns or yields it (also as ``weakref.proxy(llm)``,
+which behaves as the instance) hands that one construction to every test and fixture of the module that names
+it as a parameter: their uses are uses of the construction.
+
+What pytest does and the tracker follows:
+
+* a parameter without a default of a test (``test*`` at module level, or a ``test*`` method of a ``Test*``
+  class) or of a fixture is filled with the fixture of that name: the class's own fixture first, then the
+  module's; a name defined twice is not followed;
+* ``@pytest.mark.parametrize("llm", ...)`` on the test or its class gives the value directly: no fixture;
+  argument names that are not literals make every parameter of that test unknown;
+* a fixture's parameter with its own name is the fixture it overrides (from a ``conftest.py``): unknown;
+* ``request.getfixturevalue("llm")`` hands the instance out where the tracker cannot see: it escapes;
+* a fixture in a ``conftest.py`` serves other files: its instance escapes;
+* a call inside ``with pytest.raises(...)`` is written to fail: rules that say "this fails on 0.21" leave it.
+
+A parameter that no fixture of this file fills stays unknown: the tracker does not invent an instance for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import libcst as cst
+from libcst.metadata import QualifiedNameSource
+
+from vllm_pooling_migrate.codemod.analysis.symbols import qualified_names
+from vllm_pooling_migrate.codemod.python.edits import keyword_arg, string_value
+
+RAISES = "pytest.raises"
+FIXTURE_DECORATORS = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
+PARAMETRIZE = "pytest.mark.parametrize"
+#: Wrappers a fixture may yield that behave as the object itself.
+TRANSPARENT_WRAPPERS = frozenset({"weakref.proxy"})
+CONFTEST = "conftest.py"
+
+
+def _imported_names(source: cst.MetadataDependent, node: cst.CSTNode) -> set[str]:
+    return {q.name for q in qualified_names(source, node) if q.source is QualifiedNameSource.IMPORT}
+
+
+def fixture_name(source: cst.MetadataDependent, node: cst.FunctionDef) -> str | None:
+    """The name tests request this fixture by; "" for a fixture whose ``name=`` is not a literal; None when the
+    function is no fixture."""
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        call = expr if isinstance(expr, cst.Call) else None
+        if _imported_names(source, call.func if call is not None else expr) & FIXTURE_DECORATORS:
+            named = keyword_arg(call, "name") if call is not None else None
+            if named is None:
+                return node.name.value
+            return string_value(named.value) or ""
+    return None
+
+
+def parametrized_names(source: cst.MetadataDependent, decorators: Sequence[cst.Decorator]) -> frozenset[str] | None:
+    """The argument names ``@pytest.mark.parametrize`` decorators give directly; None when one is not a literal."""
+    names: set[str] = set()
+    for decorator in decorators:
+        expr = decorator.decorator
+        if not isinstance(expr, cst.Call) or PARAMETRIZE not in _imported_names(source, expr.func):
+            continue
+        given = keyword_arg(expr, "argnames")
+        if given is None:
+            positional = [a for a in expr.args if a.keyword is None and not a.star]
+            given = positional[0] if positional else None
+        found = _argnames(given.value) if given is not None else None
+        if found is None:
+            return None
+        names |= found
+    return frozenset(names)
+
+
+def _argnames(value: cst.BaseExpression) -> set[str] | None:
+    text = string_value(value)
+    if text is not None:
+        return {part.strip() for part in text.split(",") if part.strip()}
+    if isinstance(value, (cst.List, cst.Tuple)):
+        items = [string_value(e.value) for e in value.elements]
+        return None if None in items else {i for i in items if i}
+    return None
+
+
+def is_test_function(name: str, class_name: str | None) -> bool:
+    """pytest's default collection: ``test*`` functions, and ``test*`` methods of ``Test*`` classes."""
+    return name.startswith("test") and (class_name is None or class_name.startswith("Test"))
+
+
+def fixture_value(source: cst.MetadataDependent, value: cst.BaseExpression) -> cst.BaseExpression:
+    """What a fixture hands out: ``weakref.proxy(llm)`` is ``llm``."""
+    if isinstance(value, cst.Call) and _imported_names(source, value.func) & TRANSPARENT_WRAPPERS:
+        positional = [a for a in value.args if a.keyword is None and not a.star]
+        if len(positional) == 1 and len(value.args) == 1:
+            return positional[0].value
+    return value
+
+
+def fixture_lookup(call: cst.Call) -> tuple[str | None, cst.Call] | None:
+    """``request.getfixturevalue(name)``: the name when it is a literal (else None), or None for another call."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value != "getfixturevalue":
+        return None
+    first = call.args[0].value if call.args else None
+    return (string_value(first) if first is not None else None), call
+
+
+def is_conftest(path: str) -> bool:
+    return os.path.basename(path) == CONFTEST
+
+
+def expects_error(source: cst.MetadataDependent, node: cst.With) -> bool:
+    """``with pytest.raises(...)``: the calls in its body are meant to raise."""
+    return any(
+        isinstance(item.item, cst.Call) and RAISES in _imported_names(source, item.item.func) for item in node.items
+    )
