@@ -27,9 +27,16 @@ POOLING_PARAMS = "PoolingParams"
 ENGINE_ARGS = "EngineArgs"
 ASYNC_ENGINE_ARGS = "AsyncEngineArgs"
 MODEL_CONFIG = "ModelConfig"
+#: The engines below ``LLM`` (``vllm.AsyncLLMEngine``, ``vllm.v1.engine.async_llm.AsyncLLM``, ``vllm.LLMEngine``)
+#: and their protocol (``vllm.engine.protocol.EngineClient``).
+ASYNC_LLM_ENGINE = "AsyncLLMEngine"
+ASYNC_LLM = "AsyncLLM"
+LLM_ENGINE = "LLMEngine"
+ENGINE_CLIENT = "EngineClient"
 
 KNOWN_SYMBOLS = frozenset(
-    {LLM, POOLER_CONFIG, POOLING_PARAMS, ENGINE_ARGS, ASYNC_ENGINE_ARGS, MODEL_CONFIG}
+    {LLM, POOLER_CONFIG, POOLING_PARAMS, ENGINE_ARGS, ASYNC_ENGINE_ARGS, MODEL_CONFIG, ASYNC_LLM_ENGINE, ASYNC_LLM,
+     LLM_ENGINE, ENGINE_CLIENT}
 )
 
 
