@@ -102,6 +102,10 @@ class HttpRequests:
             if isinstance(target.target, cst.Subscript) and isinstance(target.target.value, cst.Name):
                 self.changed_names.append(target.target.value)
 
+    def see_ann_assign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.value is not None:
+            self.values[id(node.target)] = node.value
+
     def see_del(self, node: cst.Del) -> None:
         targets = [e.value for e in node.target.elements] if isinstance(node.target, cst.Tuple) else [node.target]
         for target in targets:
@@ -292,6 +296,9 @@ class HttpRequestsFeed:
 
     def visit_Assign(self, node: cst.Assign) -> None:
         HttpRequests.of(self.context).see_assign(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        HttpRequests.of(self.context).see_ann_assign(node)
 
     def visit_Del(self, node: cst.Del) -> None:
         HttpRequests.of(self.context).see_del(node)

@@ -51,6 +51,12 @@ class PoolingParamsTask(PythonRule):
             'from vllm import LLM, PoolingParams\nllm = LLM("m")\nparams = PoolingParams(dimensions=64)\n'
             'out = llm.encode(texts, pooling_params=params, pooling_task="token_embed")\n',
         ),
+        Invalid(  # an annotated variable
+            'from vllm import LLM, PoolingParams\nllm = LLM("m")\nparams: PoolingParams = PoolingParams(task="token_classify")\n'
+            'out = llm.encode(texts, pooling_params=params)\n',
+            'from vllm import LLM, PoolingParams\nllm = LLM("m")\nparams: PoolingParams = PoolingParams()\n'
+            'out = llm.encode(texts, pooling_params=params, pooling_task="token_classify")\n',
+        ),
         Invalid(  # the same params read by two calls: report only, the task is the author's to move
             'from vllm import LLM, PoolingParams\nllm = LLM("m")\nparams = PoolingParams(task="token_embed")\n'
             'a = llm.encode(texts, pooling_params=params)\nb = llm.encode(more, pooling_params=params)\n'
@@ -71,6 +77,10 @@ class PoolingParamsTask(PythonRule):
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             self._values[id(node.targets[0].target)] = node.value
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.value is not None:
+            self._values[id(node.target)] = node.value
 
     def finish(self) -> None:
         for use in self.context.tracker.uses:

@@ -66,3 +66,12 @@ def test_a_helper_that_adds_the_task_to_its_parameter():
         'post({"model": "m", "input": "a"}, "http://h:8000/pooling")\n'
     )
     assert _findings(source, "POOL020") == []
+
+
+def test_an_annotated_variable_holds_the_body():
+    source = (
+        "from typing import Any\n\nimport requests\n\ndef vectors(url_base, texts):\n"
+        '    payload: dict[str, Any] = {"model": "m", "input": texts}\n'
+        '    return requests.post(url_base + "/pooling", json=payload)\n'
+    )
+    assert _findings(source, "POOL020") == [(6, "POOL020", False)]
