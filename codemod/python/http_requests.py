@@ -3,7 +3,8 @@
 :class:`HttpRequests` finds, for each ``.post(url, json=body)`` (requests, httpx, aiohttp sessions) and each
 OpenAI ``client.embeddings.create(..., extra_body=...)``, the dict literals the body can be and the route the URL
 ends with. A body or a URL is followed through variables (the binding that reaches the post, so a variable
-reassigned between two posts gives each post its own value), helper functions' ``return`` values, and the
+reassigned between two posts gives each post its own value), ``self.<attr>`` set in a method of the same class,
+helper functions' ``return`` values, and the
 arguments every caller passes for a helper's parameter (``post_http_request(prompt, api_url)``, as vLLM's client
 examples do). A URL is read as far as its last literal part: ``"http://h/pooling"``, ``f"{base}/pooling"``,
 ``base + "/pooling"``, ``urljoin(base, "pooling")``, or a route helper such as vLLM's test server's
@@ -61,6 +62,8 @@ class HttpRequests:
     params: dict[int, tuple[cst.FunctionDef, int, str]] = field(default_factory=dict)  # id(Param) -> (def, position, name)
     calls_by_name: dict[str, list[cst.Call]] = field(default_factory=dict)
     changed_names: list[cst.Name] = field(default_factory=list)  # x in ``x[k] = v``, ``x.update(...)``, ``del x[k]``
+    self_values: dict[str, list[tuple[cst.Attribute, cst.BaseExpression]]] = field(default_factory=dict)  # self.<a> = v
+    changed_attrs: set[str] = field(default_factory=set)  # a in ``self.a[k] = v``, ``self.a.update(...)``
     _context: FileContext | None = None
     _seen: set[int] = field(default_factory=set)  # nodes already fed
     _changed_bindings: set[int] | None = None
@@ -90,27 +93,41 @@ class HttpRequests:
             self.openai_embeddings[id(node)] = node
         if isinstance(func, cst.Name):
             self.calls_by_name.setdefault(func.value, []).append(node)
-        if isinstance(func, cst.Attribute) and func.attr.value in DICT_MUTATORS and isinstance(func.value, cst.Name):
-            self.changed_names.append(func.value)
+        if isinstance(func, cst.Attribute) and func.attr.value in DICT_MUTATORS:
+            self._changed(func.value)
 
     def see_assign(self, node: cst.Assign) -> None:
         if not self._first_time(node):
             return
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            self.values[id(node.targets[0].target)] = node.value
+        if len(node.targets) == 1:
+            self._bind(node.targets[0].target, node.value)
         for target in node.targets:
-            if isinstance(target.target, cst.Subscript) and isinstance(target.target.value, cst.Name):
-                self.changed_names.append(target.target.value)
+            if isinstance(target.target, cst.Subscript):
+                self._changed(target.target.value)
 
     def see_ann_assign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.target, cst.Name) and node.value is not None:
-            self.values[id(node.target)] = node.value
+        if node.value is not None:
+            self._bind(node.target, node.value)
 
     def see_del(self, node: cst.Del) -> None:
         targets = [e.value for e in node.target.elements] if isinstance(node.target, cst.Tuple) else [node.target]
         for target in targets:
-            if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
-                self.changed_names.append(target.value)
+            if isinstance(target, cst.Subscript):
+                self._changed(target.value)
+
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.values[id(target)] = value
+        elif (attr := _self_attribute(target)) is not None:
+            assert isinstance(target, cst.Attribute)
+            self.self_values.setdefault(attr, []).append((target, value))
+
+    def _changed(self, holder: cst.BaseExpression) -> None:
+        """``holder`` (the dict in ``holder[k] = v``, ``holder.update(...)``) is changed in place."""
+        if isinstance(holder, cst.Name):
+            self.changed_names.append(holder)
+        elif (attr := _self_attribute(holder)) is not None:
+            self.changed_attrs.add(attr)
 
     def see_function(self, node: cst.FunctionDef) -> None:
         defs = self.functions.setdefault(node.name.value, [])
@@ -179,9 +196,15 @@ class HttpRequests:
                 return []
             out = []
             for assignment in reaching:
-                through = changed or id(assignment) in self._changed()
+                through = changed or id(assignment) in self._changed_binding_ids()
                 out.extend(self._binding_values(assignment, depth, through))
             return out
+        if (attr := _self_attribute(value)) is not None and self._context is not None:
+            owner = self._reaching().enclosing_class(value)
+            through = changed or attr in self.changed_attrs
+            return [r for target, bound in self.self_values.get(attr, ())
+                    if owner is not None and self._reaching().enclosing_class(target) is owner
+                    for r in self._resolve(bound, depth + 1, through)]
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
             defs = self.functions.get(value.func.value, [])
             if len(defs) == 1:
@@ -209,7 +232,7 @@ class HttpRequests:
             found = self._context.__dict__["_reaching_bindings"] = ReachingBindings(self._context.wrapper)
         return found
 
-    def _changed(self) -> set[int]:
+    def _changed_binding_ids(self) -> set[int]:
         """The bindings (ids of :class:`Assignment`) whose value is changed in place somewhere in the file."""
         if self._changed_bindings is None:
             self._changed_bindings = set()
@@ -224,6 +247,13 @@ def pooling_route(url: str) -> str | None:
     for route in sorted(POOLING_ROUTES, key=len, reverse=True):
         if path.endswith(route) or path == route.lstrip("/"):
             return route
+    return None
+
+
+def _self_attribute(node: cst.BaseExpression) -> str | None:
+    """``a`` for ``self.a``."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
     return None
 
 

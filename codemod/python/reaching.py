@@ -82,6 +82,10 @@ class ReachingBindings:
                                 and start <= self._start(a.node) and self._end(a.node) <= end)
         return sorted(reaching, key=lambda a: self._start(a.node))
 
+    def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
+        """The class whose method holds ``node`` (``self.x`` there is that class's attribute)."""
+        return next((n for n in self._ancestors(node) if isinstance(n, cst.ClassDef)), None)
+
     # --- the tree around a node ----------------------------------------------------------------------------
 
     def _reads_in(self, scope: Scope | None, owner: Scope) -> bool:

@@ -75,3 +75,29 @@ def test_an_annotated_variable_holds_the_body():
         '    return requests.post(url_base + "/pooling", json=payload)\n'
     )
     assert _findings(source, "POOL020") == [(6, "POOL020", False)]
+
+
+def test_a_client_class_keeps_url_and_body_on_self():
+    source = (
+        "import requests\n\nclass Client:\n    def __init__(self, base):\n"
+        '        self.endpoint = f"{base}/v1/embeddings"\n'
+        '        self.defaults = {"model": "m", "normalize": True}\n\n'
+        "    def embed(self, texts):\n"
+        '        return requests.post(self.endpoint, json=self.defaults)\n\n'
+        "class Other:\n    def __init__(self):\n        self.endpoint = 'http://h/api/settings'\n\n"
+        "    def save(self):\n"
+        '        return requests.post(self.endpoint, json={"normalize": False})\n'
+    )
+    assert _findings(source, "POOL024") == [(6, "POOL024", True)]
+
+
+def test_a_body_on_self_changed_in_place_gets_no_fix():
+    source = (
+        "import requests\n\nclass Client:\n    def __init__(self, base):\n"
+        '        self.endpoint = base + "/v1/embeddings"\n'
+        '        self.body = {"model": "m", "normalize": True}\n'
+        '        self.body["input"] = []\n\n'
+        "    def embed(self):\n"
+        '        return requests.post(self.endpoint, json=self.body)\n'
+    )
+    assert _findings(source, "POOL024") == [(6, "POOL024", False)]
