@@ -97,9 +97,36 @@ class FixtureRef:
     annotated: bool = False  # the parameter is also annotated as ``LLM``
 
 
+@dataclass(frozen=True, eq=False)
+class ReturnRef:
+    """What a module function (``owner`` None) or a method of ``owner``'s class returns, as its return annotation
+    says: element ``index`` of a tuple, or the whole value (``index`` None). Settled at the end of the file."""
+
+    owner: "Frame | None"
+    function: str
+    index: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ParamRef:
+    """A parameter of a module function or a method, filled by the calls of it in this file (``analysis.call_flow``):
+    an LLM when every call passes one. ``position`` counts the positional parameters after ``self``; None for a
+    keyword-only one."""
+
+    owner: "Frame | None"
+    function: str
+    name: str
+    position: int | None
+
+
 UNKNOWN = None  # a binding we cannot follow
 
-Binding = Bound | FactoryResult | AnnotatedLLM | Ambiguous | ClosureRef | FixtureRef | None
+Binding = Bound | FactoryResult | AnnotatedLLM | Ambiguous | ClosureRef | FixtureRef | ReturnRef | ParamRef | None
+
+
+def unknown(binding: "Binding") -> bool:
+    """Nothing known binds the name (a parameter is known only once its calls are read, at the end of the file)."""
+    return binding is None or isinstance(binding, ParamRef)
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,6 +172,28 @@ class Frame:
     self_escapes: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ReturnShape:
+    """A return annotation: whether the whole value is an LLM, and which elements of a ``tuple[...]`` are."""
+
+    whole: bool = False
+    elements: tuple[bool, ...] = ()
+
+    def says_llm(self, index: int | None) -> bool:
+        if index is None:
+            return self.whole
+        return index < len(self.elements) and self.elements[index]
+
+
+@dataclass(eq=False)
+class CallSite:
+    """One call of a function or method: what each argument is bound to (``opaque`` with ``*args``/``**kwargs``)."""
+
+    positional: list[Binding] = field(default_factory=list)
+    keywords: dict[str, Binding] = field(default_factory=dict)
+    opaque: bool = False
+
+
 def binding_constructions(binding: Binding) -> tuple[Construction, ...]:
     if isinstance(binding, Bound):
         return (binding.construction,)
@@ -175,3 +224,9 @@ class TrackedFacts:
     fixtures: dict[tuple["Frame | None", str], list[Construction | None]] = field(default_factory=dict)
     #: ``request.getfixturevalue(...)`` calls: the fixture name when it is a literal, else None (any fixture).
     fixture_lookups: list[tuple[str | None, cst.CSTNode]] = field(default_factory=list)
+    #: Functions and methods by (class frame or None, name): what their return annotation says is an LLM.
+    return_shapes: dict[tuple["Frame | None", str], "ReturnShape"] = field(default_factory=dict)
+    #: The calls of each function or method this file makes, with what each argument is bound to.
+    call_sites: dict[tuple["Frame | None", str], list["CallSite"]] = field(default_factory=dict)
+    #: Functions and methods read without being called (a callback, ``self.method`` handed on): called elsewhere.
+    passed_on: set[tuple["Frame | None", str]] = field(default_factory=set)

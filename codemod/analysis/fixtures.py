@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import QualifiedNameSource
 
+from vllm_pooling_migrate.codemod.analysis.bindings import Frame, binding_constructions
 from vllm_pooling_migrate.codemod.analysis.symbols import qualified_names
 from vllm_pooling_migrate.codemod.python.edits import keyword_arg, string_value
 
@@ -117,3 +118,40 @@ def expects_error(source: cst.MetadataDependent, node: cst.With) -> bool:
     return any(
         isinstance(item.item, cst.Call) and RAISES in _imported_names(source, item.item.func) for item in node.items
     )
+
+
+class FixtureTracking:
+    """Mixin of ``InstanceTracker``: which parameters pytest fills, and what each fixture hands out (it supplies
+    ``facts``, ``_frames``, ``_frame``, ``_conftest`` and ``_factory_construction``)."""
+
+    def _requested_fixtures(self, node: cst.FunctionDef, outer: Frame) -> frozenset[str]:
+        """The parameters pytest fills with fixtures, when ``node`` is a test or a fixture (``analysis.fixtures``)."""
+        in_class = outer.kind == "class"
+        if outer.kind not in ("module", "class") or (in_class and len(self._frames) != 2):
+            return frozenset()
+        own = fixture_name(self, node)
+        if own is None and not is_test_function(node.name.value, outer.name if in_class else None):
+            return frozenset()
+        given = parametrized_names(self, node.decorators)
+        if given is None or outer.parametrized is None:
+            return frozenset()
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        return frozenset(
+            p.name.value for i, p in enumerate(params)
+            if not (in_class and i == 0) and p.default is None and p.name.value not in given | outer.parametrized
+            and p.name.value != own
+        )
+
+    def _register_fixture(self, frame: Frame, node: cst.FunctionDef) -> None:
+        """What a fixture hands to the tests that request it: one construction, or nothing followable (then what
+        it returns escapes). A conftest.py fixture serves tests in other files: its instance escapes."""
+        construction = self._factory_construction(frame) if frame.fixture else None
+        owner = self._frame if self._frame.kind == "class" else None
+        self.facts.fixtures.setdefault((owner, frame.fixture or ""), []).append(construction)
+        if construction is not None and not construction.names and frame.fixture:
+            construction.names.append(frame.fixture)  # what the tests call it, for messages
+        if construction is None or self._conftest:
+            for binding in frame.returns:
+                for escaped in binding_constructions(binding):
+                    escaped.escapes.append(node.name)
+

@@ -29,13 +29,16 @@ from vllm_pooling_migrate.codemod.analysis.symbols import LLM, root_of_qualified
 from vllm_pooling_migrate.codemod.analysis.bindings import (POOLING_METHODS, UNKNOWN, Ambiguous, AnnotatedLLM,
                                                            Binding, Bound, ClosureRef, Construction, FactoryResult,
                                                            FixtureRef, Frame, GlobalRef, InlineRef, Reference,
-                                                           SelfAttrRef, TrackedFacts, Use, binding_constructions)
+                                                           SelfAttrRef, TrackedFacts, Use, binding_constructions,
+                                                           unknown)
 from vllm_pooling_migrate.codemod.analysis.resolution import resolve_deferred
+from vllm_pooling_migrate.codemod.analysis.call_flow import CallFlow
+from vllm_pooling_migrate.codemod.analysis.fixtures import FixtureTracking
 from vllm_pooling_migrate.codemod.analysis.frames import FrameStack
 
 __all__ = ["InstanceTracker", "Construction", "Use", "POOLING_METHODS"]
 
-class InstanceTracker(FrameStack):
+class InstanceTracker(FixtureTracking, CallFlow, FrameStack):
     METADATA_DEPENDENCIES = (QualifiedNameProvider, ScopeProvider, ExpressionContextProvider)
 
     def __init__(self, path: str = "") -> None:
@@ -67,29 +70,12 @@ class InstanceTracker(FrameStack):
             if name in requests:
                 frame.env[name] = FixtureRef(name, outer if outer.kind == "class" else None, annotated)
             else:
-                frame.env[name] = AnnotatedLLM() if annotated else UNKNOWN
+                frame.env[name] = AnnotatedLLM() if annotated else self._param_ref(node, outer, param)
         frame.assigned = self._names_bound_in(node.body)
+        self._record_function(node, outer)
         if outer.kind == "module" or (outer.kind == "class" and len(self._frames) == 2):
             frame.fixture = fixtures.fixture_name(self, node)  # pytest collects fixtures of modules and classes
         self._frames.append(frame)
-
-    def _requested_fixtures(self, node: cst.FunctionDef, outer: Frame) -> frozenset[str]:
-        """The parameters pytest fills with fixtures, when ``node`` is a test or a fixture (``analysis.fixtures``)."""
-        in_class = outer.kind == "class"
-        if outer.kind not in ("module", "class") or (in_class and len(self._frames) != 2):
-            return frozenset()
-        own = fixtures.fixture_name(self, node)
-        if own is None and not fixtures.is_test_function(node.name.value, outer.name if in_class else None):
-            return frozenset()
-        given = fixtures.parametrized_names(self, node.decorators)
-        if given is None or outer.parametrized is None:
-            return frozenset()
-        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
-        return frozenset(
-            p.name.value for i, p in enumerate(params)
-            if not (in_class and i == 0) and p.default is None and p.name.value not in given | outer.parametrized
-            and p.name.value != own
-        )
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         frame = self._frames.pop()
@@ -102,19 +88,6 @@ class InstanceTracker(FrameStack):
                 for binding in frame.returns:
                     for construction in binding_constructions(binding):
                         construction.escapes.append(original_node)
-
-    def _register_fixture(self, frame: Frame, node: cst.FunctionDef) -> None:
-        """What a fixture hands to the tests that request it: one construction, or nothing followable (then what
-        it returns escapes). A conftest.py fixture serves tests in other files: its instance escapes."""
-        construction = self._factory_construction(frame) if frame.fixture else None
-        owner = self._frame if self._frame.kind == "class" else None
-        self.facts.fixtures.setdefault((owner, frame.fixture or ""), []).append(construction)
-        if construction is not None and not construction.names and frame.fixture:
-            construction.names.append(frame.fixture)  # what the tests call it, for messages
-        if construction is None or self._conftest:
-            for binding in frame.returns:
-                for escaped in binding_constructions(binding):
-                    escaped.escapes.append(node.name)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._declarations.add(id(node.name))
@@ -158,6 +131,7 @@ class InstanceTracker(FrameStack):
             self.facts.fixture_lookups.append(lookup)
         if isinstance(node.func, cst.Name):
             self.facts.plain_calls.append(node)
+        self._record_call_site(node)
         qualified = self._llm_root(node.func)
         if qualified:
             construction = Construction(node, qualified)
@@ -183,6 +157,8 @@ class InstanceTracker(FrameStack):
         ref = self._self_attr_ref(node)
         if ref is None and self._context(node) is not ExpressionContext.STORE:
             self.facts.foreign_attrs.setdefault(node.attr.value, node)
+        if ref is not None and id(node) not in self._called_funcs:
+            self._record_passed_on(node)
         if id(node) in self._attribute_values:
             return  # part of a longer chain such as self.llm.embed: not a bare use
         if ref is not None and self._context(node) is ExpressionContext.LOAD:
@@ -198,6 +174,8 @@ class InstanceTracker(FrameStack):
                     construction.ambiguous = True
                 self._store(node.value, UNKNOWN)
             return
+        if id(node) not in self._called_funcs:
+            self._record_passed_on(node)
         ref = self._lookup(node.value, node)
         if ref is not None:
             self._defer_escape(node, ref)
@@ -251,6 +229,7 @@ class InstanceTracker(FrameStack):
         prior = self._prior.pop(id(original_node), {})
         for target in original_node.targets:
             self._assign(target.target, original_node.value, prior)
+            self._unpacked(target.target, original_node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if isinstance(node.target, cst.Name):
@@ -276,7 +255,7 @@ class InstanceTracker(FrameStack):
             if frame.kind == "function" and name not in frame.globals:
                 frame.bound.setdefault(name, []).extend(binding_constructions(binding))
             previous = prior.get(name)
-            if frame.block_depth and previous is not None and previous is not binding:
+            if frame.block_depth and not unknown(previous) and previous is not binding:
                 # Reassigned in a branch: which construction reaches a later use depends on run time.
                 binding = Ambiguous(binding_constructions(previous) + binding_constructions(binding))
                 for construction in binding.constructions:
@@ -309,6 +288,8 @@ class InstanceTracker(FrameStack):
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and not self._is_local(value.func):
             self.facts.handled_factory_calls.add(id(value))
             return FactoryResult(value.func.value)
+        if isinstance(value, cst.Call) and (returned := self._returned(value)) is not None:
+            return returned
         if isinstance(value, cst.Name):
             ref = self._lookup(value.value, value)
             return ref if not isinstance(ref, (GlobalRef, SelfAttrRef)) else UNKNOWN

@@ -12,8 +12,8 @@ import libcst as cst
 
 from vllm_pooling_migrate.codemod.analysis.bindings import (UNKNOWN, AnnotatedLLM, Binding, Bound, ClosureRef,
                                                            FactoryResult, FixtureRef, GlobalRef, InlineRef,
-                                                           Reference, SelfAttrRef, TrackedFacts,
-                                                           binding_constructions)
+                                                           ParamRef, Reference, ReturnRef, SelfAttrRef,
+                                                           TrackedFacts, binding_constructions)
 
 
 def resolve_deferred(facts: TrackedFacts, module_env: dict[str, Binding]) -> None:
@@ -47,7 +47,8 @@ def resolve_deferred(facts: TrackedFacts, module_env: dict[str, Binding]) -> Non
             factory.escapes.append(call)  # the factory's instance is passed on, not followed
 
 
-def _resolve(facts: TrackedFacts, module_env: dict[str, Binding], ref: Reference) -> Binding:
+def _resolve(facts: TrackedFacts, module_env: dict[str, Binding], ref: Reference,
+             seen: frozenset[int] = frozenset()) -> Binding:
     if isinstance(ref, ClosureRef):
         for bound in ref.frame.bound.get(ref.name, []):
             bound.ambiguous = True
@@ -64,9 +65,17 @@ def _resolve(facts: TrackedFacts, module_env: dict[str, Binding], ref: Reference
         ref = module_env.get(ref.name)
     if isinstance(ref, FixtureRef):
         return _fixture(facts, ref)
+    if isinstance(ref, ParamRef):
+        return _parameter(facts, module_env, ref, seen | {id(ref)}) if id(ref) not in seen else UNKNOWN
     if isinstance(ref, FactoryResult):
         construction = facts.factories.get(ref.function)
-        return Bound(construction) if construction is not None else UNKNOWN
+        if construction is None:
+            ref = ReturnRef(None, ref.function)  # not a factory we follow: its annotation may still say LLM
+        else:
+            return Bound(construction)
+    if isinstance(ref, ReturnRef):
+        shape = facts.return_shapes.get((ref.owner, ref.function))
+        return AnnotatedLLM() if shape is not None and shape.says_llm(ref.index) else UNKNOWN
     return ref if not isinstance(ref, SelfAttrRef) else UNKNOWN
 
 
@@ -85,3 +94,30 @@ def _fixture(facts: TrackedFacts, ref: FixtureRef) -> Binding:
     if len(definitions) == 1 and definitions[0] is not None:
         return Bound(definitions[0])
     return AnnotatedLLM() if ref.annotated else UNKNOWN
+
+
+def _parameter(facts: TrackedFacts, module_env: dict[str, Binding], ref: ParamRef, seen: frozenset[int]) -> Binding:
+    """An LLM when the function is called here, never handed on, and every call passes an LLM for ``ref``
+    (``analysis.call_flow``); never a construction: other files may call it with another instance."""
+    if ref.owner is None:
+        key = (ref.owner, ref.function)
+        sites, handed_on = facts.call_sites.get(key, []), key in facts.passed_on
+    else:  # ``self.f(...)`` in a subclass, ``obj.f(...)``, ``super().f(...)`` may call the method too
+        sites = [s for (owner, name), found in facts.call_sites.items() if owner is not None and name == ref.function
+                 for s in found]
+        handed_on = ref.function in facts.foreign_attrs or any(
+            owner is not None and name == ref.function for owner, name in facts.passed_on)
+    if not sites or handed_on:
+        return UNKNOWN
+    for site in sites:
+        if site.opaque:
+            return UNKNOWN
+        if ref.name in site.keywords:
+            argument = site.keywords[ref.name]
+        elif ref.position is not None and ref.position < len(site.positional):
+            argument = site.positional[ref.position]
+        else:
+            return UNKNOWN  # the default is used: not an LLM we know of
+        if not isinstance(_resolve(facts, module_env, argument, seen), (Bound, AnnotatedLLM)):
+            return UNKNOWN
+    return AnnotatedLLM()

@@ -351,7 +351,11 @@ class _Scanner:
             elif token.type == tokenize.OP and token.string in ")]}":
                 depth -= 1
             elif token.type == tokenize.NAME and depth and i + 1 < len(tokens) and tokens[i + 1].string == "=":
+                if token.string == "name" and i + 2 < len(tokens) and _identifier(tokens[i + 2]):
+                    statement.binds.add(_identifier(tokens[i + 2]))  # ``@pytest.fixture(name="llm")``
                 continue  # a keyword argument's name
+            elif i > 1 and tokens[i - 2].string == "getfixturevalue" and _identifier(token):
+                statement.names.add(_identifier(token))  # ``request.getfixturevalue("llm")`` reads the fixture
             if token.type == tokenize.NAME:
                 after_dot = i > 0 and tokens[i - 1].string == "." and tokens[i - 1].type == tokenize.OP
                 if after_dot:
@@ -453,6 +457,14 @@ class _Scanner:
         if module_scope and not targets and _is_method_call_on_name(small):
             # ``parser.set_defaults(...)``, ``cfg.update(...)``: the statement changes the object a name holds.
             statement.binds.add(small[0].string)
+
+
+def _identifier(token: tokenize.TokenInfo) -> str:
+    """The identifier a plain string token spells (``"llm"``), else ""."""
+    if token.type != tokenize.STRING or token.string[:1] not in ("'", '"'):
+        return ""
+    text = token.string.strip("'\"")
+    return text if text.isidentifier() and not keyword.iskeyword(text) else ""
 
 
 def _is_f_string(text: str) -> bool:

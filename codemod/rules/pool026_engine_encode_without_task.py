@@ -62,7 +62,8 @@ class EngineEncodeWithoutTask(PythonRule):
     VALID = [
         Valid('from vllm import AsyncLLMEngine, PoolingParams\nengine = AsyncLLMEngine.from_engine_args(args)\n'
               'results = engine.encode(prompt, PoolingParams(task="embed"), request_id)\n'),
-        Valid('from vllm import LLM, PoolingParams\nllm = LLM("m")\nllm.encode(p, PoolingParams(), pooling_task="embed")\n'),
+        Valid('from vllm import LLM, PoolingParams\nllm = LLM("m")\n'
+              'llm.encode(p, PoolingParams(), pooling_task="embed")\n'),
         Valid('from vllm import PoolingParams\nfrom my_project import Engine\nengine = Engine()\n'
               'engine.encode(prompt, PoolingParams(), request_id)\n'),  # not vLLM's engine
         Valid('from vllm import AsyncLLMEngine, PoolingParams\nengine = AsyncLLMEngine.from_engine_args(args)\n'

@@ -10,8 +10,10 @@ from vllm_pooling_migrate.codemod.engine import check_python_source
 from vllm_pooling_migrate.codemod.options import Options
 
 HEADER = "import weakref\n\nimport pytest\nfrom vllm import LLM\n\n"
-FIXTURE = '@pytest.fixture(scope="module")\ndef llm():\n    engine = LLM("my-org/encoder")\n    yield weakref.proxy(engine)\n\n'
-TWO_TASKS = 'def test_a(llm):\n    llm.embed(["a"])\n\ndef test_b(llm: LLM):\n    llm.encode(["a"], pooling_task="token_embed")\n'
+FIXTURE = ('@pytest.fixture(scope="module")\ndef llm():\n    engine = LLM("my-org/encoder")\n'
+           "    yield weakref.proxy(engine)\n\n")
+TWO_TASKS = ('def test_a(llm):\n    llm.embed(["a"])\n\n'
+             'def test_b(llm: LLM):\n    llm.encode(["a"], pooling_task="token_embed")\n')
 
 
 def codes(source: str, path: str = "test_x.py", options: Options | None = None) -> list[str]:
@@ -67,7 +69,8 @@ def test_getfixturevalue_hands_the_instance_out():
 
 
 def test_a_class_fixture_comes_before_the_module_fixture_of_the_same_name():
-    source = (HEADER + FIXTURE + "class TestTokens:\n    @pytest.fixture\n    def llm(self):\n        return LLM('t')\n\n"
+    source = (HEADER + FIXTURE + "class TestTokens:\n    @pytest.fixture\n    def llm(self):\n"
+              "        return LLM('t')\n\n"
               '    def test_t(self, llm):\n        llm.encode(["a"], pooling_task="token_embed")\n\n'
               'def test_s(llm):\n    llm.embed(["a"])\n')
     # the class's engine is used only for token_embed, the module's only for embed: no engine serves two tasks
@@ -173,7 +176,8 @@ def test_engine_encode_without_task(source):
         "engine.encode(p, params, 'r')\n",
         "engine = AsyncLLMEngine.from_engine_args(a)\nparams = PoolingParams()\nparams = PoolingParams(task='embed')\n"
         "engine.encode(p, params, 'r')\n",
-        "engine = AsyncLLMEngine.from_engine_args(a)\nif flag:\n    engine = Other()\nengine.encode(p, PoolingParams(), 'r')\n",
+        "engine = AsyncLLMEngine.from_engine_args(a)\nif flag:\n    engine = Other()\n"
+        "engine.encode(p, PoolingParams(), 'r')\n",
         "engine = make_engine()\nengine.encode(p, PoolingParams(), 'r')\n",
         "def f(engine, p):\n    return engine.encode(p, PoolingParams(), 'r')\n",
     ],
@@ -186,3 +190,46 @@ def test_engine_rule_is_selected_by_default_and_gated_at_its_release():
     source = ENGINE + "engine = AsyncLLMEngine.from_engine_args(a)\nengine.encode(p, PoolingParams(), 'r')\n"
     assert codes(source, "x.py", Options(target_version=(0, 21))) == ["POOL026"]
     assert codes(source, "x.py", Options(target_version=(0, 11))) == []
+
+
+# --- calls the tracker sees whole (analysis.call_flow) --------------------------------------------------------
+
+FLOW = "from typing import Any, Optional\nfrom vllm import LLM\n\n"
+HELPER = "def helper(model, texts):\n    return model.encode(texts)\n\n"
+
+
+@pytest.mark.parametrize(
+    "callers",
+    [
+        'helper(LLM("m"), ["a"])\n',
+        'llm = LLM("m")\nhelper(llm, ["a"])\nhelper(model=llm, texts=["b"])\n',
+        'def build() -> LLM:\n    return make()\n\nhelper(build(), ["a"])\n',
+        'def both() -> tuple[LLM, Any]:\n    return make()\n\nm, _ = both()\nhelper(m, ["a"])\n',
+        'def outer(model: Optional[LLM]):\n    helper(model, ["a"])\n',
+    ],
+)
+def test_a_parameter_every_call_fills_with_an_llm_is_an_llm(callers):
+    assert codes(FLOW + HELPER + callers, "x.py") == ["POOL006"]
+
+
+@pytest.mark.parametrize(
+    "callers",
+    [
+        "",  # never called here
+        'helper(LLM("m"), ["a"])\nhelper(tokenizer, ["a"])\n',
+        'helper(LLM("m"), ["a"])\nregister(helper)\n',
+        'helper(*args)\nhelper(LLM("m"), ["a"])\n',
+        'helper(texts=["a"])\n',
+        'def both() -> tuple[Any, LLM]:\n    return make()\n\nm, _ = both()\nhelper(m, ["a"])\n',
+        'def both() -> tuple[LLM, ...]:\n    return make()\n\nm, _ = both()\nhelper(m, ["a"])\n',
+        'if flag:\n    m, _ = both()\n    helper(m, ["a"])\n\ndef both() -> tuple[LLM, Any]:\n    return make()\n',
+    ],
+)
+def test_a_parameter_some_call_may_fill_otherwise_is_not(callers):
+    assert codes(FLOW + HELPER + callers, "x.py") == []
+
+
+def test_a_parameter_known_from_its_calls_gives_no_construction_to_pin():
+    source = FLOW + ('def helper(model, texts):\n    return model.encode(texts, pooling_task="token_embed")\n\n'
+                     'helper(LLM("m"), ["a"])\n')
+    assert codes(source, "x.py") == []
