@@ -23,6 +23,11 @@ class MultiTaskEngine(PythonRule):
             'from vllm import LLM\nfrom vllm.config import PoolerConfig\nllm = LLM("m", pooler_config=PoolerConfig(task="embed"))\n'
             'llm.encode(x, pooling_task="token_embed")\n'
         ),
+        Invalid(  # a pytest fixture's instance, used by two tests
+            'import pytest\nfrom vllm import LLM\n\n@pytest.fixture(scope="module")\ndef llm():\n'
+            '    return LLM("intfloat/e5-small-v2")\n\ndef test_vectors(llm: LLM):\n    assert llm.embed(["a"])\n\n'
+            'def test_token_vectors(llm):\n    assert llm.encode(["a"], pooling_task="token_embed")\n'
+        ),
     ]
 
     def finish(self) -> None:
