@@ -4,9 +4,8 @@
 OpenAI ``client.embeddings.create(..., extra_body=...)``, the dict literals the body can be and the route the URL
 ends with. A body or a URL is followed through variables (the binding that reaches the post, so a variable
 reassigned between two posts gives each post its own value), ``self.<attr>`` set in a method of the same class,
-helper functions' ``return`` values, and the
-arguments every caller passes for a helper's parameter (``post_http_request(prompt, api_url)``, as vLLM's client
-examples do). A URL is read as far as its last literal part: ``"http://h/pooling"``, ``f"{base}/pooling"``,
+helper functions' ``return`` values, and the arguments every caller passes for a helper's parameter
+(``post_http_request(prompt, api_url)``, as vLLM's client examples do). A URL is read as far as its last literal part: ``"http://h/pooling"``, ``f"{base}/pooling"``,
 ``base + "/pooling"``, ``urljoin(base, "pooling")``, or a route helper such as vLLM's test server's
 ``server.url_for("score")`` (a call whose trailing string arguments name the route).
 """
@@ -106,10 +105,12 @@ class HttpRequests:
                 self._changed(target.target.value)
 
     def see_ann_assign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
+        if self._first_time(node) and node.value is not None:
             self._bind(node.target, node.value)
 
     def see_del(self, node: cst.Del) -> None:
+        if not self._first_time(node):
+            return
         targets = [e.value for e in node.target.elements] if isinstance(node.target, cst.Tuple) else [node.target]
         for target in targets:
             if isinstance(target, cst.Subscript):
