@@ -63,7 +63,7 @@ def test_supported_non_default_task_warns_once_per_task(serve, caplog, release, 
     warning = caught[0].message
     assert warning.code == "POOL019" and warning.vllm_text == text
     assert str(warning).startswith(f"POOL019: {text}\n  fix: migrate-pooling --select POOL019")
-    assert report.snapshot()[("POOL019", os.path.abspath("<http POST /pooling>"), 0)] >= 2
+    assert report.snapshot()[("POOL019", "<http POST /pooling>", 0)] >= 2
 
 
 def test_each_task_value_warns_once(serve, caplog):
@@ -75,12 +75,12 @@ def test_each_task_value_warns_once(serve, caplog):
 
 
 def test_021_non_default_task_is_m15(serve, caplog):
-    before = report.snapshot()[("POOL019", os.path.abspath("<http POST /pooling>"), 0)]
+    before = report.snapshot()[("POOL019", "<http POST /pooling>", 0)]
     response = pool(serve("E", "0.21"), task="token_embed")
     assert response.status_code == 400
     assert response.json() == error(M15_TOKEN_EMBED)
     assert records(caplog, POOLING_LOGGER) == []
-    assert report.snapshot()[("POOL019", os.path.abspath("<http POST /pooling>"), 0)] == before + 1
+    assert report.snapshot()[("POOL019", "<http POST /pooling>", 0)] == before + 1
 
 
 @pytest.mark.parametrize("release", ("0.19", "0.20", "0.21"))

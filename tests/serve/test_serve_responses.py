@@ -140,7 +140,7 @@ def test_legacy_body_keys_are_ignored_but_said(serve, caplog, key):
     ours = records(caplog, "vllm_pooling_migrate.shim.serve")
     assert len(ours) == 1 and ours[0].startswith(f"POOL010: request field '{key}' on /v1/embeddings is ignored")
     assert caught[0].message.code == "POOL010" and caught[0].message.vllm_text == ignored
-    assert report.snapshot()[("POOL010", os.path.abspath("<http POST /v1/embeddings>"), 0)] >= 2
+    assert report.snapshot()[("POOL010", "<http POST /v1/embeddings>", 0)] >= 2
 
 
 def test_warn_mode_serves_several_tasks_from_one_model(serve):
