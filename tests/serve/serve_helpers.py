@@ -33,9 +33,12 @@ def error(message: str, error_type: str = "BadRequestError", code: int = 400, pa
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
 
 
-def too_long(max_model_len: int, tokens: int) -> str:
+def too_long(max_model_len: int, tokens: int, *, at_least: bool = False) -> str:
+    """``at_least``: vLLM tokenizes an untruncated text only up to limit + 1 tokens, and says "at least" for a
+    count of exactly limit + 1 (``renderers/params.py:288-300,405-430@v0.21.0``)."""
+    n = f"at least {tokens}" if at_least else f"{tokens}"
     return (f"This model's maximum context length is {max_model_len} tokens. However, you requested 0 output tokens "
-            f"and your prompt contains {tokens} input tokens, for a total of {tokens} tokens. Please reduce the "
+            f"and your prompt contains {n} input tokens, for a total of {n} tokens. Please reduce the "
             "length of the input prompt or the number of requested output tokens.")
 
 

@@ -19,6 +19,10 @@ from vllm_pooling_migrate.shim.serve.cli.args import parse_serve_args
 LONG = " ".join(["the model is fast and the engine is slow"] * 15)  # 137 tokens; the model has 64 positions
 SHORT = "a query of the document"
 CHUNKED = ["--pooler-config", '{"enable_chunked_processing": true}']
+# LONG has 614 characters: over 64 tokens x 8 (the tiny vocabulary's longest entry), refused before tokenizing.
+LONG_TEXT_REFUSAL = ("This model's maximum context length is 64 tokens. However, you requested 0 output tokens and your "
+                     "prompt contains 614 characters (more than 512 characters, which is the upper bound for 64 input "
+                     "tokens). Please reduce the length of the input prompt or the number of requested output tokens.")
 POOLS = {"CLS": lambda h: h[0], "MEAN": lambda h: h.mean(0), "LAST": lambda h: h[-1]}
 
 
@@ -94,15 +98,20 @@ def test_cohere_embed_is_chunked_too(serve):
 def test_pooling_keeps_the_model_length_and_runs_embed_through_the_chunk_mean(serve, release):
     client = serve("E", release, *CHUNKED)
     response = client.post("/pooling", json={"input": LONG})
-    assert response.json() == error(too_long(64, 137), param="input_tokens")
+    assert response.json() == error(LONG_TEXT_REFUSAL, param="input_text")
+    response = client.post("/pooling", json={"input": [5] * 70})
+    assert response.json() == error(too_long(64, 70), param="input_tokens")
     pooled = client.post("/pooling", json={"input": SHORT, "task": "embed"}).json()["data"][0]["data"]
     embedded = client.post("/v1/embeddings", json={"input": SHORT}).json()["data"][0]["embedding"]
     assert pooled == embedded
 
 
 def test_without_chunking_a_long_input_gets_the_usual_refusal(serve):
-    response = serve("E", "0.21").post("/v1/embeddings", json={"input": LONG})
-    assert response.json() == error(too_long(64, 137), param="input_tokens")
+    client = serve("E", "0.21")
+    assert client.post("/v1/embeddings", json={"input": LONG}).json() == error(LONG_TEXT_REFUSAL, param="input_text")
+    shorter = " ".join(["the model is fast and the engine is slow"] * 8)  # 74 tokens, 327 characters
+    response = client.post("/v1/embeddings", json={"input": shorter})
+    assert response.json() == error(too_long(64, 65, at_least=True), param="input_tokens")
 
 
 MAX_EMBED_20 = config(max_embed_len=20)
@@ -135,8 +144,8 @@ def test_max_embed_len_above_the_model_length_lets_the_engine_refuse(serve):
     response = client.post("/v1/embeddings", json={"input": [5] * 101})
     assert response.json() == error(
         "This model's maximum context length is 64 tokens. However, you requested -36 output tokens and your prompt "
-        "contains 101 input tokens, for a total of 65 tokens. Please reduce the length of the input prompt or the "
-        "number of requested output tokens.", param="input_tokens")
+        "contains at least 101 input tokens, for a total of at least 65 tokens. Please reduce the length of the "
+        "input prompt or the number of requested output tokens.", param="input_tokens")
 
 
 @pytest.mark.parametrize(("release", "gap"), [("0.19", ""), ("0.20", " ")])
@@ -152,3 +161,17 @@ def test_the_server_loads_a_model_with_both_fields_set(model_paths):
                                  *config(enable_chunked_processing=True, max_embed_len=300)])
     with TestClient(build_app(settings)) as client:
         assert client.post("/v1/embeddings", json={"input": LONG}).status_code == 200
+
+
+def test_cohere_max_tokens_is_checked_against_the_input_limit_not_the_serving_rule(serve):
+    """/v2/embed has no truncate_prompt_tokens field, so vLLM's serving check (> max_model_len) does not run; its
+    max_tokens reaches TokenizeParams, whose text names the embeddings limit."""
+    body = {"texts": [LONG], "truncate": "END", "max_tokens": 100}
+    response = serve("E", "0.21").post("/v2/embed", json=body)
+    assert response.json() == error(
+        "truncate_prompt_tokens=100 cannot be greater than max_model_len - max_model_len - max_embed_len = 64. "
+        "Please request a smaller truncation size.", param="truncate_prompt_tokens")
+    chunked = serve("E", "0.21", *CHUNKED).post("/v2/embed", json=body).json()  # no limit: 100 tokens, 2 chunks
+    assert chunked["meta"]["billed_units"]["input_tokens"] == 100
+    start = serve("E", "0.21").post("/v2/embed", json={"texts": [LONG], "truncate": "START"}).json()
+    assert start["meta"]["billed_units"]["input_tokens"] == 64  # -1: the input limit

@@ -40,6 +40,8 @@ class PromptPreparer:
         self.max_model_len = max_model_len
         self.limit = default_limit(max_model_len)
         self.vocab_size = len(self._tokenizer)
+        # vLLM's bound for refusing an untruncated text before tokenizing it (tokenizers/hf.py).
+        self.max_chars_per_token = max(len(token) for token in self._tokenizer.get_vocab())
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -81,32 +83,44 @@ class PromptPreparer:
 
     def _tokenize_prompts(self, prompts: list[Prompt], add_special_tokens: bool, truncate_to: int | None,
                           side: str, limit: InputLimit) -> list[list[int]]:
-        texts = [index for index, prompt in enumerate(prompts) if isinstance(prompt, str)]
+        """vLLM's renderer goes prompt by prompt (a text's length in characters, then its tokens; token ids' length)
+        before the engine checks any prompt (empty, vocabulary)."""
+        upto = len(prompts)
+        if truncate_to is None:  # the character bound applies to texts sent without truncation
+            upto = next((i for i, p in enumerate(prompts) if isinstance(p, str) and self._over_chars(p, limit)), upto)
+        texts = [index for index, prompt in enumerate(prompts[:upto]) if isinstance(prompt, str)]
         token_ids: list[list[int]] = [[] for _ in prompts]
         if texts:
             encoded = self._encode(([prompts[i] for i in texts],), add_special_tokens, truncate_to, side)
             for row, index in enumerate(texts):
                 token_ids[index] = list(encoded[row])
-        for index, prompt in enumerate(prompts):
+        for index, prompt in enumerate(prompts[:upto]):
             if not isinstance(prompt, str):
                 ids = list(prompt)
                 if truncate_to is not None:
                     ids = ids[-truncate_to:] if side == "left" and truncate_to else ids[:truncate_to]
                 token_ids[index] = ids
+            text = isinstance(prompt, str) and truncate_to is None
+            limit.check_length(limit.reported_length(len(token_ids[index]), text=text))
+        if upto < len(prompts):
+            limit.check_text(str(prompts[upto]), self.max_chars_per_token)
         for ids in token_ids:
-            self._check(ids, limit)
+            self._check(ids)
         return token_ids
+
+    def _over_chars(self, text: str, limit: InputLimit) -> bool:
+        return limit.max_input_tokens is not None and len(text) > limit.max_input_tokens * self.max_chars_per_token
 
     def _pair_lengths(self, pairs: list[tuple[str, str]], truncate_to: int | None) -> list[int]:
         if not pairs:
             return []
         encoded = self._encode(([a for a, _ in pairs], [b for _, b in pairs]), True, truncate_to, "left")
         for ids in encoded:
-            self._check(ids, self.limit)
+            self.limit.check_length(len(ids), bounded=False)
+            self._check(ids)
         return [len(ids) for ids in encoded]
 
-    def _check(self, ids: list[int], limit: InputLimit) -> None:
-        limit.check_length(len(ids))
+    def _check(self, ids: list[int]) -> None:
         if not ids:
             raise ValueError("The decoder prompt cannot be empty")
         out_of_range = [t for t in ids if t < 0 or t >= self.vocab_size]
