@@ -15,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import Assignment
+from libcst.metadata import Assignment, QualifiedNameSource
 
-from vllm_pooling_migrate.codemod.python.edits import keyword_arg, string_value
+from vllm_pooling_migrate.codemod.analysis.symbols import qualified_names
+from vllm_pooling_migrate.codemod.python.edits import (PythonFix, RenameDictKey, RenameKeyword, keyword_arg, quote_like,
+                                                       string_value)
 from vllm_pooling_migrate.codemod.python.reaching import ReachingBindings
 from vllm_pooling_migrate.codemod.python.rule import FileContext
 
@@ -33,21 +35,37 @@ DICT_MUTATORS = {"update", "setdefault", "__setitem__", "pop", "popitem", "clear
 
 @dataclass(frozen=True)
 class Request:
-    """One body (a dict literal) posted to one URL; ``route`` is the pooling route the URL ends with."""
+    """One body posted to one URL; ``route`` is the pooling route the URL ends with. The body is a dict literal or
+    a ``dict(...)`` call (the builtin)."""
 
     route: str
-    body: cst.Dict
+    body: cst.Dict | cst.Call
     call: cst.Call  # the post call
     changed: bool = False  # the variable holding the body is changed in place (``body["task"] = ...``)
 
+    def entries(self) -> list[tuple[int, str | None]]:
+        """(position, key) of each entry written with a key (None for a key that is not a plain string)."""
+        if isinstance(self.body, cst.Dict):
+            return [(i, string_value(e.key)) for i, e in enumerate(self.body.elements) if isinstance(e, cst.DictElement)]
+        return [(i, a.keyword.value) for i, a in enumerate(self.body.args) if a.keyword is not None]
+
     def keys(self) -> set[str | None]:
-        """The literal keys of the body (None for a key that is not a plain string)."""
-        return {string_value(e.key) for e in self.body.elements if isinstance(e, cst.DictElement)}
+        return {key for _, key in self.entries()}
 
     @property
     def complete(self) -> bool:
-        """Every key the body can hold is written in the literal: no ``**spread``, no change in place."""
-        return not self.changed and all(isinstance(e, cst.DictElement) for e in self.body.elements)
+        """Every key the body can hold is written in it: no ``**spread``, no mapping argument, no change in place."""
+        if isinstance(self.body, cst.Dict):
+            return not self.changed and all(isinstance(e, cst.DictElement) for e in self.body.elements)
+        return not self.changed and all(a.keyword is not None for a in self.body.args)
+
+    def rename(self, position: int, key: str) -> PythonFix:
+        """The fix that renames the entry at ``position`` to ``key``, in the body's own spelling."""
+        if isinstance(self.body, cst.Dict):
+            element = self.body.elements[position]
+            assert isinstance(element, cst.DictElement)
+            return PythonFix().on(self.body, RenameDictKey(position, quote_like(element.key, key)))
+        return PythonFix().on(self.body, RenameKeyword(position, key))
 
 
 @dataclass
@@ -171,10 +189,17 @@ class HttpRequests:
     def _bodies(self, route: str, value: cst.BaseExpression, call: cst.Call) -> list[Request]:
         seen: dict[int, Request] = {}
         for resolved, changed in self._resolve(value, 0, False):
-            if isinstance(resolved, cst.Dict):
+            if isinstance(resolved, cst.Dict) or self._is_dict_call(resolved):
+                assert isinstance(resolved, (cst.Dict, cst.Call))
                 known = seen.get(id(resolved))
                 seen[id(resolved)] = Request(route, resolved, call, changed or (known is not None and known.changed))
         return list(seen.values())
+
+    def _is_dict_call(self, value: cst.BaseExpression) -> bool:
+        return (isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict"
+                and self._context is not None
+                and any(q.name == "builtins.dict" and q.source is QualifiedNameSource.BUILTIN
+                        for q in qualified_names(self._context.qualified_names, value.func)))
 
     def _strings(self, value: cst.BaseExpression) -> list[str]:
         """The URL texts ``value`` can be, as far as their last literal part: enough to see the route."""

@@ -14,8 +14,6 @@ that may gain keys after it is built (``**spread``, ``body["task"] = ...``, ``bo
 
 from __future__ import annotations
 
-import libcst as cst
-
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.http_requests import HttpRequests, HttpRequestsFeed
 from vllm_pooling_migrate.codemod.python.rule import PythonRule
@@ -46,6 +44,10 @@ class PoolingRequestWithoutTask(HttpRequestsFeed, PythonRule):
             'import requests\nbody = {"input": texts}\nbody = {"input": texts, "task": "embed"}\n'
             'requests.post("http://localhost:8000/pooling", json=body)\n'
         ),
+        Valid(  # a dict(...) body naming its task; one built from a mapping may hold any key
+            'import requests\nrequests.post("http://localhost:8000/pooling", json=dict(input=texts, task="token_embed"))\n'
+            'requests.post("http://localhost:8000/pooling", json=dict(base, input=texts))\n'
+        ),
         Valid(  # the task is added after the body is built
             'import requests\nbody = {"input": texts}\nbody["task"] = "token_embed"\n'
             'requests.post("http://localhost:8000/pooling", json=body)\n'
@@ -70,6 +72,9 @@ class PoolingRequestWithoutTask(HttpRequestsFeed, PythonRule):
             "async def run(session: aiohttp.ClientSession, texts):\n"
             '    async with session.post("http://localhost:8000/pooling", json=make_body(texts)) as r:\n'
             "        return await r.json()\n"
+        ),
+        Invalid(  # a dict(...) body
+            'import requests\nbody = dict(model="m", input=texts)\nrequests.post("http://localhost:8000/pooling", json=body)\n'
         ),
         Invalid(  # one variable, two bodies: each post sends the body bound last before it
             'import requests\n\ndef main(base):\n    url = base + "/pooling"\n    prompt = {"input": "a", "task": "embed"}\n'

@@ -8,12 +8,9 @@ a literal URL or to a route helper's (``server.url_for("score")``). A body chang
 (``body.pop("normalize")``, ``body[k] = v``) is reported without a fix.
 """
 
-import libcst as cst
-
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
-from vllm_pooling_migrate.codemod.python.edits import PythonFix, RenameDictKey, quote_like, string_value
-from vllm_pooling_migrate.codemod.python.rule import PythonRule
 from vllm_pooling_migrate.codemod.python.http_requests import HttpRequests, HttpRequestsFeed
+from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 LEGACY_KEYS = ("normalize", "softmax", "activation")
 
@@ -62,6 +59,10 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
             'import requests\nbody = {"input": texts, "normalize": False}\nbody.pop("normalize")\n'
             'requests.post("http://localhost:8000/v1/embeddings", json=body)\n'
         ),
+        Invalid(  # a dict(...) body
+            'import httpx\nhttpx.post(base + "/rerank", json=dict(query=q, documents=docs, softmax=False))\n',
+            'import httpx\nhttpx.post(base + "/rerank", json=dict(query=q, documents=docs, use_activation=False))\n',
+        ),
         Invalid(  # two old keys, or the new one too: which value is meant is the author's to say
             'import requests\nrequests.post("http://h/pooling", json={"input": x, "task": "embed", "normalize": True, "use_activation": False})\n'
         ),
@@ -73,7 +74,7 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
             body = request.body
             if id(body) in reported:
                 continue
-            keys = [(i, string_value(e.key)) for i, e in enumerate(body.elements) if isinstance(e, cst.DictElement)]
+            keys = request.entries()
             legacy = [(i, key) for i, key in keys if key in LEGACY_KEYS]
             if not legacy:
                 continue
@@ -87,8 +88,4 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
             if len(legacy) > 1 or any(key == "use_activation" for _, key in keys):
                 self.report(body, message, unfixable_reason='`"use_activation"` would be given twice: keep one by hand')
                 continue
-            index, key = legacy[0]
-            element = body.elements[index]
-            assert isinstance(element, cst.DictElement)
-            fix = PythonFix().on(body, RenameDictKey(index, quote_like(element.key, "use_activation")))
-            self.report(body, message, fix=fix)
+            self.report(body, message, fix=request.rename(legacy[0][0], "use_activation"))
