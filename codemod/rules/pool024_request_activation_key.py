@@ -8,6 +8,8 @@ a literal URL or to a route helper's (``server.url_for("score")``). A body chang
 (``body.pop("normalize")``, ``body[k] = v``) is reported without a fix.
 """
 
+import libcst as cst
+
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
 from vllm_pooling_migrate.codemod.python.http_requests import HttpRequests, HttpRequestsFeed
 from vllm_pooling_migrate.codemod.python.rule import PythonRule
@@ -63,6 +65,9 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
             'import httpx\nhttpx.post(base + "/rerank", json=dict(query=q, documents=docs, softmax=False))\n',
             'import httpx\nhttpx.post(base + "/rerank", json=dict(query=q, documents=docs, use_activation=False))\n',
         ),
+        Invalid(  # `base` may hold "use_activation": dict() would get the keyword twice
+            'import httpx\nhttpx.post(base_url + "/classify", json=dict(**base, input=texts, softmax=False))\n'
+        ),
         Invalid(  # two old keys, or the new one too: which value is meant is the author's to say
             'import requests\nrequests.post("http://h/pooling", json={"input": x, "task": "embed", "normalize": True, "use_activation": False})\n'
         ),
@@ -84,6 +89,10 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
                        'vLLM 0.17 (the server drops unknown fields): use `"use_activation"` with the same value')
             if request.changed:
                 self.report(body, message, unfixable_reason="the body is changed after it is built: rename the key by hand")
+                continue
+            if isinstance(body, cst.Call) and any(arg.star == "**" for arg in body.args):
+                self.report(body, message, unfixable_reason="a mapping spread into `dict(...)` may hold "
+                            '`"use_activation"` (a keyword given twice raises): rename the key by hand')
                 continue
             if len(legacy) > 1 or any(key == "use_activation" for _, key in keys):
                 self.report(body, message, unfixable_reason='`"use_activation"` would be given twice: keep one by hand')
