@@ -33,6 +33,11 @@ def error(message: str, error_type: str = "BadRequestError", code: int = 400, pa
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
 
 
+def validation_error(message: str, param: str, value: object) -> dict:
+    """vLLM's VLLMValidationError body: ``str(exc)`` ends with the parameter and value (``vllm/exceptions.py``)."""
+    return error(f"{message} (parameter={param}, value={value})", param=param)
+
+
 def too_long(max_model_len: int, tokens: int, *, at_least: bool = False) -> str:
     """``at_least``: vLLM tokenizes an untruncated text only up to limit + 1 tokens, and says "at least" for a
     count of exactly limit + 1 (``renderers/params.py:288-300,405-430@v0.21.0``)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from serve_helpers import METHOD_NOT_ALLOWED, NOT_FOUND, error, too_long
+from serve_helpers import METHOD_NOT_ALLOWED, NOT_FOUND, error, too_long, validation_error
 
 from vllm_pooling_migrate.shim.serve.app.middleware import ConcurrencyLimitMiddleware
 
@@ -91,26 +91,27 @@ def test_token_ids_out_of_vocabulary(client, ids, reported):
 def test_too_long_input_is_400_input_tokens(client, route, body, reported):
     response = client.post(route, json=body)
     at_least = reported.startswith("at least")
-    assert response.json() == error(too_long(64, int(reported.split()[-1]), at_least=at_least), param="input_tokens")
+    count = int(reported.split()[-1])
+    assert response.json() == validation_error(too_long(64, count, at_least=at_least), "input_tokens", count)
 
 
 def test_a_text_longer_than_the_character_bound_is_refused_before_tokenizing(client):
     """The tiny vocabulary's longest entry has 8 characters: 64 x 8 = 512 characters at most, untruncated."""
     text = "the " * 130  # 520 characters
     response = client.post("/v1/embeddings", json={"input": ["a", text, "the " * 200]})
-    assert response.json() == error(
+    assert response.json() == validation_error(
         "This model's maximum context length is 64 tokens. However, you requested 0 output tokens and your prompt "
         "contains 520 characters (more than 512 characters, which is the upper bound for 64 input tokens). Please "
-        "reduce the length of the input prompt or the number of requested output tokens.", param="input_text")
+        "reduce the length of the input prompt or the number of requested output tokens.", "input_text", 520)
     # Prompts are checked in order: a too-long prompt before it is reported first; truncation lifts the bound.
     response = client.post("/v1/embeddings", json={"input": [LONG, text]})
-    assert response.json() == error(too_long(64, 65, at_least=True), param="input_tokens")
+    assert response.json() == validation_error(too_long(64, 65, at_least=True), "input_tokens", 65)
     assert client.post("/v1/embeddings", json={"input": text, "truncate_prompt_tokens": -1}).status_code == 200
 
 
 def test_too_long_pair_for_a_cross_encoder(serve):
     response = serve("X", "0.20").post("/score", json={"text_1": LONG, "text_2": TEXT})
-    assert response.json() == error(too_long(64, 72 + 5), param="input_tokens")
+    assert response.json() == validation_error(too_long(64, 72 + 5), "input_tokens", 77)
 
 
 def test_truncation_larger_than_max_model_len(client):

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 import transformers
 from starlette.testclient import TestClient
 
-from serve_helpers import error, too_long
+from serve_helpers import error, too_long, validation_error
 from vllm_pooling_migrate.shim.serve.app.factory import build_app
 from vllm_pooling_migrate.shim.serve.cli.args import parse_serve_args
 
@@ -98,9 +98,9 @@ def test_cohere_embed_is_chunked_too(serve):
 def test_pooling_keeps_the_model_length_and_runs_embed_through_the_chunk_mean(serve, release):
     client = serve("E", release, *CHUNKED)
     response = client.post("/pooling", json={"input": LONG})
-    assert response.json() == error(LONG_TEXT_REFUSAL, param="input_text")
+    assert response.json() == validation_error(LONG_TEXT_REFUSAL, "input_text", 614)
     response = client.post("/pooling", json={"input": [5] * 70})
-    assert response.json() == error(too_long(64, 70), param="input_tokens")
+    assert response.json() == validation_error(too_long(64, 70), "input_tokens", 70)
     pooled = client.post("/pooling", json={"input": SHORT, "task": "embed"}).json()["data"][0]["data"]
     embedded = client.post("/v1/embeddings", json={"input": SHORT}).json()["data"][0]["embedding"]
     assert pooled == embedded
@@ -108,10 +108,10 @@ def test_pooling_keeps_the_model_length_and_runs_embed_through_the_chunk_mean(se
 
 def test_without_chunking_a_long_input_gets_the_usual_refusal(serve):
     client = serve("E", "0.21")
-    assert client.post("/v1/embeddings", json={"input": LONG}).json() == error(LONG_TEXT_REFUSAL, param="input_text")
+    assert client.post("/v1/embeddings", json={"input": LONG}).json() == validation_error(LONG_TEXT_REFUSAL, "input_text", 614)
     shorter = " ".join(["the model is fast and the engine is slow"] * 8)  # 74 tokens, 327 characters
     response = client.post("/v1/embeddings", json={"input": shorter})
-    assert response.json() == error(too_long(64, 65, at_least=True), param="input_tokens")
+    assert response.json() == validation_error(too_long(64, 65, at_least=True), "input_tokens", 65)
 
 
 MAX_EMBED_20 = config(max_embed_len=20)
@@ -121,17 +121,17 @@ def test_max_embed_len_below_the_model_length_is_the_input_limit(serve, engines)
     client = serve("E", "0.21", *MAX_EMBED_20)
     ids = [5] * 30
     response = client.post("/v1/embeddings", json={"input": ids})
-    assert response.json() == error(
+    assert response.json() == validation_error(
         "This model's maximum context length is 64 tokens. However, you requested 44 output tokens and your prompt "
         "contains 30 input tokens, for a total of 74 tokens. Please reduce the length of the input prompt or the "
-        "number of requested output tokens.", param="input_tokens")
+        "number of requested output tokens.", "input_tokens", 30)
     assert client.post("/v1/embeddings", json={"input": [5] * 20}).status_code == 200
     truncated = client.post("/v1/embeddings", json={"input": ids, "truncate_prompt_tokens": -1}).json()
     assert truncated["usage"]["prompt_tokens"] == 20
     response = client.post("/v1/embeddings", json={"input": ids, "truncate_prompt_tokens": 30})
-    assert response.json() == error(
+    assert response.json() == validation_error(
         "truncate_prompt_tokens=30 cannot be greater than max_model_len - max_model_len - max_embed_len = 20. "
-        "Please request a smaller truncation size.", param="truncate_prompt_tokens")
+        "Please request a smaller truncation size.", "truncate_prompt_tokens", 30)
     # Other routes keep max_model_len.
     assert client.post("/pooling", json={"input": ids}).status_code == 200
 
@@ -142,18 +142,18 @@ def test_max_embed_len_above_the_model_length_lets_the_engine_refuse(serve):
     assert response.json() == error("The decoder prompt (length 80) is longer than the maximum model length of 64. "
                                     "Make sure that `max_model_len` is no smaller than the number of text tokens.")
     response = client.post("/v1/embeddings", json={"input": [5] * 101})
-    assert response.json() == error(
+    assert response.json() == validation_error(
         "This model's maximum context length is 64 tokens. However, you requested -36 output tokens and your prompt "
         "contains at least 101 input tokens, for a total of at least 65 tokens. Please reduce the length of the "
-        "input prompt or the number of requested output tokens.", param="input_tokens")
+        "input prompt or the number of requested output tokens.", "input_tokens", 101)
 
 
 @pytest.mark.parametrize(("release", "gap"), [("0.19", ""), ("0.20", " ")])
 def test_a_negative_max_embed_len_fails_every_embeddings_request(serve, release, gap):
     response = serve("E", release, *config(max_embed_len=-6)).post("/v1/embeddings", json={"input": SHORT})
-    assert response.json() == error(
+    assert response.json() == validation_error(
         f"max_model_len - max_embed_len=70{gap}cannot be greater than max_model_len=max_total_tokens=64. Please "
-        "request fewer output tokens.", param="max_model_len - max_embed_len")
+        "request fewer output tokens.", "max_model_len - max_embed_len", 70)
 
 
 def test_the_server_loads_a_model_with_both_fields_set(model_paths):
@@ -168,9 +168,9 @@ def test_cohere_max_tokens_is_checked_against_the_input_limit_not_the_serving_ru
     max_tokens reaches TokenizeParams, whose text names the embeddings limit."""
     body = {"texts": [LONG], "truncate": "END", "max_tokens": 100}
     response = serve("E", "0.21").post("/v2/embed", json=body)
-    assert response.json() == error(
+    assert response.json() == validation_error(
         "truncate_prompt_tokens=100 cannot be greater than max_model_len - max_model_len - max_embed_len = 64. "
-        "Please request a smaller truncation size.", param="truncate_prompt_tokens")
+        "Please request a smaller truncation size.", "truncate_prompt_tokens", 100)
     chunked = serve("E", "0.21", *CHUNKED).post("/v2/embed", json=body).json()  # no limit: 100 tokens, 2 chunks
     assert chunked["meta"]["billed_units"]["input_tokens"] == 100
     start = serve("E", "0.21").post("/v2/embed", json={"texts": [LONG], "truncate": "START"}).json()

@@ -29,11 +29,21 @@ class ModelNotFoundError(Exception):
 
 
 class RequestError(ValueError):
-    """A 400 that names the request field at fault (vLLM's ``VLLMValidationError``), e.g. ``input_tokens``."""
+    """A 400 that names the request field at fault (vLLM's ``VLLMValidationError``), e.g. ``input_tokens``.
 
-    def __init__(self, message: str, param: str | None = None) -> None:
+    As vLLM's, its text ends with `` (parameter=…, value=…)`` (``vllm/exceptions.py:29-36``), and that is the text of
+    vLLM's error body, which is ``str(exc)`` (``entrypoints/utils.py:356@v0.21.0``, ``:344@v0.18.1``)."""
+
+    def __init__(self, message: str, param: str | None = None, value: object = None) -> None:
         super().__init__(message)
         self.param = param
+        self.value = value
+
+    def __str__(self) -> str:
+        extras = [f"{name}={item}" for name, item in (("parameter", self.param), ("value", self.value))
+                  if item is not None]
+        base = super().__str__()
+        return f"{base} ({', '.join(extras)})" if extras else base
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")

@@ -55,7 +55,7 @@ class InputLimit:
             raise RequestError(
                 f"{self.output_param}={self.output_tokens}{gap}cannot be greater than "
                 f"{self.total_param}=max_total_tokens={self.max_model_len}. Please request fewer output tokens.",
-                self.output_param)
+                self.output_param, self.output_tokens)
 
     def truncation(self, truncate_prompt_tokens: int | None) -> int | None:
         """The number of tokens to keep, or None; -1 means the input limit (none when chunking)."""
@@ -69,7 +69,7 @@ class InputLimit:
             raise RequestError(
                 f"truncate_prompt_tokens={truncate_prompt_tokens} cannot be greater than {self.total_param} - "
                 f"{self.output_param} = {self.max_input_tokens}. Please request a smaller truncation size.",
-                "truncate_prompt_tokens")
+                "truncate_prompt_tokens", truncate_prompt_tokens)
         return truncate_prompt_tokens
 
     def check_text(self, text: str, max_chars_per_token: int) -> None:
@@ -84,7 +84,7 @@ class InputLimit:
                 f"{self.output_tokens} output tokens and your prompt contains {len(text)} characters (more than "
                 f"{max_chars} characters, which is the upper bound for {self.max_input_tokens} input tokens). "
                 "Please reduce the length of the input prompt or the number of requested output tokens.",
-                "input_text")
+                "input_text", len(text))
 
     def reported_length(self, token_count: int, *, text: bool) -> int:
         """What vLLM counts: it tokenizes an untruncated text only up to ``limit + 1`` tokens."""
@@ -100,7 +100,7 @@ class InputLimit:
             raise RequestError(render_online(
                 "too-long", max_model_len=self.max_model_len, output_tokens=self.output_tokens,
                 input_tokens=f"{at_least}{token_count}", total_tokens=f"{at_least}{token_count + self.output_tokens}"),
-                "input_tokens")
+                "input_tokens", token_count)
 
 
 def default_limit(max_model_len: int) -> InputLimit:
