@@ -36,7 +36,8 @@ FIX_SAFETY = {
 SURFACES = {
     Surface.PYTHON: "Python source, notebook cells and Python blocks in Markdown",
     Surface.CLI: "vLLM command lines wherever they are written: shell scripts, Dockerfiles, Kubernetes and Helm "
-    "YAML, vLLM `--config` files, Markdown and notebook shell lines, and argv lists inside Python",
+    "YAML, model catalogs' `backend: vllm` entries, vLLM `--config` files, Markdown and notebook shell lines, and "
+    "argv lists inside Python (test servers' argument lists too)",
     Surface.HTTP: "HTTP clients in Python that call a vLLM server",
 }
 

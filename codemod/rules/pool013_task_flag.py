@@ -23,6 +23,9 @@ class TaskFlag(CommandLineRule):
         Valid("model: BAAI/bge-m3\nrunner: pooling\nconvert: embed\n", path="config.yaml"),
         Valid("jobs:\n  build:\n    steps:\n      - task: embed\n", path="config.yaml"),
         Valid(f"{VLLM_CONTAINER}    args: [--model, BAAI/bge-m3, --runner, pooling, --convert, embed]\n", path="k8s.yaml"),
+        Valid("run-eval --model M --task generate"),
+        Valid('import subprocess\n\nsubprocess.run(["grep", "--task", "embed", "notes.txt"])\n', path="example.py"),
+        Valid("- backend: llama-box\n  backend_parameters:\n    - --task=embed\n", path="catalog.yaml"),
     ]
 
     INVALID = [
@@ -55,6 +58,23 @@ class TaskFlag(CommandLineRule):
         ),
         Invalid("model: M\ntask: classify\nrunner: pooling\n", "model: M\nconvert: classify\nrunner: pooling\n", path="config.yaml"),
         Invalid("model: M\ntask: score\n", "model: M\nrunner: pooling\n", path="config.yaml"),
+        Invalid(  # a test server's arguments: no vLLM named, but only vLLM takes --task embed
+            'from tests.utils import RemoteOpenAIServer\n\nargs = ["--task", "embed", "--dtype", "float16"]\n'
+            'server = RemoteOpenAIServer("intfloat/e5-small", args)\n',
+            'from tests.utils import RemoteOpenAIServer\n\nargs = ["--runner", "pooling", "--convert", "embed", "--dtype", "float16"]\n'
+            'server = RemoteOpenAIServer("intfloat/e5-small", args)\n',
+            path="test_server.py",
+        ),
+        Invalid('"$VLLM_BIN" serve M --task=score', '"$VLLM_BIN" serve M --runner=pooling'),
+        Invalid(  # a model catalog's entry for the vLLM backend
+            "- backend: vllm\n  backend_parameters:\n    - --max-model-len=8192\n    - --task=embed\n",
+            "- backend: vllm\n  backend_parameters:\n    - --max-model-len=8192\n    - --runner=pooling\n    - --convert=embed\n",
+            path="catalog.yaml",
+            line=4,
+        ),
+        Invalid(  # pinned to a release without --runner: reported, not rewritten
+            "- backend: vllm\n  backend_version: 0.9.2\n  backend_parameters: [--task=embed]\n", path="catalog.yaml",
+        ),
         Invalid(
             f'{VLLM_CONTAINER}    args: ["--model", "BAAI/bge-m3", "--task", "embed"]\n',
             f'{VLLM_CONTAINER}    args: ["--model", "BAAI/bge-m3", "--runner", "pooling", "--convert", "embed"]\n',

@@ -42,6 +42,20 @@ class PoolerConfigLegacyKey(CommandLineRule):
             "CFG='{\"pooling_type\": \"MEAN\", \"use_activation\": true}'\nvllm serve M --pooler-config \"$CFG\"\n",
             line=2,
         ),
+        Invalid(  # shell expansions are opaque values; the key is renamed where it is written
+            'vllm serve M --pooler-config "{\\"normalize\\": true, \\"max_embed_len\\": ${MAX_LEN}}"',
+            'vllm serve M --pooler-config "{\\"use_activation\\": true, \\"max_embed_len\\": ${MAX_LEN}}"',
+        ),
+        Invalid(  # a variable that other commands read too: its assignment is not edited
+            "CFG='{\"normalize\": true}'\necho \"$CFG\"\nvllm serve M --pooler-config \"$CFG\"\n", line=3,
+        ),
+        Invalid(  # a string in pieces: the piece that holds the key is edited
+            'args = ["--pooler-config", (\'{"pooling_type": "MEAN", "normalize": true, \'\n'
+            '                            \'"max_embed_len": 10000}\')]\n',
+            'args = ["--pooler-config", (\'{"pooling_type": "MEAN", "use_activation": true, \'\n'
+            '                            \'"max_embed_len": 10000}\')]\n',
+            path="example.py",
+        ),
         Invalid(  # a script that installs 0.11.0, which has no use_activation yet: reported, not rewritten
             "pip install vllm==0.11.0\nvllm serve M --pooler-config '{\"normalize\": true}'\n",
         ),

@@ -54,6 +54,14 @@ class ServerWithoutTask(CommandLineRule):
             '  --hf_overrides=\'{"architectures":["BgeM3EmbeddingModel"]}\' --port 8000\n',
             line=2,
         ),
+        Invalid(  # a test server's arguments: the override names vLLM's own class, so the list is vLLM's
+            'from tests.utils import RemoteOpenAIServer\n\n'
+            'args = ["--max-model-len", "512", "--hf-overrides", \'{"architectures": ["BgeM3EmbeddingModel"]}\']\n'
+            'server = RemoteOpenAIServer("BAAI/bge-m3", args)\n'
+            'sparse = server.post("/pooling", json={"input": "x", "task": "token_classify"})\n',
+            line=3,
+            path="test_bge_m3.py",
+        ),
         Invalid("model: BAAI/bge-m3\nhf-overrides:\n  architectures: [BgeM3EmbeddingModel]\n", line=2, path="config.yaml"),
         Invalid(
             f'{VLLM_CONTAINER}    args: ["--model", "BAAI/bge-m3", "--hf-overrides", "{{\\"architectures\\": [\\"BgeM3EmbeddingModel\\"]}}"]\n',

@@ -8,12 +8,12 @@ import shlex
 import pytest
 
 from vllm_pooling_migrate.codemod.argv.flags import parse_dotted_value, parse_flags
-from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image, vllm_args_start
-from vllm_pooling_migrate.codemod.argv.json_object import top_level_key_spans
+from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image, pooling_args_start, vllm_args_start
+from vllm_pooling_migrate.codemod.argv.json_object import json_object, top_level_key_spans, with_opaque_values
 from vllm_pooling_migrate.codemod.argv.pooler_keys import legacy_key_problems
 from vllm_pooling_migrate.codemod.argv.quoting import render_shell_words, render_string_list, render_within, shell_word, string_literal
 from vllm_pooling_migrate.codemod.argv.shell_lexer import split_commands
-from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
+from vllm_pooling_migrate.codemod.argv.tokens import ArgToken, ValueSource
 from vllm_pooling_migrate.codemod.finding import Location
 from vllm_pooling_migrate.codemod.formats.masking import keep_only
 
@@ -152,3 +152,45 @@ def test_render_within_escapes_for_the_enclosing_string():
     assert render_within(render_shell_words, "json", '"')(["a b"], like) == "'a b'"
     assert render_within(render_shell_words, "shell", '"')(['{"a": 1}'], like) == "'{\\\"a\\\": 1}'"
     assert render_within(render_shell_words, "plain", "")(["x"], like) == "x"
+
+
+def test_lexer_marks_the_expansions_the_shell_performs():
+    text = "X=\"{\\\"a\\\": \\\"$P\\\", \\\"n\\\": ${V:-1}}\" '$Z' \\$Y $(date) `id` $1"
+    [command] = split_commands(text)
+    found = [[w.value[s:e] for s, e in w.expansions] for w in command]
+    assert found == [["$P", "${V:-1}"], [], [], ["$(date)"], ["`id`"], ["$1"]]
+    [assignment, *_] = command
+    # Each character written as itself is located; escaped quotes are not.
+    assert [text[p] if p >= 0 else None for p in assignment.positions[:5]] == ["X", "=", "{", None, "a"]
+    assert split_commands("plain 'words' only")[0][1].positions == ()  # no expansions: no positions kept
+
+
+def test_value_source_spans_only_characters_written_as_themselves():
+    source = ValueSource((Location(1, 5), Location(1, 6), None, Location(1, 9), Location(2, 1)), ((3, 4),))
+    assert source.span(0, 2) == (Location(1, 5), Location(1, 7))
+    assert source.span(1, 3) is None  # an escaped character
+    assert source.span(3, 4) is None  # an expansion
+    assert source.span(3, 5) is None  # two rows
+    assert source.shifted(3).expansions == ((0, 1),)
+
+
+def test_opaque_values_keep_offsets_and_strings():
+    text = '{"p": "$P", "n": ${N}, "m": $M}'
+    spans = [(7, 9), (17, 21), (28, 30)]
+    opaque = with_opaque_values(text, spans)
+    assert len(opaque) == len(text) and json.loads(opaque) == {"p": "$P", "n": 0, "m": 0}
+    assert json_object(with_opaque_values('{"a": 1, ${MORE}}', [(9, 16)])) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "start"),
+    [
+        (["--hf-overrides", '{"architectures": ["BgeM3EmbeddingModel"]}'], 0),
+        (["--hf-overrides", '{"architectures": ["XLMRobertaModel"]}'], None),
+        (["--task", "generate"], None),
+        ([None, "serve", "M", "--task=embed"], 2),
+        (["grep", "--task", "embed"], None),
+    ],
+)
+def test_pooling_args_start(values, start):
+    assert pooling_args_start(values) == start
