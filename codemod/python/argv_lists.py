@@ -66,6 +66,7 @@ class ArgvLists(CachedVisitors):
         self._assigned_to: dict[int, tuple[Scope, str]] = {}  # id(list) -> the name it is assigned to
         self._direct: dict[int, set[str]] = {}  # id(list) -> callables it is passed to
         self._by_name: dict[tuple[Scope, str], set[str]] = {}  # (scope, name) -> callables it is passed to
+        self._local: set[tuple[Scope, str]] = set()  # names a function (or the module) assigns
         self._arguments_of: list[tuple[int, Scope]] = []  # recognised lists of vLLM's arguments alone
         self._candidates: list[_Candidate] = []
 
@@ -87,8 +88,10 @@ class ArgvLists(CachedVisitors):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            name = node.targets[0].target.value
+            self._local.add((self._scopes[-1], name))
             if isinstance(node.value, (cst.List, cst.Tuple)):
-                self._assigned_to[id(node.value)] = (self._scopes[-1], node.targets[0].target.value)
+                self._assigned_to[id(node.value)] = (self._scopes[-1], name)
 
     def visit_Call(self, node: cst.Call) -> None:
         callee = _dotted(node.func)
@@ -107,11 +110,15 @@ class ArgvLists(CachedVisitors):
         self._scan(node)
 
     def _receivers(self, key: int, scope: Scope) -> set[str]:
-        """The callables a list is passed to: directly, or through the name it is assigned to in its scope."""
+        """The callables a list is passed to: directly, or through the name it is assigned to in its scope (a module's
+        name also in the functions that read it without assigning it)."""
         receivers = set(self._direct.get(key, ()))
         named = self._assigned_to.get(key)
         if named is not None:
-            receivers |= self._by_name.get(named, set())
+            scope, name = named
+            for (where, used), callees in self._by_name.items():
+                if used == name and (where == scope or (scope == 0 and (where, name) not in self._local)):
+                    receivers |= callees
         return receivers
 
     def _find_script(self, token: ArgToken) -> Script | None:
