@@ -12,6 +12,7 @@ is read when the function runs, so several module-level bindings of it give no a
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from functools import cached_property
 
 import libcst as cst
@@ -26,6 +27,8 @@ class ReachingBindings:
 
     def __init__(self, wrapper: cst.MetadataWrapper) -> None:
         self._wrapper = wrapper
+        self._found: dict[tuple[int, str], list[Assignment] | None] = {}  # (id(scope), name) -> its bindings
+        self._ordered: dict[tuple[int, str], tuple[list[Assignment], list[Position]]] = {}  # ... in source order
 
     @cached_property
     def _scopes(self):
@@ -42,12 +45,14 @@ class ReachingBindings:
     def assignments(self, name: cst.Name) -> list[Assignment] | None:
         """Every binding of ``name`` visible where it is read; None when some is not an assignment in the file."""
         scope = self._scopes.get(name)
-        if scope is None or name.value not in scope:
+        if scope is None:
             return None
-        found = list(scope[name.value])
-        if not found or not all(isinstance(a, Assignment) for a in found):
-            return None
-        return found  # type: ignore[return-value]  # all Assignment, checked above
+        key = (id(scope), name.value)
+        if key not in self._found:
+            found = list(scope[name.value]) if name.value in scope else []
+            ok = found and all(isinstance(a, Assignment) for a in found)
+            self._found[key] = found if ok else None  # type: ignore[assignment]  # all Assignment when ok
+        return self._found[key]
 
     def of(self, name: cst.Name) -> list[Assignment] | None:
         """The bindings of ``name`` that can reach this use of it, in source order; None when unknown."""
@@ -62,9 +67,10 @@ class ReachingBindings:
         use_start = self._start(name)
         ancestors = self._ancestors(name)
         ancestor_ids = {id(node) for node in ancestors}
-        ordered = sorted(found, key=lambda a: self._start(a.node))
+        ordered, starts = self._in_order(owner, name.value, found)
+        before = bisect_right(starts, use_start)  # bindings that start after the use cannot run before it
         reaching: list[Assignment] = []
-        for assignment in reversed(ordered):
+        for assignment in reversed(ordered[:before]):
             statement = self._statement(assignment.node)
             if statement is None:
                 return None
@@ -76,11 +82,18 @@ class ReachingBindings:
             if inside or self._block_ids(statement) & ancestor_ids:
                 break  # this binding always runs before the use: earlier ones are overwritten
         for loop in ancestors:
-            if isinstance(loop, (cst.For, cst.While)):
-                start, end = self._start(loop), self._end(loop)
-                reaching.extend(a for a in ordered if a not in reaching and use_start < self._start(a.node)
-                                and start <= self._start(a.node) and self._end(a.node) <= end)
+            if isinstance(loop, (cst.For, cst.While)):  # later bindings in the loop reach the next iteration
+                end = self._end(loop)
+                reaching.extend(a for a in ordered[before:bisect_right(starts, end)]
+                                if all(a is not r for r in reaching) and self._end(a.node) <= end)
         return sorted(reaching, key=lambda a: self._start(a.node))
+
+    def _in_order(self, owner: Scope, name: str, found: list[Assignment]) -> tuple[list[Assignment], list[Position]]:
+        key = (id(owner), name)
+        if key not in self._ordered:
+            ordered = sorted(found, key=lambda a: self._start(a.node))
+            self._ordered[key] = ordered, [self._start(a.node) for a in ordered]
+        return self._ordered[key]
 
     def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
         """The class whose method holds ``node`` (``self.x`` there is that class's attribute)."""
