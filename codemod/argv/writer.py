@@ -55,29 +55,6 @@ class Writer:
     def replace_value(self, scan: ArgvScan, flag: Flag, value: str) -> Change:
         raise NotImplementedError
 
-    def rename_keys(self, scan: ArgvScan, flag: Flag, renames: Mapping[str, str]) -> Change:
-        """Rename top-level keys where each is written, when the value's source says where (a value with shell
-        expansions, a Python string in pieces); else rewrite the value."""
-        at = flag.value_at
-        if at is not None and at[0].unwritable is not None:
-            return Unwritable(at[0].unwritable)
-        if at is None or at[0].source is None:
-            return super().rename_keys(scan, flag, renames)
-        token, offset = at
-        assert token.source is not None
-        spans = top_level_key_spans(flag.json_text or "")
-        if spans is None:
-            return Unwritable("the value is not a JSON object")
-        edits = []
-        for key, start, end in spans:
-            if key not in renames:
-                continue
-            where = token.source.span(offset + start + 1, offset + end - 1)  # the key's characters, not its quotes
-            if where is None or not _PLAIN_KEY.fullmatch(key) or not _PLAIN_KEY.fullmatch(renames[key]):
-                return Unwritable(f"`{key}` is not written plainly in the source: rename it by hand")
-            edits.append(Edit(renames[key], *where))
-        return tuple(edits)
-
     def replace_flag(self, scan: ArgvScan, flag: Flag, pairs: Sequence[tuple[str, str]]) -> Change:
         raise NotImplementedError
 

@@ -121,12 +121,21 @@ def test_json_with_expansions_inline():
     assert result.fixed_source == text.replace("softmax", "use_activation")
 
 
-def test_a_variable_used_elsewhere_too_is_reported_without_a_fix():
-    text = EXPANDED.replace("vllm serve", 'echo "config: $CFG"\nvllm serve')
+@pytest.mark.parametrize(
+    "other_use",
+    ['echo "config: $CFG"', "LEN=$(echo $CFG | jq .max_embed_len)", 'OTHER="${CFG:-{}}"', "curl -d ${CFG} host"],
+)
+def test_a_variable_used_elsewhere_too_is_reported_without_a_fix(other_use: str):
+    text = EXPANDED.replace("vllm serve", other_use + "\nvllm serve")
     result = _scan("service.sh", text)
     [finding] = result.findings
     assert finding.fix is None and "`$CFG` is used elsewhere" in (finding.unfixable_reason or "")
     assert result.fixed_source is None
+
+
+def test_a_literal_mention_of_the_variable_is_no_use():
+    text = EXPANDED.replace("vllm serve", "echo 'set $CFG to change the pooler'\nvllm serve")
+    assert _scan("service.sh", text).fixed_source == text.replace('\\"normalize\\"', '\\"use_activation\\"')
 
 
 def test_a_rewrite_of_a_value_with_expansions_is_refused():
