@@ -10,8 +10,8 @@ What pytest does and the tracker follows:
 * a parameter without a default of a test (``test*`` at module level, or a ``test*`` method of a ``Test*``
   class) or of a fixture is filled with the fixture of that name: the class's own fixture first, then the
   module's; a name defined twice is not followed;
-* ``@pytest.mark.parametrize("llm", ...)`` on the test or its class gives the value directly: no fixture;
-  argument names that are not literals make every parameter of that test unknown;
+* ``@pytest.mark.parametrize("llm", ...)`` on the test or its class, or in the module's ``pytestmark``, gives the
+  value directly: no fixture; argument names that are not literals make every parameter of that test unknown;
 * a fixture's parameter with its own name is the fixture it overrides (from a ``conftest.py``): unknown;
 * ``request.getfixturevalue("llm")`` hands the instance out where the tracker cannot see: it escapes;
 * a fixture in a ``conftest.py`` serves other files: its instance escapes;
@@ -60,9 +60,30 @@ def fixture_name(source: cst.MetadataDependent, node: cst.FunctionDef) -> str | 
 
 def parametrized_names(source: cst.MetadataDependent, decorators: Sequence[cst.Decorator]) -> frozenset[str] | None:
     """The argument names ``@pytest.mark.parametrize`` decorators give directly; None when one is not a literal."""
+    return _parametrized(source, [decorator.decorator for decorator in decorators])
+
+
+def module_marks(source: cst.MetadataDependent, module: cst.Module) -> frozenset[str] | None:
+    """The argument names a module-level ``pytestmark = pytest.mark.parametrize(...)`` (or a list of marks) gives
+    every test of the module; None when one is not a literal."""
+    marks: list[cst.BaseExpression] = []
+    for statement in module.body:
+        smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else ()
+        for small in smalls:
+            if isinstance(small, cst.Assign):
+                targets, value = [t.target for t in small.targets], small.value
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                targets, value = [small.target], small.value
+            else:
+                continue
+            if any(isinstance(t, cst.Name) and t.value == "pytestmark" for t in targets):
+                marks.extend([e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value])
+    return _parametrized(source, marks)
+
+
+def _parametrized(source: cst.MetadataDependent, marks: Sequence[cst.BaseExpression]) -> frozenset[str] | None:
     names: set[str] = set()
-    for decorator in decorators:
-        expr = decorator.decorator
+    for expr in marks:
         if not isinstance(expr, cst.Call) or PARAMETRIZE not in _imported_names(source, expr.func):
             continue
         given = keyword_arg(expr, "argnames")
@@ -124,6 +145,9 @@ class FixtureTracking:
     """Mixin of ``InstanceTracker``: which parameters pytest fills, and what each fixture hands out (it supplies
     ``facts``, ``_frames``, ``_frame``, ``_conftest`` and ``_factory_construction``)."""
 
+    def visit_Module(self, node: cst.Module) -> None:
+        self._frames[0].parametrized = module_marks(self, node)
+
     def _requested_fixtures(self, node: cst.FunctionDef, outer: Frame) -> frozenset[str]:
         """The parameters pytest fills with fixtures, when ``node`` is a test or a fixture (``analysis.fixtures``)."""
         in_class = outer.kind == "class"
@@ -133,8 +157,10 @@ class FixtureTracking:
         if own is None and not is_test_function(node.name.value, outer.name if in_class else None):
             return frozenset()
         given = parametrized_names(self, node.decorators)
-        if given is None or outer.parametrized is None:
+        module = self._frames[0].parametrized
+        if given is None or outer.parametrized is None or module is None:
             return frozenset()
+        given = given | module
         params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
         return frozenset(
             p.name.value for i, p in enumerate(params)

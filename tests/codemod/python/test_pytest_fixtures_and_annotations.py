@@ -233,3 +233,11 @@ def test_a_parameter_known_from_its_calls_gives_no_construction_to_pin():
     source = FLOW + ('def helper(model, texts):\n    return model.encode(texts, pooling_task="token_embed")\n\n'
                      'helper(LLM("m"), ["a"])\n')
     assert codes(source, "x.py") == []
+
+
+@pytest.mark.parametrize("marks", ['pytestmark = pytest.mark.parametrize("llm", [1])\n',
+                                   'pytestmark = [pytest.mark.slow, pytest.mark.parametrize("llm,x", [(1, 2)])]\n',
+                                   "pytestmark = pytest.mark.parametrize(NAMES, VALUES)\n"])
+def test_module_marks_that_parametrize_the_name_replace_the_fixture(marks):
+    assert codes(HEADER + marks + FIXTURE + TWO_TASKS) == []
+    assert codes(HEADER + 'pytestmark = pytest.mark.parametrize("other", [1])\n' + FIXTURE + TWO_TASKS) == ["POOL004"]
