@@ -51,7 +51,8 @@ from vllm_pooling_migrate.registry import FixClass
 #:   rarely import vLLM;
 #: * a vLLM-only flag with a pooling value in a string or an argv list (``["--task", "embed"]``,
 #:   ``"--task=embed"``, ``--override-pooler-config``, ``--pooler-config``, ``--convert reward``): test fixtures
-#:   and launchers start servers without naming vLLM.
+#:   and launchers start servers without naming vLLM; vLLM's test server ``RemoteOpenAIServer`` and vLLM's own
+#:   ``BgeM3EmbeddingModel`` (an ``--hf-overrides`` architecture) likewise.
 #:
 #: A mention of vLLM in a comment or docstring alone is not enough.
 _LINE_START = rb"(?:^|\r|;)(?:\xef\xbb\xbf)?[ \t\f]*"
@@ -75,11 +76,13 @@ _OTHER_EVIDENCE = re.compile(
             rb"--task" + _QUOTE_SEP + rb"(?:embed|embedding|classify|score|reward)\b",
             rb"--convert" + _QUOTE_SEP + rb"reward\b",
             rb"--(?:override[-_])?pooler[-_]config\b",
+            rb"RemoteOpenAIServer\b",
+            rb"BgeM3EmbeddingModel\b",
         ]
     )
 )
 #: A word every pattern above contains: one quick scan rules out almost every file of a tree that does not use vLLM.
-_GATE = re.compile(rb"vllm|ray\.|/pooling|/embed|/classify|/score|/rerank|--task|pooler|--convert")
+_GATE = re.compile(rb"vllm|ray\.|/pooling|/embed|/classify|/score|/rerank|--task|pooler|--convert|RemoteOpenAIServer|BgeM3")
 
 
 def may_be_affected(source: str | bytes) -> bool:

@@ -24,6 +24,8 @@ AFFECTED = {
     "embeddings route": b'httpx.post(f"{base}/v1/embeddings", json=body)\n',
     "rerank route": b'requests.post(url + "/v2/rerank", json=body)\n',
     "score route": b"session.post(BASE + '/score', json=body)\n",
+    "test server": b'with RemoteOpenAIServer(MODEL, ["--task", "generate"]) as server:\n',
+    "bge-m3 override": b"""args = ["--hf-overrides", '{"architectures": ["BgeM3EmbeddingModel"]}']\n""",
     "ray data": b"from ray.data.llm import vLLMEngineProcessorConfig\n",
     "ray serve module": b"import ray.serve.llm as serve_llm\n",
     "ray serve name": b"from ray.serve import llm\n",
