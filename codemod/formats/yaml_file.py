@@ -1,4 +1,5 @@
-"""YAML files: container specs (``command:``/``args:``) and ``vllm serve --config`` files.
+"""YAML files: container specs (``command:``/``args:``), ``vllm serve --config`` files, and model catalogs' vLLM
+backend entries (``backend: vllm`` + ``backend_parameters:``).
 
 Helm and other Go-template files are not YAML until rendered. When a file only parses with its
 ``{{ ... }}`` expressions blanked out, it is scanned that way: a line holding only template
