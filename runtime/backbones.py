@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vllm_pooling_migrate.runtime.batching import PackedBatch
+from vllm_pooling_migrate.runtime.batching import PackedBatch, bucketed_rows
 from vllm_pooling_migrate.runtime.model_info import OFFSET_POSITION_MODEL_TYPES
 
 _PACKED_MODEL_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
@@ -105,9 +105,14 @@ class PackedBertEncoder:
     With ``fp32_residual`` and half-precision weights, the GEMMs and attention run in the weights' dtype while the
     residual stream and LayerNorms stay in fp32 (what CPU autocast does): a bf16 model on an AMX CPU then keeps
     most of fp32's accuracy at bf16 speed. The LayerNorm parameters are copied to fp32 for that (2 × hidden
-    values per norm)."""
+    values per norm).
 
-    def __init__(self, base_model: BertFamilyModel, fp32_residual: bool):
+    With ``bucket_rows`` (on a CPU) the flat matrix gets padding rows up to :func:`bucketed_rows`, so the GEMMs
+    see a bounded set of shapes and memory stays flat over a long run. The padding rows (token 0, position 0) go
+    through the linear layers and LayerNorms, which are row-wise, but attention reads only the real rows, so no
+    real token sees them; they are dropped at the end."""
+
+    def __init__(self, base_model: BertFamilyModel, fp32_residual: bool, bucket_rows: bool = False):
         config = base_model.config
         self.embeddings = base_model.embeddings
         self.layers = list(base_model.encoder.layer)
@@ -123,6 +128,7 @@ class PackedBertEncoder:
             (self._norm(layer.attention.output.LayerNorm), self._norm(layer.output.LayerNorm)) for layer in self.layers
         ]
         self.fuse_gelu = _onednn_gelu_works(config, self.embeddings.word_embeddings.weight)
+        self.bucket_rows = bucket_rows
 
     def _norm(self, layer_norm: nn.LayerNorm) -> LayerNormParts:
         dtype = self.stream_dtype
@@ -140,14 +146,20 @@ class PackedBertEncoder:
 
     def __call__(self, batch: PackedBatch) -> torch.Tensor:
         emb, stream, compute = self.embeddings, self.stream_dtype, self.compute_dtype
+        input_ids, position_ids = batch.input_ids, batch.position_ids
         token_types = batch.token_type_ids
         if token_types is None or not self.uses_token_types:
-            token_types = torch.zeros_like(batch.input_ids)
-        x = emb.word_embeddings(batch.input_ids).to(stream)
-        x += emb.position_embeddings(batch.position_ids + self.position_offset)
+            token_types = torch.zeros_like(input_ids)
+        tokens = input_ids.shape[0]
+        rows = bucketed_rows(tokens) if self.bucket_rows else tokens
+        if rows > tokens:
+            input_ids, position_ids, token_types = (F.pad(ids, (0, rows - tokens)) for ids in (
+                input_ids, position_ids, token_types))
+        x = emb.word_embeddings(input_ids).to(stream)
+        x += emb.position_embeddings(position_ids + self.position_offset)
         x += emb.token_type_embeddings(token_types)
         x = F.layer_norm(x, *self.embedding_norm)
-        attention = _PaddedAttention(batch, self.num_heads)
+        attention = _PaddedAttention(batch, self.num_heads, rows)
         for layer, (qkv_weight, qkv_bias), (attention_norm, output_norm) in zip(
             self.layers, self.fused_qkv, self.layer_norms
         ):
@@ -159,7 +171,7 @@ class PackedBertEncoder:
             else:
                 intermediate = layer.intermediate.intermediate_act_fn(up(x.to(compute)))
             x = F.layer_norm(layer.output.dense(intermediate).to(stream).add_(x), *output_norm)
-        return x
+        return x[:tokens]
 
 
 def packs(config) -> bool:
@@ -199,21 +211,29 @@ def _fuse_qkv(self_attention: _BertSelfAttention) -> tuple[torch.Tensor, torch.T
 
 class _PaddedAttention:
     """Self-attention for a flat batch: scatter Q/K/V into ``[B, heads, L, d]``, run SDPA with a key-padding mask,
-    gather the real rows back. When every sequence has the same length the scatter is a free reshape."""
+    gather the real rows back. When every sequence has the same length the scatter is a free reshape.
 
-    def __init__(self, batch: PackedBatch, num_heads: int):
+    ``rows`` ≥ the real token count: the input's extra rows (bucket padding) are never read, and the output has
+    ``rows`` rows again (the extra ones copies of row 0, finite, dropped later) for the next GEMM."""
+
+    def __init__(self, batch: PackedBatch, num_heads: int, rows: int):
         self.batch_size = len(batch.seq_lens)
         self.max_len = batch.max_len
         self.num_heads = num_heads
         self.uniform = batch.uniform
+        self.tokens = batch.input_ids.shape[0]
+        self.extra = rows - self.tokens
         self.rows = batch.padded_rows
         if not self.uniform:
             positions = torch.arange(self.max_len, device=batch.lens.device)
             self.mask = (positions[None, :] < batch.lens[:, None])[:, None, None, :]
+            # One gather builds the padded output: the extra rows read row 0.
+            self.gather = F.pad(self.rows, (0, self.extra)) if self.extra else self.rows
 
     def __call__(self, qkv: torch.Tensor) -> torch.Tensor:
         width = qkv.shape[1]
         hidden = width // 3
+        qkv = qkv[: self.tokens] if self.extra else qkv
         if not self.uniform:
             padded = qkv.new_zeros(self.batch_size * self.max_len, width)
             padded[self.rows] = qkv
@@ -223,12 +243,14 @@ class _PaddedAttention:
         )
         context = F.scaled_dot_product_attention(q, k, v, attn_mask=None if self.uniform else self.mask)
         context = context.transpose(1, 2).reshape(self.batch_size * self.max_len, hidden)
-        return context if self.uniform else context[self.rows]
+        if not self.uniform:
+            return context[self.gather]
+        return F.pad(context, (0, 0, 0, self.extra)) if self.extra else context
 
 
 def build_backbone(
-    base_model: nn.Module, pad_token_id: int, fp32_residual: bool
+    base_model: nn.Module, pad_token_id: int, fp32_residual: bool, bucket_rows: bool = False
 ) -> PackedBertEncoder | PaddedBackbone:
     if PackedBertEncoder.supports(base_model):
-        return PackedBertEncoder(base_model, fp32_residual)
+        return PackedBertEncoder(base_model, fp32_residual, bucket_rows)
     return PaddedBackbone(base_model, pad_token_id)

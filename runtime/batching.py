@@ -15,7 +15,16 @@ import torch
 
 from vllm_pooling_migrate.runtime.tokenization import TokenizedPrompt, encoder_for
 
-__all__ = ["PackedBatch", "Prompt", "TokenizedPrompt", "pack", "plan_batches", "tokenize_prompts", "truncation_length"]
+__all__ = [
+    "PackedBatch",
+    "Prompt",
+    "TokenizedPrompt",
+    "bucketed_rows",
+    "pack",
+    "plan_batches",
+    "tokenize_prompts",
+    "truncation_length",
+]
 
 Prompt = str | Sequence[int] | tuple[str, str]
 
@@ -192,6 +201,20 @@ def plan_batches(lengths: Sequence[int], *, max_tokens: int, max_seqs: int) -> l
     if current:
         batches.append(current)
     return batches
+
+
+def bucketed_rows(count: int) -> int:
+    """``count`` rounded up to a bounded set of sizes: a multiple of 16, and of 1/16 of the power of two below it
+    (at most 6.25% more rows; 16 sizes per octave, about 100 up to 8,192).
+
+    On a CPU, oneDNN keeps memory for every distinct bf16 GEMM shape (about 0.6 MB each, never released), and
+    glibc's heap fragments under blocks of ever-new sizes. Packed batches have one GEMM row per real token, so
+    nearly every batch is a new shape and RSS climbs for as long as the process runs; padded to these sizes, it
+    levels off (docs/runtime.md, "Memory over long runs")."""
+    if count <= 16:
+        return 16
+    granule = max(16, 1 << (count.bit_length() - 5))
+    return -(-count // granule) * granule
 
 
 def pack(prompts: Sequence[TokenizedPrompt], indices: list[int]) -> PackedBatch:

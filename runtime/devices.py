@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -236,3 +239,54 @@ def run_splitting_on_oom(run: Callable[[Sequence[int]], T], items: Sequence[int]
             torch.cuda.empty_cache()
         middle = len(items) // 2
         return run_splitting_on_oom(run, items[:middle]) + run_splitting_on_oom(run, items[middle:])
+
+
+
+
+@functools.cache
+def _glibc_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where there is none (musl, macOS, Windows)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+def resident_bytes() -> int | None:
+    """This process's resident set size (Linux), None where it cannot be read."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class HeapTrimmer:
+    """Hands the heap's free pages back to the OS once RSS has grown by ``growth_bytes`` since the last trim.
+
+    Batches of ever-new sizes fragment glibc's heap (its dynamic mmap threshold moves large blocks into the heap
+    after the first free), and glibc itself releases only the free space at the top, so RSS grows by the holes.
+    ``malloc_trim(0)`` releases them but costs 30–40 ms here: checking RSS (microseconds) after each call keeps
+    small calls from paying it. Measured on MiniLM bf16 with bucketed rows, calls of 250 texts: RSS levelled off at
+    761 MB without, near 495 MB with a trim after every call. A no-op without glibc."""
+
+    def __init__(self, growth_bytes: int):
+        self.growth_bytes = growth_bytes
+        # From the start (the loaded model): a first call's garbage is trimmed too, not taken as the baseline.
+        self.baseline: int | None = resident_bytes()
+
+    def after_call(self) -> bool:
+        """True if it trimmed."""
+        if _glibc_malloc_trim() is None or (rss := resident_bytes()) is None:
+            return False
+        if self.baseline is None or rss < self.baseline:
+            self.baseline = rss
+        if rss - self.baseline < self.growth_bytes:
+            return False
+        _glibc_malloc_trim()(0)
+        self.baseline = resident_bytes()
+        return True

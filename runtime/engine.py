@@ -24,6 +24,7 @@ from vllm_pooling_migrate.runtime.batching import (
 )
 from vllm_pooling_migrate.runtime.devices import (
     DtypeChoice,
+    HeapTrimmer,
     configure_threads,
     resolve_device,
     resolve_dtype_choice,
@@ -68,6 +69,8 @@ if TYPE_CHECKING:
 _DEFAULT_BATCH_LIMITS = {"cpu-fp32": (2048, 128), "cpu-half": (8192, 256), "cuda": (32768, 1024)}
 # Prompts per tokenizer call when tokenization runs ahead of a GPU; each chunk is sorted and batched on its own.
 _TOKENIZE_AHEAD_CHUNK = 8192
+# On a CPU, the heap's free pages go back to the OS once RSS has grown this much since the last time (devices.py).
+_TRIM_AFTER_GROWTH_BYTES = 64 << 20
 
 
 #: One side of a score pair: a text or token ids.
@@ -131,15 +134,18 @@ class PoolingEngine:
         self.vocab_size = _embedding_rows(model)
         # On a CPU, tokenizing ahead would take cores from the model: one call for all prompts there.
         self.tokenize_ahead_chunk = _TOKENIZE_AHEAD_CHUNK if device.type == "cuda" else None
+        self._heap_trimmer = HeapTrimmer(_TRIM_AFTER_GROWTH_BYTES) if device.type == "cpu" else None
         poolers = build_task_poolers(settings, embedding_head, classifier_head, bge_m3_heads, token_embedding_head)
         # One pooler per task the model reports (spec §3.2); the embedding head alone would also serve embed on
         # a classifier, which vLLM does not offer.
         self._poolers: dict[PoolingTask, TaskPooler] = {task: poolers[task] for task in info.supported_tasks}
         base_model = model if classifier_head is None else model.base_model
         # On a CPU the fp32 residual stream costs little next to the GEMMs; on a GPU it would double the
-        # memory traffic of the elementwise work, which dominates small encoders there.
+        # memory traffic of the elementwise work, which dominates small encoders there. Bucketed GEMM rows bound
+        # the CPU's per-shape memory (oneDNN, glibc); CUDA's caching allocator has no such growth.
+        on_cpu = device.type == "cpu"
         self._backbone = build_backbone(
-            base_model, _pad_token_id(model.config, tokenizer), fp32_residual=device.type == "cpu"
+            base_model, _pad_token_id(model.config, tokenizer), fp32_residual=on_cpu, bucket_rows=on_cpu
         )
 
     def run(
@@ -274,6 +280,8 @@ class PoolingEngine:
                     progress.update(len(indices))
             if pending is not None:
                 pending.finish_into(outputs)
+        if self._heap_trimmer is not None:
+            self._heap_trimmer.after_call()
         return [outputs[index] for index in range(len(prompts))]
 
     def _run_batch(self, task: PoolingTask, batch: PackedBatch, params: list[TaskParams]) -> list[torch.Tensor]:
