@@ -3,6 +3,7 @@
     python benchmarks/bench_engine.py            # 6,000 texts, CPU
     python benchmarks/bench_engine.py --quick    # 1,200 texts
     python benchmarks/bench_engine.py --device cuda
+    python benchmarks/bench_engine.py --soak     # RSS over 100,000 texts per dtype (benchmarks/bench_soak.py)
 
 Each system runs in its own child process (so peak RSS is its own), tunes its batch size on a subset of the
 corpus, then encodes the whole corpus once. The parent checks that the vectors agree (min cosine) and prints
@@ -172,6 +173,12 @@ def main() -> None:
     parser.add_argument("--tune-size", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3, help="alternating timed runs per system")
     parser.add_argument("--peak-tflops", type=float, default=None, help="GPU peak for MFU, if not in the table")
+    parser.add_argument("--soak", action="store_true",
+                        help="measure RSS over a long run instead (bench_soak.py; --texts defaults to 100,000)")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_soak  # one soak implementation, shared with benchmarks/bench_soak.py
+
+    bench_soak.add_arguments(parser, with_texts=False)
     parser.add_argument("--worker", choices=["st", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--corpus-file", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -180,6 +187,8 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
+    if args.soak:
+        sys.exit(bench_soak.main_from(args))
     args.dtype = args.dtype or ("float32" if args.device == "cpu" else "auto")
 
     from transformers import PreTrainedTokenizerFast
