@@ -133,6 +133,9 @@ MODEL_FAMILIES: tuple[ModelFamily, ...] = (
                 "`Qwen2ForProcessRewardModel`: STEP pooling"),
     ModelFamily("reward models with a native head (Qwen2.5-Math-RM, InternLM2 reward)",
                 r"qwen2(?:\.5)?-math-rm|internlm2-[\w.-]*reward", "token_classify"),
+    ModelFamily("NER and other token-classification checkpoints (`*-NER`, `*-ner-*`, `*-token-classification`)",
+                r"(?:^|[-_/])(?:ner|token-?classification)(?:[-_/.]|$)", "token_classify",
+                "`*ForTokenClassification`: vLLM picks `token_classify` for any such architecture"),
 )
 MODEL_FAMILY_TABLE = "\n".join(
     ["| Model family | Default task | Note |", "|---|---|---|"]
@@ -206,6 +209,10 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         replacement="one `LLM(..., pooler_config=PoolerConfig(task=T))` per task "
         "(each loads its own weights: roughly double the memory), or keep only the task you need",
         messages=("M06", "M07"),
+        notes="Uses are followed through names, `self.<attr>`, factory functions and pytest fixtures: a test or "
+        "fixture parameter named like a fixture of the same module (`@pytest.fixture`, `pytest_asyncio.fixture`, "
+        "also when it yields `weakref.proxy(llm)`) is that fixture's instance. Calls inside `pytest.raises(...)` are "
+        "meant to fail and are not counted.",
     ),
     Deprecation(
         code="POOL005",
@@ -245,7 +252,10 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         messages=("M02a", "M02b", "M67", "M09"),
         fix_min_target=V("0.19"),
         runtime=True,
-        notes='`{"data": ...}` prompts need `pooling_task="plugin"` (required from 0.20).',
+        notes='`{"data": ...}` prompts need `pooling_task="plugin"` (required from 0.20). The receiver must be '
+        "vLLM's `LLM`: built in the file, a parameter annotated `LLM`, `Optional[LLM]` or `LLM | None` (also as a "
+        "string), a value a function annotated to return one gives back, or a parameter that every call in the file "
+        "fills with an `LLM`.",
         unsafe_variants="Fixed only when the task is visible: the instance has a literal `PoolerConfig(task=X)` "
         "(then `pooling_task=X` is added) or the prompt is a `{\"data\": ...}` dict. Otherwise report only: "
         "the intent (embed, classify, token_embed, token_classify) is the author's.",
@@ -265,8 +275,10 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         fix_min_target=V("0.11.2"),
         runtime=True,
         notes="Engine-level code (`AsyncLLM.encode`, `LLMEngine.add_request`) must keep `PoolingParams(task=...)` "
-        "and is never touched.",
-        unsafe_variants='A conflicting `pooling_task=` (\"You cannot overwrite param.task\") and `task="encode"` are report-only.',
+        "and is never touched. The params are read in the call or from the one binding of a variable that reaches it.",
+        unsafe_variants='A conflicting `pooling_task=` (\"You cannot overwrite param.task\"), `task="encode"` (on an '
+        'IO-processor prompt the target needs `pooling_task="plugin"`) and params in a variable that other code also '
+        "reads are report-only.",
     ),
     Deprecation(
         code="POOL008",
@@ -466,7 +478,10 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         removed_in=V("0.19"),
         replacement='an explicit `"task"` in the body, and the server started with `--pooler-config.task`',
         messages=(),
-        notes="0.18 fell back to token_embed; from 0.19 the server's default task is used.",
+        notes="0.18 fell back to token_embed; from 0.19 the server's default task is used. A body with `\"data\"` "
+        "is an IO-processor plugin request (task `plugin`) and is not reported. Bodies are read inline, in a variable "
+        "(the binding that reaches the post), from a helper's return or a helper's parameter; the route from a "
+        "literal URL, an f-string or concatenation, or a route helper such as `server.url_for(\"pooling\")`.",
     ),
     Deprecation(
         code="POOL021",
@@ -539,8 +554,10 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         notes="Since vLLM 0.17 the server accepts unknown request fields and ignores them (a DEBUG log line only): "
         'a client sending `"normalize": false` still gets normalised vectors. Found in bodies posted to any pooling '
         "route (`/pooling`, `/v1/embeddings`, `/classify`, `/score`, `/rerank` ...), written inline, in a variable "
-        "or returned by a helper.",
-        unsafe_variants='A body that already has `"use_activation"`, or two of the old keys, is reported, not '
+        "or returned by a helper, the route written in the URL or given to a route helper "
+        "(`server.url_for(\"score\")`).",
+        unsafe_variants='A body that already has `"use_activation"`, or two of the old keys, or that is changed in '
+        "place after it is built, or a `dict(**base, ...)` body (the keyword could be given twice), is reported, not "
         "rewritten.",
     ),
     Deprecation(
@@ -560,8 +577,35 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         notes="`ray.data.llm.vLLMEngineProcessorConfig` and `ray.serve.llm.LLMConfig` hand `engine_kwargs` to vLLM's "
         "engine arguments, which have refused `task` since 0.13 (Ray Serve: `Unknown engine argument: task`) and "
         "`override_pooler_config` since 0.12. Ray >= 2.55 maps `task_type=\"score\"` to `convert=\"reward\"`, "
-        "which vLLM refuses since 0.16, and sends the `score` task that vLLM 0.19 removed.",
-        unsafe_variants='`task_type="score"` and task values without a Ray equivalent are reported, not rewritten.',
+        "which vLLM refuses since 0.16, and sends the `score` task that vLLM 0.19 removed. `engine_kwargs` is read "
+        "as a dict literal or a `dict(...)` call, in the call or bound once to a name.",
+        unsafe_variants='`task_type="score"`, task values without a Ray equivalent, and `dict(**base, task=...)` '
+        "(the new keywords could collide with `base`) are reported, not rewritten.",
+    ),
+    Deprecation(
+        code="POOL026",
+        name="engine-encode-without-task",
+        title="Engine-level `encode()`/`add_request()` with a `PoolingParams` that names no task",
+        patterns=("P7",),
+        surface=Surface.PYTHON,
+        fix_class=FixClass.REPORT,
+        deprecated_in=V("0.11.2"),
+        removal_announced=None,
+        removed_in=V("0.11.2"),
+        replacement='`PoolingParams(task="embed")`, or the task the code after the call expects (`classify`, '
+        '`token_embed`, `token_classify`)',
+        messages=(),
+        notes="A silent change, no error and no warning: since vLLM 0.11.2 the engine below `LLM` "
+        "(`AsyncLLMEngine`/`AsyncLLM.encode`, `add_request`), given a `PoolingParams` without `task`, uses the first "
+        "supported of `token_embed`, `token_classify`, `plugin`. An embedding model then returns one vector per "
+        "token instead of one per prompt. The engine has no default-task check in any release, so the task must be "
+        "set on the `PoolingParams` itself (`LLM.encode` requires `pooling_task=` instead: POOL006). Reported only "
+        "where the receiver is certainly a vLLM engine (bound only to `AsyncLLMEngine`, `AsyncLLM` or `LLMEngine`, "
+        "or a parameter annotated with one of them or `EngineClient`) and the `PoolingParams(...)` call is visible, "
+        "inline or bound once to a name used for nothing else.",
+        unsafe_variants="Never rewritten: which task was meant (and which output shape the code after the call "
+        "expects) is the author's decision; `token_embed` would keep today's output only where the model "
+        "supports it.",
     ),
 )
 
