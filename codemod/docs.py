@@ -60,6 +60,8 @@ def _why(entry: Deprecation) -> list[str]:
         story = f"{_release(entry.deprecated_in)} deprecated it"
         story += f" and announced its removal for {_release(entry.removal_announced)}." if entry.removal_announced \
             else "."
+    elif entry.silent_change:
+        story = f"Since {_release(entry.removed_in)} it does something else, with no error and no warning."
     else:
         story = f"{_release(entry.deprecated_in)} deprecated it; since {_release(entry.removed_in)} it fails."
     lines = [story]

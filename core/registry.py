@@ -68,6 +68,9 @@ class Deprecation:
     #: False for opt-in rules: they run only when ``select`` names their full code (or ``ALL``), as ruff's rules
     #: outside its default selection. Default-selected rules report only what breaks or changes on the target.
     selected_by_default: bool = True
+    #: True where the target raises nothing: the code runs and silently does something else (``removed_in`` is
+    #: then the release where the behaviour changed).
+    silent_change: bool = False
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -476,6 +479,7 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         deprecated_in=V("0.19"),
         removal_announced=None,
         removed_in=V("0.19"),
+        silent_change=True,
         replacement='an explicit `"task"` in the body, and the server started with `--pooler-config.task`',
         messages=(),
         notes="0.18 fell back to token_embed; from 0.19 the server's default task is used. A body with `\"data\"` "
@@ -592,6 +596,7 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         deprecated_in=V("0.11.2"),
         removal_announced=None,
         removed_in=V("0.11.2"),
+        silent_change=True,
         replacement='`PoolingParams(task="embed")`, or the task the code after the call expects (`classify`, '
         '`token_embed`, `token_classify`)',
         messages=(),

@@ -74,3 +74,17 @@ def test_rule_command_prints_the_page_for_an_installed_user(tmp_path):
     out = subprocess.run([sys.executable, "-m", "vllm_pooling_migrate.codemod.cli", "rule", "pool005"],
                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert out.returncode == 0 and "# POOL005 `implicit-pooling-task`" in out.stdout
+
+
+def test_silent_changes_are_not_described_as_failures():
+    """A rule whose target raises nothing (a `/pooling` body without a task, engine-level encode without one) must
+    not tell the reader that the code fails: its page says the behaviour changed silently."""
+    from vllm_pooling_migrate.codemod.docs import PACKAGE_DOCS
+    from vllm_pooling_migrate.registry import DEPRECATIONS
+
+    silent = [entry for entry in DEPRECATIONS if entry.silent_change]
+    assert {entry.code for entry in silent} >= {"POOL020", "POOL026"}
+    for entry in silent:
+        page = (PACKAGE_DOCS / f"{entry.code}.md").read_text()
+        why = page.split("## Why is this bad?", 1)[1].split("\n## ", 1)[0]
+        assert "it fails" not in why and "no error and no warning" in why, entry.code
