@@ -270,7 +270,7 @@ class HeapTrimmer:
 
     Batches of ever-new sizes fragment glibc's heap (its dynamic mmap threshold moves large blocks into the heap
     after the first free), and glibc itself releases only the free space at the top, so RSS grows by the holes.
-    ``malloc_trim(0)`` releases them but costs 30–40 ms here: checking RSS (microseconds) after each call keeps
+    ``malloc_trim(0)`` releases them but costs 30–40 ms here: checking RSS (microseconds) after each batch keeps
     small calls from paying it. Measured on MiniLM bf16 with bucketed rows, calls of 250 texts: RSS levelled off at
     761 MB without, near 495 MB with a trim after every call. A no-op without glibc."""
 
@@ -279,7 +279,7 @@ class HeapTrimmer:
         # From the start (the loaded model): a first call's garbage is trimmed too, not taken as the baseline.
         self.baseline: int | None = resident_bytes()
 
-    def after_call(self) -> bool:
+    def check(self) -> bool:
         """True if it trimmed."""
         if _glibc_malloc_trim() is None or (rss := resident_bytes()) is None:
             return False

@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 _DEFAULT_BATCH_LIMITS = {"cpu-fp32": (2048, 128), "cpu-half": (8192, 256), "cuda": (32768, 1024)}
 # Prompts per tokenizer call when tokenization runs ahead of a GPU; each chunk is sorted and batched on its own.
 _TOKENIZE_AHEAD_CHUNK = 8192
-# On a CPU, the heap's free pages go back to the OS once RSS has grown this much since the last time (devices.py).
+# On a CPU, the heap's free pages go back to the OS once RSS has grown this much since the last trim (devices.py).
 _TRIM_AFTER_GROWTH_BYTES = 64 << 20
 
 
@@ -278,10 +278,10 @@ class PoolingEngine:
                     pending = download
                 if progress is not None:
                     progress.update(len(indices))
+                if self._heap_trimmer is not None:  # after each batch: a long call's peak stays bounded too
+                    self._heap_trimmer.check()
             if pending is not None:
                 pending.finish_into(outputs)
-        if self._heap_trimmer is not None:
-            self._heap_trimmer.after_call()
         return [outputs[index] for index in range(len(prompts))]
 
     def _run_batch(self, task: PoolingTask, batch: PackedBatch, params: list[TaskParams]) -> list[torch.Tensor]:

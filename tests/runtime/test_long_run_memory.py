@@ -98,25 +98,25 @@ def test_heap_trimmer_trims_only_after_enough_growth(monkeypatch):
     monkeypatch.setattr(devices, "resident_bytes", lambda: next(readings))
     monkeypatch.setattr(devices, "_glibc_malloc_trim", lambda: lambda pad: trims.append(pad) or 1)
     trimmer = devices.HeapTrimmer(growth_bytes=64)  # 100 at the start: the baseline
-    assert not trimmer.after_call()  # 150: +50
-    assert trimmer.after_call() and trims == [0]  # 170: +70, trimmed down to 110, the new baseline
+    assert not trimmer.check()  # 150: +50
+    assert trimmer.check() and trims == [0]  # 170: +70, trimmed down to 110, the new baseline
     assert trimmer.baseline == 110
-    assert not trimmer.after_call()  # 140: +30
-    assert not trimmer.after_call() and trimmer.baseline == 90  # fell: the baseline follows
-    assert trimmer.after_call()  # 160: +70
+    assert not trimmer.check()  # 140: +30
+    assert not trimmer.check() and trimmer.baseline == 90  # fell: the baseline follows
+    assert trimmer.check()  # 160: +70
 
 
 def test_heap_trimmer_without_glibc_does_nothing(monkeypatch):
     from vllm_pooling_migrate.runtime import devices
 
     monkeypatch.setattr(devices, "_glibc_malloc_trim", lambda: None)
-    assert not devices.HeapTrimmer(growth_bytes=0).after_call()
+    assert not devices.HeapTrimmer(growth_bytes=0).check()
 
 
-def test_engine_trims_on_cpu_only_after_calls(tiny):
+def test_engine_trims_on_cpu_after_batches(tiny):
     from vllm_pooling_migrate.runtime import load_engine
 
     engine = load_engine(tiny["bert"], device="cpu", dtype="float32")
-    engine._heap_trimmer.growth_bytes = 0  # every call trims: the real malloc_trim here, which must not fail
+    engine._heap_trimmer.growth_bytes = 0  # every batch trims: the real malloc_trim here, which must not fail
     engine.run("embed", ["the model is fast"] * 3)
     assert engine._heap_trimmer.baseline is not None
