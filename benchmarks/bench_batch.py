@@ -4,6 +4,7 @@ in-process job's memory on an input ten chunks long.
     python benchmarks/bench_batch.py                # 6,000 texts, 3 alternating rounds
     python benchmarks/bench_batch.py --quick        # 1,200 texts
     python benchmarks/bench_batch.py --no-ray       # without the Ray part (no `ray` extra needed)
+    python benchmarks/bench_batch.py --memory-only  # only part 3
 
 1. Throughput. The engine's ``run("embed", texts)`` (the peer) and the in-process batch job (JSONL in, Parquet
    shards out, progress bar on, final check included) run alternately in one child process, ``--rounds`` times,
@@ -173,6 +174,7 @@ def main() -> None:
                         help="rows per shard on Ray: a shard is the unit each actor takes, so several per actor")
     parser.add_argument("--rss-chunk", type=int, default=500, help="rows per shard for the memory runs")
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory runs (part 3)")
     parser.add_argument("--child", choices=["paired", "batch", "engine_chunks"], help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)
@@ -193,6 +195,14 @@ def main() -> None:
     print(f"corpus: {len(texts)} texts (5-250 tokens); CPUs {len(os.sched_getaffinity(0))}; CPU features: "
           f"{cpu_features()}; dtype {args.dtype}; load avg {os.getloadavg()[0]:.2f}")
 
+    summary: dict = {"texts": len(texts), "cpu_features": cpu_features()}
+    if not args.memory_only:
+        summary |= throughput_and_ray(texts, corpus, folder, args)
+    summary |= memory(folder, args)
+    print(json.dumps(summary))
+
+
+def throughput_and_ray(texts: list[str], corpus: str, folder: Path, args: argparse.Namespace) -> dict:
     # 1. Throughput, alternating within one process.
     paired = run_child("paired", corpus, args, "--rounds", str(args.rounds))
     rates = [(len(texts) / r["engine"], len(texts) / r["batch"]) for r in paired["rounds"]]
@@ -204,7 +214,7 @@ def main() -> None:
     print(f"throughput (dtype {paired['dtype']}): engine embed {best_engine:.1f} texts/s, in-process batch "
           f"{best_batch:.1f} texts/s (best of {args.rounds}); ratio {best_batch / best_engine:.3f} (target >= 0.9), "
           f"median per-round ratio {median_ratio:.3f}")
-    summary = {"texts": len(texts), "cpu_features": cpu_features(), "dtype": paired["dtype"],
+    summary = {"dtype": paired["dtype"],
                "engine_texts_per_s": best_engine, "batch_texts_per_s": best_batch,
                "ratio": best_batch / best_engine, "median_round_ratio": median_ratio}
 
@@ -222,8 +232,13 @@ def main() -> None:
               f"after start-up ({len(texts) / t_full:.1f} texts/s overall on {len(texts)})")
         summary |= {"ray_init_s": ray["init_seconds"], "ray_fixed_s": fixed, "ray_first_run_extra_s": t_first - t_half,
                     "ray_texts_per_s": rate, "ray_overall_texts_per_s": len(texts) / t_full}
+    return summary
 
-    # 3. Memory: one chunk against ten, and the engine alone on the same ten.
+
+def memory(folder: Path, args: argparse.Namespace) -> dict:
+    """3. One chunk against ten, and the engine alone on the same ten."""
+    from transformers import PreTrainedTokenizerFast
+
     chunk = args.rss_chunk
     distinct = make_corpus(10 * chunk, 1, PreTrainedTokenizerFast.from_pretrained(model_path()))
     ten = write_corpus(distinct, folder / "rss10.jsonl")
@@ -237,10 +252,9 @@ def main() -> None:
           f"{large['peak_rss_mb']:.0f} MB on 10 chunks (x{large['peak_rss_mb'] / small['peak_rss_mb']:.3f}, target "
           f"<= 1.2); 10-chunk run sampled after its first tenth: {min(settled):.0f}-{max(settled):.0f} MB; the "
           f"engine alone on the same 10 chunks: {engine_alone['peak_rss_mb']:.0f} MB")
-    summary |= {"rss_1_chunk_mb": small["peak_rss_mb"], "rss_10_chunks_mb": large["peak_rss_mb"],
-                "rss_ratio": large["peak_rss_mb"] / small["peak_rss_mb"],
-                "rss_engine_alone_10_chunks_mb": engine_alone["peak_rss_mb"]}
-    print(json.dumps(summary))
+    return {"rss_1_chunk_mb": small["peak_rss_mb"], "rss_10_chunks_mb": large["peak_rss_mb"],
+            "rss_ratio": large["peak_rss_mb"] / small["peak_rss_mb"],
+            "rss_engine_alone_10_chunks_mb": engine_alone["peak_rss_mb"]}
 
 
 if __name__ == "__main__":
