@@ -270,22 +270,23 @@ class HeapTrimmer:
 
     Batches of ever-new sizes fragment glibc's heap (its dynamic mmap threshold moves large blocks into the heap
     after the first free), and glibc itself releases only the free space at the top, so RSS grows by the holes.
-    ``malloc_trim(0)`` releases them but costs 30–40 ms here: checking RSS (microseconds) after each batch keeps
-    small calls from paying it. Measured on MiniLM bf16 with bucketed rows, calls of 250 texts: RSS levelled off at
-    761 MB without, near 495 MB with a trim after every call. A no-op without glibc."""
+    ``malloc_trim(0)`` releases them but costs 30–40 ms here, and the next batch faults its pages in again:
+    checking RSS (microseconds) first keeps small calls from paying it. Measured on MiniLM bf16 with bucketed rows,
+    calls of 250 texts: RSS levelled off at 761 MB without, near 495 MB with a trim after every call. A no-op
+    without glibc."""
 
     def __init__(self, growth_bytes: int):
         self.growth_bytes = growth_bytes
         # From the start (the loaded model): a first call's garbage is trimmed too, not taken as the baseline.
         self.baseline: int | None = resident_bytes()
 
-    def check(self) -> bool:
-        """True if it trimmed."""
+    def check(self, growth_bytes: int | None = None) -> bool:
+        """Trims if RSS has grown by ``growth_bytes`` (default: the trimmer's own); True if it did."""
         if _glibc_malloc_trim() is None or (rss := resident_bytes()) is None:
             return False
         if self.baseline is None or rss < self.baseline:
             self.baseline = rss
-        if rss - self.baseline < self.growth_bytes:
+        if rss - self.baseline < (self.growth_bytes if growth_bytes is None else growth_bytes):
             return False
         _glibc_malloc_trim()(0)
         self.baseline = resident_bytes()

@@ -69,8 +69,11 @@ if TYPE_CHECKING:
 _DEFAULT_BATCH_LIMITS = {"cpu-fp32": (2048, 128), "cpu-half": (8192, 256), "cuda": (32768, 1024)}
 # Prompts per tokenizer call when tokenization runs ahead of a GPU; each chunk is sorted and batched on its own.
 _TOKENIZE_AHEAD_CHUNK = 8192
-# On a CPU, the heap's free pages go back to the OS once RSS has grown this much since the last trim (devices.py).
+# On a CPU, the heap's free pages go back to the OS once RSS has grown this much since the last trim (devices.py):
+# checked after each call, and after each batch with a higher bar. One bf16 batch of 8,192 tokens leaves 64–128 MB
+# of free heap that the next batch reuses; trimming it after every batch cost ~2% of the time (measured).
 _TRIM_AFTER_GROWTH_BYTES = 64 << 20
+_TRIM_MID_CALL_GROWTH_BYTES = 256 << 20
 
 
 #: One side of a score pair: a text or token ids.
@@ -278,10 +281,12 @@ class PoolingEngine:
                     pending = download
                 if progress is not None:
                     progress.update(len(indices))
-                if self._heap_trimmer is not None:  # after each batch: a long call's peak stays bounded too
-                    self._heap_trimmer.check()
+                if self._heap_trimmer is not None:  # a long call's peak stays bounded too
+                    self._heap_trimmer.check(_TRIM_MID_CALL_GROWTH_BYTES)
             if pending is not None:
                 pending.finish_into(outputs)
+        if self._heap_trimmer is not None:
+            self._heap_trimmer.check()
         return [outputs[index] for index in range(len(prompts))]
 
     def _run_batch(self, task: PoolingTask, batch: PackedBatch, params: list[TaskParams]) -> list[torch.Tensor]:
