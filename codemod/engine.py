@@ -34,7 +34,10 @@ from vllm_pooling_migrate.codemod.finding import Edit, FileResult, Finding, Fix,
 from vllm_pooling_migrate.codemod.noqa import NoqaMap, file_noqa_marker, is_suppressed, parse_noqa
 from vllm_pooling_migrate.codemod.options import Options
 from vllm_pooling_migrate.codemod.output.diff import line_opcodes
-from vllm_pooling_migrate.codemod.python import sections
+from vllm_pooling_migrate.codemod.python.sections.layout import Layout, NotSplittable, Statement
+from vllm_pooling_migrate.codemod.python.sections.planning import plan_sections
+from vllm_pooling_migrate.codemod.python.sections.scanning import scan
+from vllm_pooling_migrate.codemod.python.sections.text import HEAD, MARKER, assemble, locator, section_text, split_fixed
 from vllm_pooling_migrate.codemod.python.argv_lists import ArgvLists
 from vllm_pooling_migrate.codemod.python.edits import ImportNeed, PythonFix, add_imports, apply_fixes, render_node_after
 from vllm_pooling_migrate.codemod.python.rule import FileContext, PythonRule, RawFinding
@@ -152,7 +155,7 @@ def _fewer_collections() -> Iterator[None]:
 
 
 def _check(source: str, path: str, options: Options, rules: list[type[PythonRule]] | None) -> FileResult:
-    if len(source) > LARGE_SOURCE and sections.MARKER not in source and may_be_affected(source):
+    if len(source) > LARGE_SOURCE and MARKER not in source and may_be_affected(source):
         try:
             return _check_in_sections(source, path, options, rules)
         except _NotSectionable:
@@ -481,10 +484,10 @@ def _check_in_sections(source: str, path: str, options: Options, rules: list[typ
     fixes need. Findings are moved to the file's lines; the fixed statements are put back in their places, and
     what fixing left in each section is moved to the lines of the fixed file."""
     try:
-        layout = sections.scan(source)
-    except sections.NotSplittable:
+        layout = scan(source)
+    except NotSplittable:
         raise _NotSectionable from None
-    plan = sections.plan_sections(layout, SECTION_CHARS)
+    plan = plan_sections(layout, SECTION_CHARS)
     if len(plan) < 2:
         raise _NotSectionable
     newline = "\r\n" if source.count("\r\n") == source.count("\n") > 0 else "\n"
@@ -518,8 +521,8 @@ def _sections_result(
     path: str,
     options: Options,
     rules: list[type[PythonRule]] | None,
-    layout: sections.Layout,
-    plan: list[list[sections.Statement]],
+    layout: Layout,
+    plan: list[list[Statement]],
     newline: str,
     env_names: frozenset[str],
     marker: tuple[bool, frozenset[str] | None],
@@ -531,7 +534,7 @@ def _sections_result(
     needs: list[ImportNeed] = []
     left: list[tuple[list[Finding], str, frozenset[int]]] = []  # what fixing left, in which text, for which statements
     for statements in [*plan, []]:  # the imports last: they receive every import the others need
-        text = sections.section_text(layout, statements, newline)
+        text = section_text(layout, statements, newline)
         env = _Environment(env_names, marker)
         part = _check_whole(text.text, path, options, rules, env)
         collect()
@@ -547,8 +550,8 @@ def _sections_result(
             new_text = _with_imports(new_text or text.text, needs)
             part.remaining = _check_whole(new_text, path, replace(options, fix=False), rules, env).findings
         if new_text is not None:
-            pieces = sections.split_fixed(new_text, text.ids)
-            if pieces is None or (not statements and sections.HEAD in pieces):
+            pieces = split_fixed(new_text, text.ids)
+            if pieces is None or (not statements and HEAD in pieces):
                 raise _NotSectionable
             applied.extend(_moved(f, _row_map(text.file_line)) for f in part.applied if not statements or f.location.row >= text.body_start)
             fixed.update((index, pieces[index]) for index in mine)
@@ -557,7 +560,7 @@ def _sections_result(
     result = FileResult(path, sorted(findings, key=Finding.sort_key))
     if not options.fix:
         return result
-    new_source, first_lines = sections.assemble(layout, fixed)
+    new_source, first_lines = assemble(layout, fixed)
     if new_source == source:
         result.remaining = result.findings
         return result
@@ -565,7 +568,7 @@ def _sections_result(
     result.applied = sorted(applied, key=Finding.sort_key)
     remaining: list[Finding] = []
     for part_left, text_after, mine in left:
-        locate = sections.locator(text_after)
+        locate = locator(text_after)
         for finding in part_left:
             place = locate(finding.location.row)
             if place is not None and place[0] in mine:

@@ -15,7 +15,9 @@ from vllm_pooling_migrate.codemod import engine
 from vllm_pooling_migrate.codemod.examples import example_path
 from vllm_pooling_migrate.codemod.finding import FileResult
 from vllm_pooling_migrate.codemod.options import Options
-from vllm_pooling_migrate.codemod.python import sections
+from vllm_pooling_migrate.codemod.python.sections.layout import NotSplittable
+from vllm_pooling_migrate.codemod.python.sections.planning import plan_sections
+from vllm_pooling_migrate.codemod.python.sections.scanning import scan
 from vllm_pooling_migrate.codemod.rules import discover
 from vllm_pooling_migrate.registry import parse_version
 
@@ -95,7 +97,7 @@ def test_scan_splits_top_level_statements_with_their_comments():
         "    json = None\nelse:\n    y = 3\n\nclass C:\n    def m(self):\n        self.engine = 1\n"
         "import late\nprint(f'{g}')\nparser.set_defaults(task='embed')\n"
     )
-    layout = sections.scan(source)
+    layout = scan(source)
     kinds = [(s.first, s.last, s.kind, s.first_block) for s in layout.statements]
     assert kinds == [
         (1, 1, "docstring", False), (2, 2, "import", True), (3, 3, "import", True), (4, 6, "code", False),
@@ -120,8 +122,8 @@ def test_plan_links_statements_through_names_and_foreign_attributes():
         "class Own:\n    def __init__(self):\n        self.own = LLM('c')\n    def run(self):\n        return self.own.embed(1)\n"
         "def read(obj):\n    return obj.engine.classify(['x'])\n"
     )
-    layout = sections.scan(source)
-    plan = sections.plan_sections(layout, 1)
+    layout = scan(source)
+    plan = plan_sections(layout, 1)
     groups = sorted(sorted(layout.text_of(s).split("\n", 1)[0] for s in section) for section in plan)
     assert groups == [
         ["class A:", "class B:", "def read(obj):"],  # engine is read on another object: both classes with the reader
@@ -134,8 +136,8 @@ def test_files_that_cannot_be_split_are_analysed_whole(monkeypatch):
     monkeypatch.setattr(engine, "LARGE_SOURCE", 0)
     monkeypatch.setattr(engine, "SECTION_CHARS", 1)
     cr_only = "from vllm import LLM\rllm = LLM('m')\rllm.encode(['a'], pooling_task='token_embed')\r"
-    with pytest.raises(sections.NotSplittable):
-        sections.scan(cr_only)
+    with pytest.raises(NotSplittable):
+        scan(cr_only)
     result = engine.check_python_source(cr_only, "x.py", Options())
     assert [f.code for f in result.findings] == ["POOL005"]
     broken = "from vllm import LLM\nllm = LLM('m')\ndef f(:\n    pass\n"
