@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vllm_pooling_migrate.codemod.config import Config, options_for_file
-from vllm_pooling_migrate.codemod.engine import check_python_source, may_be_affected
+from vllm_pooling_migrate.codemod.engine import check_python_source
 from vllm_pooling_migrate.codemod.finding import FileResult
 from vllm_pooling_migrate.codemod.formats import FileKind, file_kind, scan_file
 from vllm_pooling_migrate.codemod.formats.kinds import may_be_affected as kind_may_be_affected
 from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.codemod.python.prefilter import may_be_affected
 from vllm_pooling_migrate.codemod.writes import SourceError, SourceFile, decode_source
 
 #: Below this many files a process pool costs more than it saves.

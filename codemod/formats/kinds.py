@@ -81,7 +81,7 @@ _NEEDLES = {
 def may_be_affected(kind: FileKind, data: bytes) -> bool:
     """Byte-level pre-filter for the non-Python kinds: False means no finding is possible.
 
-    Python files are the engine's business (``codemod.engine.may_be_affected``); for them this
+    Python files are the engine's business (``codemod.python.prefilter.may_be_affected``); for them this
     returns True.
     """
     needle = _NEEDLES.get(kind)

@@ -11,5 +11,6 @@ top-level import of the file, so names resolve as in the whole file.
 
 A section's text (``text``) is built of whole lines of the file, each statement preceded by a marker comment line,
 so the fixed text splits back into statements and a position in it maps back to the file line by line (columns
-never change). See ``codemod.engine`` for how sections are checked, fixed and put together.
+never change). ``checking`` checks and fixes the sections and puts them together; ``rows`` moves their findings
+to the file's lines.
 """

@@ -183,7 +183,7 @@ def test_typo_spelling_of_the_task_is_renamed_not_duplicated(project):
 def test_a_fix_that_would_not_compile_leaves_the_file_unchanged():
     import libcst as cst
 
-    from vllm_pooling_migrate.codemod.engine import verify_fixed_source
+    from vllm_pooling_migrate.codemod.python.fix_proof import verify_fixed_source
 
     original = cst.parse_module("f(a=1)\n")
     assert "would not compile" in verify_fixed_source(original, "f(a=1, a=2)\n")

@@ -98,14 +98,14 @@ def test_fixable_counts_agree_between_modes(project, capsys, unsafe):
 
 
 def test_a_fix_the_proof_rejects_is_not_counted_anywhere(project, capsys, monkeypatch):
-    import vllm_pooling_migrate.codemod.engine as engine
+    from vllm_pooling_migrate.codemod.python import fix_proof
 
-    real = engine.verify_fixed_source
+    real = fix_proof.verify_fixed_source
 
     def reject_pooler_config_fix(original, new_source):
         return "simulated conflict" if 'PoolerConfig(pooling_type="CLS")' in new_source else real(original, new_source)
 
-    monkeypatch.setattr(engine, "verify_fixed_source", reject_pooler_config_fix)
+    monkeypatch.setattr(fix_proof, "verify_fixed_source", reject_pooler_config_fix)
     counts = _fixable_counts(capsys, unsafe=False)
     assert (counts["check"], counts["statistics"], counts["diff"]) == (6, 6, 6)
 

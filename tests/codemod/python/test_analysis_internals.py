@@ -10,8 +10,9 @@ import pytest
 from libcst.metadata import QualifiedNameProvider
 
 from vllm_pooling_migrate.codemod.analysis.symbols import install_lazy_qualified_names
-from vllm_pooling_migrate.codemod.engine import check_python_source, compiled_unbound_names, unbound_names
+from vllm_pooling_migrate.codemod.engine import check_python_source
 from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.codemod.python.fix_proof import compiled_unbound_names, unbound_names
 
 FIXTURES = sorted((Path(__file__).resolve().parent / "fixtures").glob("*/*.in.py"))
 
@@ -56,16 +57,16 @@ def test_a_closure_puts_in_doubt_only_its_own_functions_engine():
 
 def test_with_many_fixes_one_that_fails_its_proof_is_found_and_dropped_alone(monkeypatch):
     """Above a few fixes, the ones that do not verify are found by halving the set: the others still apply."""
-    import vllm_pooling_migrate.codemod.engine as engine
+    from vllm_pooling_migrate.codemod.python import fix_proof
 
-    real = engine.verify_fixed_source
+    real = fix_proof.verify_fixed_source
     proofs = []
 
     def reject_m7(original, new_source):
         proofs.append(1)
         return "simulated conflict" if 'LLM("m7", pooler_config=' in new_source else real(original, new_source)
 
-    monkeypatch.setattr(engine, "verify_fixed_source", reject_m7)
+    monkeypatch.setattr(fix_proof, "verify_fixed_source", reject_m7)
     body = "".join(f'e{i} = LLM("m{i}", override_pooler_config={{"pooling_type": "MEAN"}})\n' for i in range(40))
     result = check_python_source("from vllm import LLM\n" + body, "x.py", Options(fix=True))
     reasons = {f.location.row: f.unfixable_reason for f in result.findings}

@@ -82,14 +82,14 @@ def test_reward_with_pooling_params_task_migrates_in_one_consistent_fix():
 
 def test_conflicting_fixes_are_dropped_one_at_a_time(monkeypatch):
     """A fix that would not compile is rejected alone; the other fixes of the file still apply."""
-    import vllm_pooling_migrate.codemod.engine as engine
+    from vllm_pooling_migrate.codemod.python import fix_proof
 
-    real = engine.verify_fixed_source
+    real = fix_proof.verify_fixed_source
 
     def reject_reward_fix(original, new_source):
         return "simulated conflict" if "token_classify" in new_source else real(original, new_source)
 
-    monkeypatch.setattr(engine, "verify_fixed_source", reject_reward_fix)
+    monkeypatch.setattr(fix_proof, "verify_fixed_source", reject_reward_fix)
     source = HEADER + 'prm = LLM("p")\nprm.reward(xs)\nfrom vllm.config import PoolerConfig\ncfg = PoolerConfig(normalize=False)\n'
     result = check_python_source(source, "x.py", Options(fix=True, select=("ALL",)))
     assert "use_activation=False" in result.fixed_source and "prm.reward(xs)" in result.fixed_source

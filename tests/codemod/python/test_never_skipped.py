@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from vllm_pooling_migrate.codemod.engine import check_python_source, may_be_affected
+from vllm_pooling_migrate.codemod.engine import check_python_source
 from vllm_pooling_migrate.codemod.options import Options
+from vllm_pooling_migrate.codemod.python.prefilter import may_be_affected
 
 AFFECTED = {
     "bom": b"\xef\xbb\xbffrom vllm import LLM\n",
