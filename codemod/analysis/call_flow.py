@@ -63,9 +63,10 @@ class CallFlow:
         if isinstance(annotation, cst.Subscript) and self._names(annotation.value) & TUPLES:
             members = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
             if len(members) == len(annotation.slice) and not any(_is_ellipsis(m) for m in members):
-                return ReturnShape(elements=tuple(annotates(self, self._scope(m), m, _LLM) for m in members))
+                shapes = (annotates(self, self._scope(m), m, _LLM) for m in members)  # type: ignore[arg-type]
+                return ReturnShape(elements=tuple(shapes))
             return ReturnShape()
-        return ReturnShape(whole=annotates(self, scope, annotation, _LLM))
+        return ReturnShape(whole=annotates(self, scope, annotation, _LLM))  # type: ignore[arg-type]
 
     def _names(self, node: cst.CSTNode) -> set[str]:
         return {q.name for q in qualified_names(self, node)}  # type: ignore[arg-type]

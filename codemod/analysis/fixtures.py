@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import libcst as cst
 from libcst.metadata import QualifiedNameSource
@@ -31,6 +32,12 @@ from libcst.metadata import QualifiedNameSource
 from vllm_pooling_migrate.codemod.analysis.bindings import Frame, binding_constructions
 from vllm_pooling_migrate.codemod.analysis.symbols import qualified_names
 from vllm_pooling_migrate.codemod.python.edits import keyword_arg, string_value
+
+if TYPE_CHECKING:  # the mixin's host: frames.py imports this module, so the base exists for the type checker only
+    from vllm_pooling_migrate.codemod.analysis.bindings import Construction, TrackedFacts
+    from vllm_pooling_migrate.codemod.analysis.frames import FrameStack as _Host
+else:
+    _Host = object
 
 RAISES = "pytest.raises"
 FIXTURE_DECORATORS = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
@@ -141,9 +148,15 @@ def expects_error(source: cst.MetadataDependent, node: cst.With) -> bool:
     )
 
 
-class FixtureTracking:
+class FixtureTracking(_Host):
     """Mixin of ``InstanceTracker``: which parameters pytest fills, and what each fixture hands out (it supplies
     ``facts``, ``_frames``, ``_frame``, ``_conftest`` and ``_factory_construction``)."""
+
+    facts: TrackedFacts
+    _conftest: bool
+
+    if TYPE_CHECKING:
+        def _factory_construction(self, frame: Frame) -> Construction | None: ...
 
     def visit_Module(self, node: cst.Module) -> None:
         self._frames[0].parametrized = module_marks(self, node)

@@ -133,8 +133,8 @@ def shell_commands(
     for words in split_commands(text, start, end):
         tokens = [word_token(w, text, index) for w in words]
         # No vLLM named: a vLLM-only flag with a pooling value, in a shape vLLM takes (``"$BIN" serve M --task embed``).
-        start = pooling_args_start([None if _expanded_whole(t) else t.value for t in tokens])
-        commands.append(Command(tokens, writer, rows=rows, script=scripts, start=start))
+        args_start = pooling_args_start([None if _expanded_whole(t) else t.value for t in tokens])
+        commands.append(Command(tokens, writer, rows=rows, script=scripts, start=args_start))
     return commands
 
 

@@ -50,10 +50,11 @@ class Flag:
     def json_text(self) -> str | None:
         """The value as text to read JSON from: each shell expansion in it taken for one opaque JSON value."""
         at = self.value_at
-        if self.value is None or at is None or at[0].source is None:
+        source = at[0].source if at is not None else None
+        if self.value is None or at is None or source is None:
             return self.value
-        token, offset = at
-        expansions = [(s - offset, e - offset) for s, e in token.source.expansions if s >= offset]
+        offset = at[1]
+        expansions = [(s - offset, e - offset) for s, e in source.expansions if s >= offset]
         return with_opaque_values(self.value, expansions) if expansions else self.value
 
 

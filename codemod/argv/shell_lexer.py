@@ -134,12 +134,12 @@ def expansion_at(value: str, k: int) -> tuple[int, int] | None:
         return (k, close + 1) if close != -1 else None
     following = value[k + 1 : k + 2]
     if following in ("{", "("):
-        close = "}" if following == "{" else ")"
+        closing = "}" if following == "{" else ")"
         depth, j = 0, k + 1
         while j < len(value):
             if value[j] == following:
                 depth += 1
-            elif value[j] == close:
+            elif value[j] == closing:
                 depth -= 1
                 if depth == 0:
                     return k, j + 1

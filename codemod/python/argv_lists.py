@@ -254,7 +254,9 @@ def _after(start: Location, body: str) -> Location:
 
 def _quote_of(node: cst.ConcatenatedString | cst.FormattedString) -> str:
     first = next(_pieces(node)) if isinstance(node, cst.ConcatenatedString) else node
-    return first.quote[0] if isinstance(first, cst.SimpleString) else first.start[-1]
+    if isinstance(first, cst.FormattedString):
+        return first.start[-1]
+    return first.quote[0] if isinstance(first, cst.SimpleString) else '"'
 
 
 def _string_value(value: cst.BaseExpression) -> str | None:

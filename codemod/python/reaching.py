@@ -51,7 +51,7 @@ class ReachingBindings:
         if key not in self._found:
             found = list(scope[name.value]) if name.value in scope else []
             ok = found and all(isinstance(a, Assignment) for a in found)
-            self._found[key] = found if ok else None  # type: ignore[assignment]  # all Assignment when ok
+            self._found[key] = found if ok else None  # all Assignment when ok
         return self._found[key]
 
     def of(self, name: cst.Name) -> list[Assignment] | None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collections.abc import Sequence
+
 import libcst as cst
 from libcst.metadata import Assignment, ScopeProvider
 
@@ -181,7 +183,7 @@ class EngineEncodeWithoutTask(PythonRule):
             return annotates(self.context.qualified_names, scopes.get(annotation), annotation, ENGINE_TYPES) or None
         return None
 
-    def _all_engines(self, values: list[cst.BaseExpression | bool | None]) -> bool:
+    def _all_engines(self, values: Sequence[cst.BaseExpression | bool | None]) -> bool:
         """Every value is an engine (or a ``None`` placeholder), and one at least is an engine."""
         engines = [v for v in values if v is True or (isinstance(v, cst.BaseExpression) and self._builds_engine(v))]
         nones = [v for v in values if isinstance(v, cst.Name) and v.value == "None"]

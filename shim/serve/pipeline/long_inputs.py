@@ -18,6 +18,8 @@ chunking on its results also go through the chunk mean (one chunk each). Facts a
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -117,14 +119,14 @@ def embed_limit(state: ServerState, *, serving_truncation_check: bool = True) ->
     max_model_len = state.info.max_model_len
     config = state.settings.pooler_config
     spaced = state.release.version >= (0, 20)
-    common = dict(total_param="max_model_len", output_param="max_model_len - max_embed_len",
-                  spaced_output_text=spaced, serving_truncation_check=serving_truncation_check)
+    common = functools.partial(InputLimit, max_model_len=max_model_len, total_param="max_model_len",
+                               output_param="max_model_len - max_embed_len", spaced_output_text=spaced,
+                               serving_truncation_check=serving_truncation_check)
     if config.enable_chunked_processing:
-        return InputLimit(max_model_len=max_model_len, max_input_tokens=None, **common)
+        return common(max_input_tokens=None)
     max_embed_len = config.max_embed_len or max_model_len
     output_tokens = max_model_len - max_embed_len
-    return InputLimit(max_model_len=max_model_len, max_input_tokens=max_model_len - output_tokens,
-                      output_tokens=output_tokens, **common)
+    return common(max_input_tokens=max_model_len - output_tokens, output_tokens=output_tokens)
 
 
 def pooling_runs_chunked(state: ServerState, task: str) -> bool:
