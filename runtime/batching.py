@@ -84,6 +84,18 @@ def too_long_message(length: int, max_model_len: int) -> str:
     )
 
 
+class PromptTooLongError(ValueError):
+    """The engine's refusal of a prompt longer than the model, with vLLM's engine text. It also says whether the
+    prompt was a text, because vLLM's offline ``LLM`` checks lengths in its renderer first and reports them in
+    other words (the shim's ``prompt_limits``)."""
+
+    def __init__(self, length: int, max_model_len: int, *, from_text: bool) -> None:
+        super().__init__(too_long_message(length, max_model_len))
+        self.length = length
+        self.max_model_len = max_model_len
+        self.from_text = from_text
+
+
 def out_of_vocabulary_message(token_id: int) -> str:
     """vLLM's text for a prompt token the model has no embedding for (``vllm/v1/engine`` input validation)."""
     return f"Token id {token_id} is out of vocabulary"
@@ -145,11 +157,11 @@ def tokenize_prompts(
     for row, encoded in zip(pairs, encoder.encode_pairs(pair_prompts, truncate_to), strict=True):
         tokenized[row] = encoded
     in_order = [tokenized[i] for i in range(len(prompts))]
-    for tokens in in_order:
+    for index, tokens in enumerate(in_order):
         if not tokens.token_ids:
             raise ValueError("The decoder prompt cannot be empty")
         if len(tokens.token_ids) > max_model_len:
-            raise ValueError(too_long_message(len(tokens.token_ids), max_model_len))
+            raise PromptTooLongError(len(tokens.token_ids), max_model_len, from_text=isinstance(prompts[index], str))
         if vocab_size is not None:
             check_vocabulary(tokens.token_ids, vocab_size)
     return in_order

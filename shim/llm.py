@@ -18,6 +18,7 @@ from vllm_pooling_migrate.shim.config import (PoolerConfig, PoolingParams, Reque
                                               model_config_error, verify_request_params)
 from vllm_pooling_migrate.shim.deprecations import removed, warn
 from vllm_pooling_migrate.shim.messages import LOGGER_MODEL_CONFIG, LOGGER_OFFLINE, LOGGER_POOLING_PARAMS, render, text
+from vllm_pooling_migrate.shim.prompt_limits import refuse_long_texts, renderer_refusal
 from vllm_pooling_migrate.shim.outputs import (ClassificationRequestOutput, EmbeddingRequestOutput, PoolingOutput, PoolingRequestOutput,
                           ScoringOutput, ScoringRequestOutput)
 from vllm_pooling_migrate.shim.tasks import (CLASSIFY_LIKE, EMBED_LIKE, SCORE_TYPE_BY_DEFAULT_TASK, TASK_BY_SCORE_TYPE,
@@ -347,9 +348,16 @@ class LLM:
     def _run(self, task: PoolingTask, items: list[EnginePrompt], requests: list[RequestParams],
              truncate_prompt_tokens: int | None, use_tqdm: bool):
         task_params = runtime_api().TaskParams
-        return self.engine.run(task, items, [task_params(use_activation=r.use_activation, dimensions=r.dimensions)
-                                             for r in requests],
-                               use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
+        refuse_long_texts(items, self.engine, truncate_prompt_tokens)
+        try:
+            return self.engine.run(task, items, [task_params(use_activation=r.use_activation,
+                                                             dimensions=r.dimensions) for r in requests],
+                                   use_tqdm=use_tqdm, truncate_prompt_tokens=truncate_prompt_tokens)
+        except ValueError as error:
+            refusal = renderer_refusal(error)  # vLLM's renderer checks first, in its own words
+            if refusal is None:
+                raise
+            raise refusal from None
 
 
 def _reject_unsupported(lora_request, tokenization_kwargs) -> None:

@@ -74,7 +74,8 @@ def test_bad_rows_go_to_the_errors_file_and_the_exit_status_says_so(models, tmp_
         (7, "doc-7", "token_embed")]
     assert errors[0]["error"] == "The decoder prompt cannot be empty"
     assert errors[2]["error"].startswith("not valid JSON")
-    assert errors[3]["error"].startswith("The decoder prompt (length 82) is longer than the maximum model length of 64")
+    assert errors[3]["error"].startswith("This model's maximum context length is 64 tokens.")
+    assert errors[3]["error"].endswith("(parameter=input_tokens, value=65)")
     written = pq.read_table(output).column("id").to_pylist()
     assert written == [f"doc-{i}" for i in (0, 1, 3, 5, 6, 8)]
 

@@ -74,8 +74,10 @@ def test_bad_rows_fail_alone_with_vllms_message(models):
     out = predictor(_table(texts, **{INPUT_ERROR_COLUMN: input_errors}))
     errors = out.column("embedding_error").to_pylist()
     assert errors[:3] == [None, EMPTY_PROMPT, "no text: column 'text' is null or missing"]
-    assert errors[3] == ("The decoder prompt (length 82) is longer than the maximum model length of 64. Make sure "
-                         "that `max_model_len` is no smaller than the number of text tokens.")
+    assert errors[3] == ("This model's maximum context length is 64 tokens. However, you requested 0 output tokens "
+                         "and your prompt contains at least 65 input tokens, for a total of at least 65 tokens. Please "
+                         "reduce the length of the input prompt or the number of requested output tokens. "
+                         "(parameter=input_tokens, value=65)")
     assert errors[4] is None  # the reader's failure, reported once by the writer, not by every stage
     vectors = _rows(out.column("embedding"))
     assert [v is None for v in vectors] == [False, True, True, True, True, False]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vllm_pooling_migrate.runtime.batching import pack, plan_batches, tokenize_prompts, truncation_length
+from vllm_pooling_migrate.runtime.batching import (PromptTooLongError, pack, plan_batches, tokenize_prompts,
+                                                   truncation_length)
 
 
 def test_batches_are_length_sorted_and_respect_the_token_budget():
@@ -46,6 +47,11 @@ def test_length_errors_name_the_length_and_limit(tokenizer):
         "The decoder prompt (length 6) is longer than the maximum model length of 4. "
         "Make sure that `max_model_len` is no smaller than the number of text tokens."
     )
+    assert isinstance(error.value, PromptTooLongError)
+    assert (error.value.length, error.value.max_model_len, error.value.from_text) == (6, 4, True)
+    with pytest.raises(PromptTooLongError) as ids_error:
+        tokenize_prompts(tokenizer, ["a", [5, 6, 7, 8, 9]], max_model_len=4, truncate_to=None)
+    assert (ids_error.value.length, ids_error.value.from_text) == (5, False)  # the shim words it by prompt kind
     with pytest.raises(ValueError, match="cannot be empty"):
         tokenize_prompts(tokenizer, [[]], max_model_len=4, truncate_to=None)
     with pytest.raises(TypeError, match="Prompt 0 must be"):

@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from vllm_pooling_migrate.shim import LLM, PoolerConfig, PoolingParams, ValidationError
+from vllm_pooling_migrate.shim.prompt_limits import VLLMValidationError
 
 VOCAB = 90  # the tiny models' vocabulary (runtime/testing.py)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "runtime.md"
@@ -50,6 +51,10 @@ def same_as(other: Callable[[dict], object]) -> Callable[[dict, object], None]:
 E = "embed"  # the tiny BERT encoder (default task embed)
 C = "classify"  # the 3-label classifier
 X = "cross"  # the 1-label cross-encoder
+
+# vLLM's renderer refuses a too-long offline prompt before the engine does (shim/prompt_limits.py).
+CONTEXT_64 = "This model's maximum context length is 64 tokens. However, you requested 0 output tokens and your prompt"
+REDUCE = "Please reduce the length of the input prompt or the number of requested output tokens."
 
 PYDANTIC_BOOL = "Input should be a valid boolean, unable to interpret input"
 
@@ -112,11 +117,27 @@ CASES = [
          exact("Token id 1000000 is out of vocabulary"), 'same text [src]'),
     Case("empty-token-ids", 'embed({"prompt_token_ids": []})', lambda m: m[E].embed({"prompt_token_ids": []}),
          ValueError, exact("The decoder prompt cannot be empty"), 'same text [src]'),
-    Case("too-long-text", 'embed("the " * 100)', lambda m: m[E].embed("the " * 100), ValueError,
-         exact("The decoder prompt (length 102) is longer than the maximum model length of 64. Make sure that "
-               "`max_model_len` is no smaller than the number of text tokens."), 'same text [src]'),
-    Case("too-long-ids", "embed([[5] * 65])", lambda m: m[E].embed([[5] * 65]), ValueError,
-         r"^The decoder prompt \(length 65\) is longer than the maximum model length of 64\.", 'same text [src]'),
+    Case("too-long-text", 'embed("the " * 100)', lambda m: m[E].embed("the " * 100), VLLMValidationError,
+         exact(f"{CONTEXT_64} contains at least 65 input tokens, for a total of at least 65 tokens. {REDUCE} "
+               "(parameter=input_tokens, value=65)"),
+         "same text [src]: the renderer tokenizes a text only to 65 tokens"),
+    Case("too-long-ids", "embed([[5] * 65])", lambda m: m[E].embed([[5] * 65]), VLLMValidationError,
+         exact(f"{CONTEXT_64} contains at least 65 input tokens, for a total of at least 65 tokens. {REDUCE} "
+               "(parameter=input_tokens, value=65)"), "same text [src]"),
+    Case("too-long-ids-100", "embed([[5] * 100])", lambda m: m[E].embed([[5] * 100]), VLLMValidationError,
+         exact(f"{CONTEXT_64} contains 100 input tokens, for a total of 100 tokens. {REDUCE} "
+               "(parameter=input_tokens, value=100)"), "same text [src]"),
+    Case("too-long-chars", 'embed("x" * 5000)', lambda m: m[E].embed("x" * 5000), VLLMValidationError,
+         r"^" + re.escape(f"{CONTEXT_64} contains 5000 characters (more than ") + r"\d+"
+         + re.escape(" characters, which is the upper bound for 64 input tokens). ")
+         + re.escape(f"{REDUCE} (parameter=input_text, value=5000)") + "$",
+         "same text [src]: refused before tokenizing"),
+    Case("too-long-ids-then-chars", 'embed([[5] * 70, "x" * 5000])', lambda m: m[E].embed([[5] * 70, "x" * 5000]),
+         VLLMValidationError, r"contains 70 input tokens, .* \(parameter=input_tokens, value=70\)$",
+         "same text [src]: prompts are checked in order"),
+    Case("too-long-after-ok", 'embed(["a", [5] * 70])', lambda m: m[E].embed(["a", [5] * 70]),
+         VLLMValidationError, r"contains 70 input tokens, .* \(parameter=input_tokens, value=70\)$",
+         "same text [src]: the first refused prompt names the error"),
     Case("numpy-int-ids", "embed([np.int64(5), np.int64(6)])",
          lambda m: m[E].embed([np.int64(5), np.int64(6)], use_tqdm=False), None, vllm='accepted',
          check=same_as(lambda m: m[E].embed([5, 6], use_tqdm=False))),

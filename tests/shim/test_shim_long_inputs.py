@@ -7,9 +7,11 @@ import pytest
 
 from vllm_pooling_migrate.shim import LLM, PoolerConfig
 
-LONG = " ".join(["the model is fast and the engine is slow"] * 15)  # 137 tokens on a 64-position model
-TOO_LONG = ("The decoder prompt (length 137) is longer than the maximum model length of 64. Make sure that "
-            "`max_model_len` is no smaller than the number of text tokens.")
+LONG = " ".join(["the model is fast and the engine is slow"] * 10)  # 92 tokens, 409 characters (under 64 × 8)
+# vLLM's renderer (shim/prompt_limits.py) tokenizes a text only up to the limit + 1 tokens.
+TOO_LONG = ("This model's maximum context length is 64 tokens. However, you requested 0 output tokens and your prompt "
+            "contains at least 65 input tokens, for a total of at least 65 tokens. Please reduce the length of the "
+            "input prompt or the number of requested output tokens. (parameter=input_tokens, value=65)")
 
 
 @pytest.mark.parametrize("version", ["0.18", "0.19", "0.20", "0.21"])

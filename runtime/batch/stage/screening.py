@@ -2,8 +2,8 @@
 
 The engine refuses a whole call when one prompt is too long, tokenizes to nothing or holds a token id outside the
 vocabulary. When that happens, each row's prompt goes alone through the engine's own tokenization and checks,
-which costs a tokenizer call per row and no forward pass; the rows it refuses carry the engine's message (vLLM's
-text), the rest run together.
+which costs a tokenizer call per row and no forward pass; the rows it refuses carry vLLM's message (the one the
+shim's offline ``LLM`` gives), the rest run together.
 """
 
 from __future__ import annotations
@@ -29,17 +29,24 @@ def engine_prompts(prompt: Prompt, pairs_as: str | None) -> list:
 
 def refusals(llm, prompts: list[Prompt], truncate_prompt_tokens: int | None, pairs_as: str | None
              ) -> list[str | None]:
-    """Per prompt, the engine's message if it would refuse it, else None."""
-    from vllm_pooling_migrate.runtime.batching import tokenize_prompts, truncation_length
+    """Per prompt, vLLM's message if it would refuse it, else None. Outside ``score`` (``pairs_as`` None) a
+    too-long prompt is reported as the shim's offline ``LLM`` reports it: in the words of vLLM's renderer."""
+    from vllm_pooling_migrate.runtime.batching import PromptTooLongError, tokenize_prompts, truncation_length
+    from vllm_pooling_migrate.shim.prompt_limits import refuse_long_texts, renderer_refusal
 
     engine = llm.engine
     max_model_len = engine.info.max_model_len
     truncate_to = truncation_length(truncate_prompt_tokens, max_model_len)
     found: list[str | None] = []
     for prompt in prompts:
+        row = engine_prompts(prompt, pairs_as)
         try:
-            tokenize_prompts(engine.tokenizer, engine_prompts(prompt, pairs_as), max_model_len=max_model_len,
-                             truncate_to=truncate_to, vocab_size=engine.vocab_size)
+            if pairs_as is None:
+                refuse_long_texts(row, engine, truncate_prompt_tokens)
+            tokenize_prompts(engine.tokenizer, row, max_model_len=max_model_len, truncate_to=truncate_to,
+                             vocab_size=engine.vocab_size)
+        except PromptTooLongError as error:
+            found.append(str((renderer_refusal(error) if pairs_as is None else None) or error))
         except (ValueError, TypeError) as error:
             found.append(str(error))
         else:
