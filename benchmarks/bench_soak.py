@@ -86,6 +86,10 @@ def run_soak(dtypes: list[str], texts: int, chunk: int, threads: int, parallel: 
                                       log)
     print(f"{texts} texts in calls of {chunk}, {per_worker} thread(s) per process"
           f"{', dtypes in parallel' if parallel else ''}; warm-up = first {WARM_UP_SHARE:.0%} of calls")
+    return print_table(results)
+
+
+def print_table(results: dict[str, tuple[dict, list[dict]]]) -> bool:
     print(f"{'dtype':10s} {'chosen':9s} {'calls':>5s} {'loaded MB':>9s} {'after warm-up MB':>16s} {'end MB':>7s} "
           f"{'growth':>7s} {'texts/s':>8s}  bar {BAR:.0%}")
     passed = True
@@ -119,6 +123,19 @@ def _collect(process: subprocess.Popen, log) -> tuple[dict, list[dict]]:
     return head, calls
 
 
+def read_log(path: str) -> dict[str, tuple[dict, list[dict]]]:
+    """A ``--log`` file's runs by dtype (the last run of each), e.g. of a run stopped before its end."""
+    results: dict[str, tuple[dict, list[dict]]] = {}
+    with open(path) as log:
+        for line in log:
+            record = json.loads(line)
+            if "loaded_rss" in record:
+                results[record["dtype"]] = (record, [])
+            else:
+                results[record["dtype"]][1].append(record)
+    return {dtype: run for dtype, run in results.items() if run[1]}
+
+
 def add_arguments(parser: argparse.ArgumentParser, with_texts: bool = True) -> None:
     if with_texts:
         parser.add_argument("--texts", type=int, default=100_000, help="texts per dtype (default 100,000)")
@@ -126,9 +143,14 @@ def add_arguments(parser: argparse.ArgumentParser, with_texts: bool = True) -> N
     parser.add_argument("--dtypes", nargs="+", default=DEFAULT_DTYPES, help="soak: one process per dtype")
     parser.add_argument("--parallel", action="store_true", help="soak: run the dtypes at once, threads split")
     parser.add_argument("--log", help="soak: also write every call's RSS here (JSON lines)")
+    parser.add_argument("--from-log", help="soak: print the table of a --log file (a run stopped early, say)")
 
 
 def main_from(args: argparse.Namespace) -> int:
+    if args.from_log:
+        results = read_log(args.from_log)
+        print(f"from {args.from_log}: " + ", ".join(f"{d} {c[-1]['texts']} texts" for d, (_, c) in results.items()))
+        return 0 if print_table(results) else 1
     with open(args.log, "a") if args.log else contextlib.nullcontext() as log:
         passed = run_soak(args.dtypes, args.texts or 100_000, args.chunk, args.threads, args.parallel, log)
     return 0 if passed else 1
