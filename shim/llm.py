@@ -14,16 +14,42 @@ import os
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from vllm_pooling_migrate.shim.config import (PoolerConfig, PoolingParams, RequestParams, ValidationError,
-                                              model_config_error, verify_request_params)
+from vllm_pooling_migrate.shim.config import (
+    PoolerConfig,
+    PoolingParams,
+    RequestParams,
+    ValidationError,
+    model_config_error,
+    verify_request_params,
+)
 from vllm_pooling_migrate.shim.deprecations import removed, warn
-from vllm_pooling_migrate.shim.messages import LOGGER_MODEL_CONFIG, LOGGER_OFFLINE, LOGGER_POOLING_PARAMS, render, text
+from vllm_pooling_migrate.shim.messages import (
+    LOGGER_MODEL_CONFIG,
+    LOGGER_OFFLINE,
+    LOGGER_POOLING_PARAMS,
+    render,
+    text,
+)
+from vllm_pooling_migrate.shim.outputs import (
+    ClassificationRequestOutput,
+    EmbeddingRequestOutput,
+    PoolingOutput,
+    PoolingRequestOutput,
+    ScoringOutput,
+    ScoringRequestOutput,
+)
 from vllm_pooling_migrate.shim.prompt_limits import refuse_long_texts, renderer_refusal
-from vllm_pooling_migrate.shim.outputs import (ClassificationRequestOutput, EmbeddingRequestOutput, PoolingOutput, PoolingRequestOutput,
-                          ScoringOutput, ScoringRequestOutput)
-from vllm_pooling_migrate.shim.tasks import (CLASSIFY_LIKE, EMBED_LIKE, SCORE_TYPE_BY_DEFAULT_TASK, TASK_BY_SCORE_TYPE,
-                                             PoolingTask, resolve_default_task, supported_tasks_for)
-from vllm_pooling_migrate.shim.validation import Invalid, coerce, is_integer
+from vllm_pooling_migrate.shim.prompts import EnginePrompt, prompt_list, score_pairs
+from vllm_pooling_migrate.shim.tasks import (
+    CLASSIFY_LIKE,
+    EMBED_LIKE,
+    SCORE_TYPE_BY_DEFAULT_TASK,
+    TASK_BY_SCORE_TYPE,
+    PoolingTask,
+    resolve_default_task,
+    supported_tasks_for,
+)
+from vllm_pooling_migrate.shim.validation import Invalid, coerce
 from vllm_pooling_migrate.shim.versions import profile
 from vllm_pooling_migrate.tasks import is_pooling_task
 
@@ -39,9 +65,6 @@ ENGINE_CONVERTS = ("embed", "classify")
 RUNNER_OPTIONS = ("auto", "generate", "pooling", "draft")
 CONVERT_OPTIONS = ("auto", "none", "embed", "classify")
 DTYPE_OPTIONS = ("auto", "half", "float16", "bfloat16", "float", "float32")
-
-#: What the engine takes as a prompt: a text, token ids, or vLLM's ``{"data": ...}`` dict (the plugin path).
-EnginePrompt = str | list[int] | dict[str, Any]
 
 
 def runtime_api():
@@ -205,7 +228,7 @@ class LLM:
         if pooling_params is not None and not isinstance(pooling_params, PoolingParams):
             raise TypeError(f"LLM.score takes one PoolingParams (or None) for all pairs, got "
                             f"{type(pooling_params).__name__}")
-        pairs = _score_pairs(data_1, data_2)
+        pairs = score_pairs(data_1, data_2)
         params = self._normalised_params(pooling_params, 1)[0]
         self._check_params_task([params], task)
         request = verify_request_params(params, "classify" if task == "score" else task,
@@ -220,7 +243,7 @@ class LLM:
     def _pool(self, prompts, pooling_params, pooling_task: str | None, truncate_prompt_tokens: int | None,
               use_tqdm: bool) -> list[PoolingRequestOutput[PoolingOutput]]:
         p = profile()
-        items = _prompt_list(prompts)
+        items = prompt_list(prompts)
         params = self._normalised_params(pooling_params, len(items))
         has_data_prompt = any(isinstance(item, dict) for item in items)
         if p.data_prompt_needs_plugin and has_data_prompt and pooling_task != "plugin":
@@ -416,93 +439,3 @@ def _with_task(params: PoolingParams, task: str) -> PoolingParams:
     params = copy.copy(params)
     params.task = task
     return params
-
-
-def _prompt_list(prompts) -> list[EnginePrompt]:
-    """vLLM's prompt forms -> engine inputs: text, token ids, or the ``{"data": ...}`` dict (plugin path).
-
-    Every form is checked here, at the boundary, and anything else is a ``TypeError`` naming the prompt: bytes are
-    not text, a bool is not a token id (vLLM would read ``[True, False]`` as the ids 1 and 0), a dict must carry
-    ``prompt`` (a str) or ``prompt_token_ids`` (a list of int)."""
-    if isinstance(prompts, bytes | bytearray):
-        raise TypeError("prompts: bytes are not a prompt; decode them to str, or pass token ids as a list of int")
-    if isinstance(prompts, str | dict) or _is_token_list(prompts):
-        prompts = [prompts]
-    elif not isinstance(prompts, list | tuple):
-        raise TypeError("prompts must be a str, a prompt dict, a list of token ids, or a list of those; "
-                        f"got {type(prompts).__name__}")
-    return [_engine_prompt(prompt, index) for index, prompt in enumerate(prompts)]
-
-
-def _is_token_list(value: object) -> bool:
-    """A non-empty list of numbers that is meant as one token-id prompt (bools included, so they are refused as
-    token ids rather than read as a list of prompts)."""
-    return (isinstance(value, list | tuple) and bool(value)
-            and all(is_integer(t) or isinstance(t, bool) for t in value))
-
-
-def _engine_prompt(prompt: object, index: int) -> EnginePrompt:
-    if isinstance(prompt, str):
-        return prompt
-    if isinstance(prompt, dict):
-        if "data" in prompt:
-            return prompt
-        if "prompt_token_ids" in prompt:
-            return _token_ids(prompt["prompt_token_ids"], f"prompts[{index}]['prompt_token_ids']")
-        if "prompt" in prompt:
-            if not isinstance(prompt["prompt"], str):
-                raise TypeError(f"prompts[{index}]['prompt'] must be a str, got {type(prompt['prompt']).__name__}")
-            return prompt["prompt"]
-        raise TypeError(f"prompts[{index}] is a dict without 'prompt' or 'prompt_token_ids' (keys: {sorted(prompt)})")
-    if isinstance(prompt, list | tuple):
-        return _token_ids(prompt, f"prompts[{index}]")
-    if isinstance(prompt, bytes | bytearray):
-        raise TypeError(f"prompts[{index}] is bytes, not a prompt: decode it to str, or pass token ids as a list "
-                        "of int")
-    raise TypeError(f"prompts[{index}] must be a str, a prompt dict or a list of token ids, "
-                    f"got {type(prompt).__name__} {prompt!r}")
-
-
-def _token_ids(value: object, where: str) -> list[int]:
-    if not isinstance(value, list | tuple):
-        raise TypeError(f"{where} must be a list of int token ids, got {type(value).__name__}")
-    for position, token in enumerate(value):
-        if not is_integer(token):
-            raise TypeError(f"{where}: token ids must be integers, got {type(token).__name__} {token!r} "
-                            f"at position {position}")
-    return [int(token) for token in value]
-
-
-ScoreItem = str | list[int]
-
-
-def _score_pairs(data_1, data_2) -> list[tuple[ScoreItem, ScoreItem]]:
-    """vLLM's score inputs: one item or a list on each side, 1:1, 1:N or N:N, with its texts for empty and
-    mismatched sides. An item is a text (or ``{"prompt": text}``) or token ids (``{"prompt_token_ids": [...]}``,
-    a list of int)."""
-    left, right = _score_items(data_1, "data_1"), _score_items(data_2, "data_2")
-    if len(left) > 1 and len(left) != len(right):
-        raise ValueError("Input lengths must be either 1:1, 1:N or N:N")
-    if not left:
-        raise ValueError("At least one text element must be given")
-    if not right:
-        raise ValueError("At least one text_pair element must be given")
-    if len(left) == 1:
-        left = left * len(right)
-    return list(zip(left, right))
-
-
-def _score_items(data, name: str) -> list[ScoreItem]:
-    if isinstance(data, str | dict) or _is_token_list(data):
-        data = [data]
-    elif not isinstance(data, list | tuple):
-        raise TypeError(f"{name} must be a str, a prompt dict, token ids, or a list of those; got {type(data).__name__}")
-    items: list[ScoreItem] = []
-    for index, item in enumerate(data):
-        if isinstance(item, dict) and "data" in item:
-            raise ValueError(text("M08"))
-        prompt = _engine_prompt(item, index)
-        if isinstance(prompt, dict):  # not reached: data dicts were refused above
-            raise ValueError(text("M08"))
-        items.append(prompt)
-    return items

@@ -72,7 +72,10 @@ def refuse_long_texts(prompts: Sequence[Any], engine: Any, truncate_prompt_token
     first = next((i for i, p in enumerate(prompts) if isinstance(p, str) and len(p) > limit * per_token), None)
     if first is None:
         return
-    from vllm_pooling_migrate.runtime.batching import PromptTooLongError, tokenize_prompts
+    from vllm_pooling_migrate.runtime.batching import (
+        PromptTooLongError,
+        tokenize_prompts,
+    )
 
     try:  # the prompts before it, through the engine's own checks (no forward pass)
         tokenize_prompts(engine.text_encoder, list(prompts[:first]), max_model_len=limit, truncate_to=None,
@@ -84,7 +87,9 @@ def refuse_long_texts(prompts: Sequence[Any], engine: Any, truncate_prompt_token
 
 def renderer_refusal(error: ValueError) -> VLLMValidationError | None:
     """The refusal vLLM's renderer gives where the engine refused a too-long prompt (``error``), else None."""
-    from vllm_pooling_migrate.runtime.batching import PromptTooLongError  # the engine is loaded when it refused
+    from vllm_pooling_migrate.runtime.batching import (
+        PromptTooLongError,  # the engine is loaded when it refused
+    )
 
     return _in_renderer_words(error) if isinstance(error, PromptTooLongError) else None
 

@@ -31,8 +31,15 @@ def refusals(llm, prompts: list[Prompt], truncate_prompt_tokens: int | None, pai
              ) -> list[str | None]:
     """Per prompt, vLLM's message if it would refuse it, else None. Outside ``score`` (``pairs_as`` None) a
     too-long prompt is reported as the shim's offline ``LLM`` reports it: in the words of vLLM's renderer."""
-    from vllm_pooling_migrate.runtime.batching import PromptTooLongError, tokenize_prompts, truncation_length
-    from vllm_pooling_migrate.shim.prompt_limits import refuse_long_texts, renderer_refusal
+    from vllm_pooling_migrate.runtime.batching import (
+        PromptTooLongError,
+        tokenize_prompts,
+        truncation_length,
+    )
+    from vllm_pooling_migrate.shim.prompt_limits import (
+        refuse_long_texts,
+        renderer_refusal,
+    )
 
     engine = llm.engine
     max_model_len = engine.info.max_model_len

@@ -19,7 +19,6 @@ chunking on its results also go through the chunk mean (one chunk each). Facts a
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
