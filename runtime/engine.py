@@ -70,8 +70,8 @@ _DEFAULT_BATCH_LIMITS = {"cpu-fp32": (2048, 128), "cpu-half": (8192, 256), "cuda
 # Prompts per tokenizer call when tokenization runs ahead of a GPU; each chunk is sorted and batched on its own.
 _TOKENIZE_AHEAD_CHUNK = 8192
 # On a CPU, the heap's free pages go back to the OS once RSS has grown this much since the last trim (devices.py):
-# checked after each call, and after each batch with a higher bar. One bf16 batch of 8,192 tokens leaves 64–128 MB
-# of free heap that the next batch reuses; trimming it after every batch cost ~2% of the time (measured).
+# checked after each call, and after each batch with a higher bar: bf16 batches of 8,192 tokens leave free heap that
+# the next batch reuses (a 64 MB bar per batch trimmed after every batch, ~2% of the time; 256 MB after none).
 _TRIM_AFTER_GROWTH_BYTES = 64 << 20
 _TRIM_MID_CALL_GROWTH_BYTES = 256 << 20
 
