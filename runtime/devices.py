@@ -282,12 +282,13 @@ class HeapTrimmer:
 
     def check(self, growth_bytes: int | None = None) -> bool:
         """Trims if RSS has grown by ``growth_bytes`` (default: the trimmer's own); True if it did."""
-        if _glibc_malloc_trim() is None or (rss := resident_bytes()) is None:
+        trim = _glibc_malloc_trim()
+        if trim is None or (rss := resident_bytes()) is None:
             return False
         if self.baseline is None or rss < self.baseline:
             self.baseline = rss
         if rss - self.baseline < (self.growth_bytes if growth_bytes is None else growth_bytes):
             return False
-        _glibc_malloc_trim()(0)
+        trim(0)
         self.baseline = resident_bytes()
         return True
