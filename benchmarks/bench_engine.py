@@ -117,6 +117,10 @@ def worker(args: argparse.Namespace) -> None:
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if args.device == "cuda" else None
     report = dict(seconds=seconds, best=best, tuning=tuning, peak_rss_mb=peak_rss_mb, peak_gpu_mb=peak_gpu_mb)
+    if args.worker == "ours":  # what dtype="auto" (or the asked dtype) came to, and why
+        choice = engine.dtype_choice
+        report["dtype_choice"] = dict(dtype=str(choice.dtype).removeprefix("torch."), reason=choice.reason,
+                                      bf16_speedup=choice.bf16_speedup)
     if args.device == "cuda":
         report["gpu_name"] = torch.cuda.get_device_name()
     print(json.dumps(report))
@@ -248,6 +252,10 @@ def print_table(texts, tokens, reports, vectors, args) -> None:
         )
         tuning = ", ".join(f"{k}: {v:.1f}" for k, v in runs[0]["tuning"].items())
         print(f"{'':<32} tuning (batch setting: texts/s): {tuning}")
+        choice = runs[0].get("dtype_choice")
+        if choice:
+            probe = f"; probe bf16/fp32 speed {choice['bf16_speedup']:.2f}x" if choice["bf16_speedup"] else ""
+            print(f"{'':<32} dtype: {choice['dtype']} ({choice['reason']}{probe})")
         if args.device == "cuda":
             gpu = runs[0]["gpu_name"]
             peak = args.peak_tflops or next((v for k, v in _GPU_PEAK_TFLOPS.items() if k in gpu), None)
