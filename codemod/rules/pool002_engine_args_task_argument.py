@@ -1,21 +1,26 @@
 """POOL002: ``EngineArgs``/``AsyncEngineArgs``/``ModelConfig(task=...)``, and reads of ``model_config.task``.
 
 Also the argparse defaults and dicts that reach engine arguments (``EngineArgs.from_cli_args(args)`` after
-``parser.set_defaults(task=...)``, which vLLM 0.13+ silently ignores; ``AsyncEngineArgs(**kwargs)``).
+``parser.set_defaults(task=...)``, which vLLM 0.13+ silently ignores; ``AsyncEngineArgs(**kwargs)``), and
+``engine_args.task = ...`` on a name bound once, in the same function or module, to an ``EngineArgs(...)`` /
+``AsyncEngineArgs(...)`` construction or ``.from_cli_args(...)``: the dataclass has no ``task`` field since 0.13, so
+the assignment only adds an attribute nothing reads (report-only).
 """
 
 import libcst as cst
+from libcst.metadata import Assignment, ScopeProvider
 
 from vllm_pooling_migrate.codemod.analysis.symbols import ASYNC_ENGINE_ARGS, ENGINE_ARGS, LLM, MODEL_CONFIG
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
-from vllm_pooling_migrate.codemod.python.edits import keyword_index
-from vllm_pooling_migrate.codemod.python.rule import PythonRule
+from vllm_pooling_migrate.codemod.python.edits import keyword_index, string_value
+from vllm_pooling_migrate.codemod.python.rule import FileContext, PythonRule
 from vllm_pooling_migrate.codemod.rules.pool001_llm_task_argument import (EngineArgSources, EngineArgSourcesFeed,
                                                                           replacement_text, report_splatted_task,
                                                                           task_option_fix)
 from vllm_pooling_migrate.registry import FixClass
 
 ENGINE_CONFIGS = {ENGINE_ARGS, ASYNC_ENGINE_ARGS, MODEL_CONFIG}
+ENGINE_ARG_CLASSES = (ENGINE_ARGS, ASYNC_ENGINE_ARGS)
 
 
 class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
@@ -31,6 +36,10 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
         Valid(  # the script reads args.task itself: its own option (from_cli_args ignores it)
             'from vllm import EngineArgs\nparser.set_defaults(task="embed")\nargs = parser.parse_args()\n'
             "engine_args = EngineArgs.from_cli_args(args)\nrun(engine_args, args.task)\n"
+        ),
+        Valid(  # an argparse namespace, not engine arguments
+            'from vllm import AsyncEngineArgs\nargs = parser.parse_args()\nargs.task = "embed"\n'
+            "engine_args = AsyncEngineArgs.from_cli_args(args)\n"
         ),
     ]
     INVALID = [
@@ -55,7 +64,17 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
             'from vllm import AsyncEngineArgs\nengine_kwargs = {"model": "m", "task": "embed"}\nargs = AsyncEngineArgs(**engine_kwargs)\n',
             'from vllm import AsyncEngineArgs\nengine_kwargs = {"model": "m", "convert": "embed", "runner": "pooling"}\nargs = AsyncEngineArgs(**engine_kwargs)\n',
         ),
+        Invalid(  # report-only: the attribute is silently ignored since 0.13
+            "from vllm.engine.arg_utils import AsyncEngineArgs\n\ndef build(args):\n"
+            '    engine_args = AsyncEngineArgs.from_cli_args(args)\n    engine_args.task = "reward"\n'
+            "    return engine_args\n"
+        ),
     ]
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        #: ``name.task = value`` statements: (the target, the name, the value), settled in finish().
+        self._task_stores: list[tuple[cst.Attribute, cst.Name, cst.BaseExpression]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
@@ -66,6 +85,14 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
         shown = f'task="{value}"' if value else "task=..."
         self.report(node, f"`{symbol}({shown})` was removed in vLLM 0.13: use {replacement_text(value)}", fix=fix,
                     unfixable_reason=reason)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        super().visit_Assign(node)
+        for target in node.targets:
+            attribute = target.target
+            if (isinstance(attribute, cst.Attribute) and attribute.attr.value == "task"
+                    and isinstance(attribute.value, cst.Name)):
+                self._task_stores.append((attribute, attribute.value, node.value))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         super().visit_Attribute(node)
@@ -78,7 +105,37 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
                 applicability=FixClass.REPORT,
             )
 
+    def _engine_args_symbol(self, name: cst.Name) -> str | None:
+        """``EngineArgs``/``AsyncEngineArgs`` when ``name`` is bound exactly once, in its function or module, by
+        ``name = EngineArgs(...)`` or ``name = AsyncEngineArgs.from_cli_args(...)``; None otherwise."""
+        scope = self.context.wrapper.resolve(ScopeProvider).get(name)
+        if scope is None or name.value not in scope:
+            return None
+        found = list(scope[name.value])
+        if len(found) != 1 or not isinstance(found[0], Assignment) or not isinstance(found[0].node, cst.Name):
+            return None
+        value = EngineArgSources.of(self.context).dict_values.get(id(found[0].node))
+        if not isinstance(value, cst.Call):
+            return None
+        func = value.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "from_cli_args":
+            func = func.value
+        symbol = self.symbol(func)
+        return symbol if symbol in ENGINE_ARG_CLASSES else None
+
     def finish(self) -> None:
+        for attribute, name, assigned in self._task_stores:
+            symbol = self._engine_args_symbol(name)
+            if symbol is None:
+                continue
+            value = string_value(assigned)
+            shown = f'"{value}"' if value else "..."
+            self.report(
+                attribute,
+                f"`{name.value}.task = {shown}` on `{symbol}` is silently ignored since vLLM 0.13 (the `task` field "
+                f"was removed): set {replacement_text(value, '=')} instead, as attributes or arguments",
+                applicability=FixClass.REPORT,
+            )
         sources = EngineArgSources.of(self.context)
         symbols = sources.namespace_symbols()
         if symbols and LLM not in symbols:  # LLM(**vars(args)) is POOL001's
