@@ -13,6 +13,7 @@ from vllm_pooling_migrate.codemod.formats.dockerfile import add_noqa_to_dockerfi
 from vllm_pooling_migrate.codemod.formats.embedded_python import CheckPython, check_embedded
 from vllm_pooling_migrate.codemod.formats.fixing import check_and_fix
 from vllm_pooling_migrate.codemod.formats.kinds import FileKind, file_kind, may_be_affected
+from vllm_pooling_migrate.codemod.formats.makefile import find_in_makefile
 from vllm_pooling_migrate.codemod.formats.markdown import scan_markdown
 from vllm_pooling_migrate.codemod.formats.notebook import add_noqa_to_notebook, scan_notebook
 from vllm_pooling_migrate.codemod.formats.pins import installed_pin, pinned
@@ -34,6 +35,7 @@ FINDERS = {
     FileKind.SHELL: find_in_shell_script,
     FileKind.DOCKERFILE: find_in_dockerfile,
     FileKind.YAML: find_in_yaml,
+    FileKind.MAKEFILE: find_in_makefile,
 }
 
 

@@ -14,6 +14,7 @@ class FileKind(str, Enum):
     DOCKERFILE = "dockerfile"
     YAML = "yaml"
     MARKDOWN = "markdown"
+    MAKEFILE = "makefile"
 
 
 _EXTENSIONS = {
@@ -35,7 +36,7 @@ def file_kind(path: str, first_line: str | None = None) -> FileKind | None:
     """The kind of a file from its name, or for a name without extension from its shebang line.
 
     ``Dockerfile``, ``Dockerfile.<x>``, ``<x>.Dockerfile``, ``<x>.dockerfile`` and ``Containerfile``
-    are Dockerfiles. Returns None for files the tool does not read.
+    are Dockerfiles; ``Makefile``, ``makefile``, ``GNUmakefile`` and ``<x>.mk`` are Makefiles. Returns None for files the tool does not read.
     """
     name = os.path.basename(path)
     if (
@@ -44,6 +45,8 @@ def file_kind(path: str, first_line: str | None = None) -> FileKind | None:
         or name.lower().endswith(".dockerfile")
     ):
         return FileKind.DOCKERFILE
+    if name in ("Makefile", "makefile", "GNUmakefile") or name.lower().endswith(".mk"):
+        return FileKind.MAKEFILE
     extension = os.path.splitext(name)[1].lower()
     if extension in _EXTENSIONS:
         return _EXTENSIONS[extension]
@@ -72,6 +75,7 @@ _COMMAND_NEEDLE = re.compile(
 _NEEDLES = {
     FileKind.SHELL: _COMMAND_NEEDLE,
     FileKind.DOCKERFILE: _COMMAND_NEEDLE,
+    FileKind.MAKEFILE: _COMMAND_NEEDLE,
     FileKind.NOTEBOOK: _DOCUMENT_NEEDLE,
     FileKind.MARKDOWN: _DOCUMENT_NEEDLE,
     FileKind.YAML: re.compile(rb"vllm|pooler|\btask\b|\bconvert\b|hf[-_]overrides"),

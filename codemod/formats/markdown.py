@@ -5,6 +5,11 @@ of the command, and in ``console`` blocks only prompt lines (and their continuat
 commands, the rest is output. Python blocks that do not parse are skipped: documentation is full
 of fragments (``...``), and a fragment is not a broken file.
 
+A fence without a language tag is read as shell when a line of it is a vLLM command (``vllm serve``,
+``python -m vllm.entrypoints...``, ``docker run ... vllm/vllm-openai``), as Python when it parses and imports
+vLLM, and is skipped otherwise. A fence inside a ``>`` blockquote is read without the quote prefix, at the file's
+rows and columns; its findings are reported without fixes.
+
 Fences may be indented (inside list items, or under MkDocs content tabs ``=== "Tab"``): a Python block's
 lines are checked without the fence's indentation and written back with it. A Python block that uses
 ``LLM``/``PoolerConfig``/... without importing them, in a document about vLLM, is checked with vLLM's
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vllm_pooling_migrate.codemod.argv import scan_commands, shell_commands
 from vllm_pooling_migrate.codemod.finding import FileResult, Finding
@@ -39,25 +44,70 @@ class Block:
     start: int  # offset of the first content line
     end: int  # offset of the closing fence line (or the end of the text)
     first_row: int  # 1-based row of the first content line
-    indent: str = ""  # the fence's indentation (a block inside a list item or a content tab)
+    indent: str = ""  # the fence's indentation (a block inside a list item or a content tab), after any quote prefix
+    quoted: bool = False  # inside a ``>`` blockquote: every line carries the quote prefix, which is not content
+
+
+_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?")
 
 
 def fenced_blocks(text: str) -> list[Block]:
+    """Every fenced block, also one inside a ``>`` blockquote (its ``indent`` then starts with the quote prefix).
+
+    A quoted block ends at its closing fence or at the first line without the quote prefix.
+    """
     blocks: list[Block] = []
     offset, row = 0, 1
-    opened: tuple[str, str, int, int, str] | None = None  # (fence, language, content start, content row, indent)
+    opened: tuple[str, str, int, int, str, bool] | None = None  # (fence, language, start, row, indent, quoted)
     for line in text.splitlines(keepends=True):
-        match = _FENCE.match(line)
+        quote = _QUOTE.match(line)
+        if opened is not None and opened[5] and not quote:
+            blocks.append(Block(opened[1], opened[2], offset, opened[3], opened[4], True))
+            opened = None
+        prefix = quote.group(0) if quote else ""
+        match = _FENCE.match(line[len(prefix):])
         if opened is None and match:
-            opened = (match.group(2), match.group(3).lower(), offset + len(line), row + 1, match.group(1))
-        elif opened is not None and match and match.group(2).startswith(opened[0]) and not match.group(3):
-            blocks.append(Block(opened[1], opened[2], offset, opened[3], opened[4]))
+            indent = (prefix.rstrip(" \t") + " " if prefix else "") + match.group(1)
+            opened = (match.group(2), match.group(3).lower(), offset + len(line), row + 1, indent, bool(prefix))
+        elif (opened is not None and match and match.group(2).startswith(opened[0]) and not match.group(3)
+              and bool(prefix) == opened[5]):
+            blocks.append(Block(opened[1], opened[2], offset, opened[3], opened[4], opened[5]))
             opened = None
         offset += len(line)
         row += 1
     if opened is not None:
-        blocks.append(Block(opened[1], opened[2], len(text), opened[3], opened[4]))
+        blocks.append(Block(opened[1], opened[2], len(text), opened[3], opened[4], opened[5]))
     return blocks
+
+
+#: A logical line of an untagged block that is a vLLM command: ``vllm serve``, ``python -m vllm.entrypoints...``,
+#: or ``docker run ... vllm/vllm-openai`` (after optional ``$ ``, ``VAR=value`` and ``nohup``/``sudo``/``exec``).
+_VLLM_COMMAND_LINE = re.compile(
+    r"^[ \t]*(?:\$[ \t]+)?(?:[A-Za-z_]\w*=\S*[ \t]+)*(?:(?:nohup|sudo|exec)[ \t]+)*"
+    r"(?:vllm[ \t]+serve\b|python[\d.]*[ \t]+-m[ \t]+vllm\.entrypoints\.|docker[ \t]+run\b.*\bvllm/vllm-openai\b)",
+    re.MULTILINE,
+)
+_IMPORTS_VLLM = re.compile(r"^[ \t]*(?:from[ \t]+vllm\b|import[ \t]+vllm\b)", re.MULTILINE)
+
+
+def untagged_language(source: str) -> str:
+    """The language an untagged block is read as: ``shell`` for vLLM commands, ``python`` for Python that
+    imports vLLM, ``""`` (skipped) otherwise."""
+    if _VLLM_COMMAND_LINE.search(re.sub(r"\\\r?\n", " ", source)):
+        return "shell"
+    if _IMPORTS_VLLM.search(source):
+        try:
+            ast.parse(source)
+        except (SyntaxError, ValueError):
+            return ""
+        return "python"
+    return ""
+
+
+def block_language(text: str, block: Block) -> str:
+    if block.language:
+        return block.language
+    return untagged_language(dedent(text[block.start : block.end], block.indent)[0])
 
 
 def dedent(source: str, indent: str) -> tuple[str, list[int]]:
@@ -119,29 +169,42 @@ def snippet_prelude(source: str, document: str) -> str:
     return "".join(lines)
 
 
-def _shell_regions(text: str, block: Block) -> list[tuple[int, int]]:
-    """The command text of a shell block: prompts left out, console output left out."""
+def _shell_regions(text: str, block: Block, language: str) -> list[tuple[int, int]]:
+    """The command text of a shell block: prompts left out, console output left out, quote prefixes left out."""
     regions: list[tuple[int, int]] = []
     offset = block.start
     continuing = False
-    for line in text[block.start : block.end].splitlines(keepends=True):
+    _, removed = dedent(text[block.start : block.end], block.indent if block.quoted else "")
+    for line, skip in zip(text[block.start : block.end].splitlines(keepends=True), removed):
+        offset += skip
+        line = line[skip:]
         prompt = _PROMPT.match(line)
         if prompt:
             regions.append((offset + prompt.end(), offset + len(line)))
-        elif block.language != "console" or continuing:
+        elif language != "console" or continuing:
             regions.append((offset, offset + len(line)))
         continuing = (bool(prompt) or continuing) and line.rstrip("\r\n").endswith("\\")
         offset += len(line)
     return regions
 
 
+_QUOTED_REPORT_ONLY = "inside a Markdown blockquote: fix it by hand"
+
+
 def find_in_shell_blocks(text: str, path: str, options: Options) -> list[Finding]:
-    blocks = [b for b in fenced_blocks(text) if b.language in SHELL_LANGUAGES]
+    blocks = [(b, language) for b in fenced_blocks(text) if (language := block_language(text, b)) in SHELL_LANGUAGES]
     if not blocks:
         return []
-    masked = keep_only(text, [region for block in blocks for region in _shell_regions(text, block)])
+    masked = keep_only(text, [region for block, language in blocks for region in _shell_regions(text, block, language)])
     commands = pinned(with_variables(shell_commands(masked)), installed_pin(masked))
-    return scan_commands(commands, path=path, options=options)
+    found = scan_commands(commands, path=path, options=options)
+    quoted = [(b.start, b.end) for b, _ in blocks if b.quoted]
+    if not quoted:
+        return found
+    rows = [text.count("\n", 0, start) + 1 for start, _ in quoted]
+    ends = [text.count("\n", 0, end) + 1 for _, end in quoted]
+    return [replace(f, fix=None, unfixable_reason=_QUOTED_REPORT_ONLY)
+            if f.fix and any(r <= f.location.row < e for r, e in zip(rows, ends)) else f for f in found]
 
 
 def scan_markdown(path: str, text: str, options: Options, check_python: CheckPython) -> FileResult:
@@ -158,7 +221,7 @@ def scan_markdown(path: str, text: str, options: Options, check_python: CheckPyt
     pieces: list[str] = []
     cursor, row_shift = 0, 0
     for block in fenced_blocks(current):
-        if block.language not in PYTHON_LANGUAGES:
+        if block_language(current, block) not in PYTHON_LANGUAGES:
             continue
         written = current[block.start : block.end]
         source, removed = dedent(written, block.indent)
@@ -167,7 +230,7 @@ def scan_markdown(path: str, text: str, options: Options, check_python: CheckPyt
         result = check_embedded(prelude + source, path, options, check_python)
         if result.error:
             continue
-        fixed = result.fixed_source
+        fixed = None if block.quoted else result.fixed_source  # a quoted block: report only
         if fixed is not None and prelude:
             fixed = fixed[len(prelude):] if fixed.startswith(prelude) else None  # a fix that moved the prelude: none
         rows = block.first_row - 1 - extra
@@ -179,9 +242,12 @@ def scan_markdown(path: str, text: str, options: Options, check_python: CheckPyt
         def mapper(row: int, first: int = block.first_row, extra: int = extra, shift: int = 0) -> tuple[None, int] | None:
             return None if row <= extra else (None, row - extra + first - 1 + shift)
 
-        def place(found: list[Finding], shift: int = 0) -> list[Finding]:
-            return [relocate(f, rows + shift, lambda r: mapper(r, shift=shift), block.indent, columns, path=path)
-                    for f in found if f.location.row > extra]
+        def place(found: list[Finding], shift: int = 0, quoted: bool = block.quoted) -> list[Finding]:
+            placed = [relocate(f, rows + shift, lambda r: mapper(r, shift=shift), block.indent, columns, path=path)
+                      for f in found if f.location.row > extra]
+            if quoted:
+                placed = [replace(f, fix=None, unfixable_reason=_QUOTED_REPORT_ONLY) if f.fix else f for f in placed]
+            return placed
 
         python_findings.extend(place(result.findings))
         if fixed is not None:
