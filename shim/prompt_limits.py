@@ -25,7 +25,7 @@ from typing import Any
 class VLLMValidationError(ValueError):
     """vLLM's validation error: the message, then the parameter and the value that were refused."""
 
-    def __init__(self, message: str, *, parameter: str | None = None, value: object = None) -> None:
+    def __init__(self, message: str, parameter: str | None = None, value: object = None) -> None:
         super().__init__(message)
         self.parameter = parameter
         self.value = value
@@ -37,23 +37,31 @@ class VLLMValidationError(ValueError):
         return f"{base} ({', '.join(extras)})" if extras else base
 
 
-def too_many_tokens(max_model_len: int, token_count: int) -> VLLMValidationError:
-    at_least = "at least " if token_count == max_model_len + 1 else ""
+def too_many_tokens(max_model_len: int, token_count: int, *, max_input_tokens: int | None = None,
+                    output_tokens: int = 0, bounded: bool = True) -> VLLMValidationError:
+    """``_token_len_check``. A count of exactly ``limit + 1`` may be a cut-off tokenization, so vLLM says "at least"
+    (``bounded``; the server's score routes report pair texts without it)."""
+    limit = max_model_len if max_input_tokens is None else max_input_tokens
+    at_least = "at least " if bounded and token_count == limit + 1 else ""
     return VLLMValidationError(
-        f"This model's maximum context length is {max_model_len} tokens. However, you requested 0 output tokens "
-        f"and your prompt contains {at_least}{token_count} input tokens, for a total of {at_least}{token_count} "
-        "tokens. Please reduce the length of the input prompt or the number of requested output tokens.",
-        parameter="input_tokens", value=token_count)
+        f"This model's maximum context length is {max_model_len} tokens. However, you requested {output_tokens} "
+        f"output tokens and your prompt contains {at_least}{token_count} input tokens, for a total of "
+        f"{at_least}{token_count + output_tokens} tokens. Please reduce the length of the input prompt or the number "
+        "of requested output tokens.",
+        "input_tokens", token_count)
 
 
-def too_many_characters(max_model_len: int, characters: int, max_chars_per_token: int) -> VLLMValidationError:
-    max_chars = max_model_len * max_chars_per_token
+def too_many_characters(max_model_len: int, characters: int, max_chars_per_token: int, *,
+                        max_input_tokens: int | None = None, output_tokens: int = 0) -> VLLMValidationError:
+    """``_text_len_check``: refused before tokenizing."""
+    limit = max_model_len if max_input_tokens is None else max_input_tokens
+    max_chars = limit * max_chars_per_token
     return VLLMValidationError(
-        f"This model's maximum context length is {max_model_len} tokens. However, you requested 0 output tokens "
-        f"and your prompt contains {characters} characters (more than {max_chars} characters, which is the upper "
-        f"bound for {max_model_len} input tokens). Please reduce the length of the input prompt or the number of "
-        "requested output tokens.",
-        parameter="input_text", value=characters)
+        f"This model's maximum context length is {max_model_len} tokens. However, you requested {output_tokens} "
+        f"output tokens and your prompt contains {characters} characters (more than {max_chars} characters, which "
+        f"is the upper bound for {limit} input tokens). Please reduce the length of the input prompt or the number "
+        "of requested output tokens.",
+        "input_text", characters)
 
 
 def max_chars_per_token(tokenizer: Any) -> int:

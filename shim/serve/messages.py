@@ -28,11 +28,7 @@ ONLINE_TEXTS: dict[str, str] = {
                 "Please update your client accordingly.",
     "v1-rerank": "To indicate that the rerank API is not part of the standard OpenAI API, we have located it at "
                  "`/rerank`. Please update your client accordingly. (Note: Conforms to JinaAI rerank API)",
-    # online-serving.md §2 "Further rules".
-    "too-long": "This model's maximum context length is {max_model_len} tokens. However, you requested "
-                "{output_tokens} output tokens and your prompt contains {input_tokens} input tokens, for a total of "
-                "{total_tokens} tokens. Please reduce the length of the input prompt or the number of requested "
-                "output tokens.",
+    # online-serving.md §2 "Further rules" (the too-long texts are shim/prompt_limits.py's, shared with offline).
     "truncate-too-large": "truncate_prompt_tokens value is greater than max_model_len. Please request a smaller "
                           "truncation size.",
     "model-not-found": "The model `{model}` does not exist.",

@@ -21,7 +21,6 @@ EXPECTED = {
     "M35": "Scoring API is only enabled for num_labels == 1.",
     "v1-score": "To indicate that Score API is not part of standard OpenAI API, we have moved it to `/score`. Please update your client accordingly.",
     "v1-rerank": "To indicate that the rerank API is not part of the standard OpenAI API, we have located it at `/rerank`. Please update your client accordingly. (Note: Conforms to JinaAI rerank API)",
-    "too-long": "This model's maximum context length is {max_model_len} tokens. However, you requested {output_tokens} output tokens and your prompt contains {input_tokens} input tokens, for a total of {total_tokens} tokens. Please reduce the length of the input prompt or the number of requested output tokens.",
     "truncate-too-large": "truncate_prompt_tokens value is greater than max_model_len. Please request a smaller truncation size.",
     "model-not-found": "The model `{model}` does not exist.",
     "unsupported-media-type": "Unsupported Media Type: Only 'application/json' is allowed",
@@ -35,7 +34,6 @@ EXPECTED = {
 
 #: How the spec writes each template's placeholders.
 SPEC_FORMS = {
-    "too-long": {"max_model_len": "{L}", "output_tokens": "{out}", "input_tokens": "{n}", "total_tokens": "{n+out}"},
     "model-not-found": {"model": "X"},
     "no-invocation-handler": {"expected": "[...]"},
     "M15": {"task": "{task}"},

@@ -19,31 +19,20 @@ from http import HTTPStatus
 
 from starlette.responses import Response
 
+from vllm_pooling_migrate.shim.prompt_limits import VLLMValidationError
+
 
 class ModelNotFoundError(Exception):
     """404 NotFoundError (vLLM's ``VLLMNotFoundError``)."""
 
-    def __init__(self, message: str, param: str | None = None) -> None:
+    def __init__(self, message: str, parameter: str | None = None) -> None:
         super().__init__(message)
-        self.param = param
+        self.parameter = parameter
 
 
-class RequestError(ValueError):
-    """A 400 that names the request field at fault (vLLM's ``VLLMValidationError``), e.g. ``input_tokens``.
-
-    As vLLM's, its text ends with `` (parameter=…, value=…)`` (``vllm/exceptions.py:29-36``), and that is the text of
-    vLLM's error body, which is ``str(exc)`` (``entrypoints/utils.py:356@v0.21.0``, ``:344@v0.18.1``)."""
-
-    def __init__(self, message: str, param: str | None = None, value: object = None) -> None:
-        super().__init__(message)
-        self.param = param
-        self.value = value
-
-    def __str__(self) -> str:
-        extras = [f"{name}={item}" for name, item in (("parameter", self.param), ("value", self.value))
-                  if item is not None]
-        base = super().__str__()
-        return f"{base} ({', '.join(extras)})" if extras else base
+#: A 400 that names the request field at fault, e.g. ``input_tokens``: vLLM's ``VLLMValidationError``, whose text
+#: ends with `` (parameter=…, value=…)``, and that text is vLLM's error body (``entrypoints/utils.py:356@v0.21.0``).
+RequestError = VLLMValidationError
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
@@ -75,7 +64,7 @@ def json_response(content: object, status_code: int = 200, headers: dict[str, st
 
 def error_response(error: BaseException) -> Response:
     status, error_type = status_and_type(error)
-    param = getattr(error, "param", None)
+    param = getattr(error, "parameter", None)
     return json_response(error_body(str(error), error_type, status, param), status)
 
 

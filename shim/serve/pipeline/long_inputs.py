@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vllm_pooling_migrate.runtime.chunking import split_into_chunks, weighted_mean
+from vllm_pooling_migrate.shim.prompt_limits import too_many_characters, too_many_tokens
 from vllm_pooling_migrate.shim.serve.errors.bodies import RequestError
-from vllm_pooling_migrate.shim.serve.messages import online_text, render_online
+from vllm_pooling_migrate.shim.serve.messages import online_text
 
 if TYPE_CHECKING:
     from vllm_pooling_migrate.shim.serve.state import ServerState
@@ -76,16 +77,9 @@ class InputLimit:
     def check_text(self, text: str, max_chars_per_token: int) -> None:
         """Before tokenizing a text sent without truncation: longer than the limit times the longest vocabulary
         entry is refused outright (``_text_len_check``, ``param="input_text"``)."""
-        if self.max_input_tokens is None:
-            return
-        max_chars = self.max_input_tokens * max_chars_per_token
-        if len(text) > max_chars:
-            raise RequestError(
-                f"This model's maximum context length is {self.max_model_len} tokens. However, you requested "
-                f"{self.output_tokens} output tokens and your prompt contains {len(text)} characters (more than "
-                f"{max_chars} characters, which is the upper bound for {self.max_input_tokens} input tokens). "
-                "Please reduce the length of the input prompt or the number of requested output tokens.",
-                "input_text", len(text))
+        if self.max_input_tokens is not None and len(text) > self.max_input_tokens * max_chars_per_token:
+            raise too_many_characters(self.max_model_len, len(text), max_chars_per_token,
+                                      max_input_tokens=self.max_input_tokens, output_tokens=self.output_tokens)
 
     def reported_length(self, token_count: int, *, text: bool) -> int:
         """What vLLM counts: it tokenizes an untruncated text only up to ``limit + 1`` tokens."""
@@ -97,11 +91,8 @@ class InputLimit:
         """``_token_len_check``: a count of exactly ``limit + 1`` may be a cut-off tokenization, so vLLM says
         "at least" (``bounded``; the score routes' pair texts are reported without it here)."""
         if self.max_input_tokens is not None and token_count > self.max_input_tokens:
-            at_least = "at least " if bounded and token_count == self.max_input_tokens + 1 else ""
-            raise RequestError(render_online(
-                "too-long", max_model_len=self.max_model_len, output_tokens=self.output_tokens,
-                input_tokens=f"{at_least}{token_count}", total_tokens=f"{at_least}{token_count + self.output_tokens}"),
-                "input_tokens", token_count)
+            raise too_many_tokens(self.max_model_len, token_count, max_input_tokens=self.max_input_tokens,
+                                  output_tokens=self.output_tokens, bounded=bounded)
 
 
 def default_limit(max_model_len: int) -> InputLimit:
