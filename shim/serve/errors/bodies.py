@@ -18,7 +18,6 @@ import re
 from http import HTTPStatus
 
 from starlette.responses import Response
-
 from vllm_pooling_migrate.shim.prompt_limits import VLLMValidationError
 
 
