@@ -179,8 +179,10 @@ DEPRECATIONS: tuple[Deprecation, ...] = (
         fix_min_target=V("0.10.1.1"),
         notes=TASK_OPTION_NOTES + " Also found in `parser.set_defaults(task=...)` that reaches "
         "`EngineArgs.from_cli_args(args)` (which silently ignores it since 0.13), and in dicts splatted into "
-        "`EngineArgs(**kwargs)`. Reads such as `engine_args.task` are not rewritten: `pooler_config.task` is a "
-        "different concept.",
+        "`EngineArgs(**kwargs)`. An assignment `engine_args.task = ...` to a name bound once to an `EngineArgs`/"
+        "`AsyncEngineArgs` (or its `from_cli_args(...)`) is reported, not rewritten: the field is gone since 0.13, "
+        "so the assignment is silently ignored. Reads such as `engine_args.task` are not rewritten: "
+        "`pooler_config.task` is a different concept.",
         unsafe_variants=TASK_OPTION_REPORTED,
     ),
     Deprecation(
