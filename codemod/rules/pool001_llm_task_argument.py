@@ -374,7 +374,9 @@ class LlmTaskArgument(EngineArgSourcesFeed, PythonRule):
     def _report_call(self, node: cst.Call, where: str) -> None:
         value, fix, reason = task_option_fix(node)
         shown = f'task="{value}"' if value else "task=..."
-        self.report(node, f"{where.format(shown=shown)} was removed in vLLM 0.13: use {replacement_text(value)}",
+        index = keyword_index(node, "task")
+        anchor = node.args[index] if index is not None else node  # the keyword itself: a long call spans many lines
+        self.report(anchor, f"{where.format(shown=shown)} was removed in vLLM 0.13: use {replacement_text(value)}",
                     fix=fix, unfixable_reason=reason)
 
 

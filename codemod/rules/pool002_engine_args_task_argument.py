@@ -79,11 +79,12 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
         symbol = self.symbol(node.func)
-        if symbol not in ENGINE_CONFIGS or keyword_index(node, "task") is None:
+        index = keyword_index(node, "task")
+        if symbol not in ENGINE_CONFIGS or index is None:
             return
         value, fix, reason = task_option_fix(node)
         shown = f'task="{value}"' if value else "task=..."
-        self.report(node, f"`{symbol}({shown})` was removed in vLLM 0.13: use {replacement_text(value)}", fix=fix,
+        self.report(node.args[index], f"`{symbol}({shown})` was removed in vLLM 0.13: use {replacement_text(value)}", fix=fix,
                     unfixable_reason=reason)
 
     def visit_Assign(self, node: cst.Assign) -> None:

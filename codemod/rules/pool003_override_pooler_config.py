@@ -83,22 +83,23 @@ class OverridePoolerConfig(EngineArgSourcesFeed, PythonRule):
         index = keyword_index(node, "override_pooler_config")
         assert index is not None
         message = where + self.MESSAGE
+        keyword = node.args[index]  # where the finding points: the keyword, not the start of a long call
         if keyword_index(node, "pooler_config") is not None:
-            self.report(node, message + "; both are given: merge them by hand (0.11 let the override win)",
+            self.report(keyword, message + "; both are given: merge them by hand (0.11 let the override win)",
                         unfixable_reason="both pooler_config= and override_pooler_config= are given")
             return
         fix = PythonFix().on(node, RenameKeyword(index, "pooler_config"))
         value = node.args[index].value
         if isinstance(value, cst.Dict) and self.target < (0, 19) and "task" in _keys(value):
-            self.report(node, message, unfixable_reason="PoolerConfig has no `task` field before vLLM 0.19")
+            self.report(keyword, message, unfixable_reason="PoolerConfig has no `task` field before vLLM 0.19")
             return
         if isinstance(value, cst.Dict):
             call = self._as_pooler_config(value, fix, self.root(node.func))
             if call is None:
-                self.report(node, message, unfixable_reason="the dict has keys that are not plain names, or vLLM is imported conditionally")
+                self.report(keyword, message, unfixable_reason="the dict has keys that are not plain names, or vLLM is imported conditionally")
                 return
             fix.on(node, ReplaceValue(index, call))
-        self.report(node, message, fix=fix)
+        self.report(keyword, message, fix=fix)
 
     def _as_pooler_config(self, value: cst.Dict, fix: PythonFix, root: str) -> cst.Call | None:
         args = []

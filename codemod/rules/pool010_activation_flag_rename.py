@@ -40,8 +40,8 @@ class ActivationFlagRename(PythonRule):
         flags = ", ".join(f"`{flag}`" for flag, _ in present)
         message = self.MESSAGE.format(flag="`, `".join(flag for flag, _ in present))
         if len(present) > 1 or keyword_index(node, "use_activation") is not None:
-            self.report(node, message, unfixable_reason=f"{flags} and use_activation would collide: keep one by hand")
+            self.report(node.args[present[0][1]], message, unfixable_reason=f"{flags} and use_activation would collide: keep one by hand")
             return
         flag, index = present[0]
         note = " (intent-preserving: on 0.11.2-0.13.0 `softmax=False` behaved as True)" if flag != "normalize" else ""
-        self.report(node, message + note, fix=PythonFix().on(node, RenameKeyword(index, "use_activation")))
+        self.report(node.args[index], message + note, fix=PythonFix().on(node, RenameKeyword(index, "use_activation")))

@@ -44,10 +44,11 @@ class LogitBiasScale(PythonRule):
         bias, scale = keyword_index(node, "logit_bias"), keyword_index(node, "logit_scale")
         if bias is None and scale is None:
             return
+        keyword = node.args[min(i for i in (bias, scale) if i is not None)]  # the finding points at the keyword
         if (bias is not None and keyword_index(node, "logit_mean") is not None) or (
             scale is not None and keyword_index(node, "logit_sigma") is not None
         ):
-            self.report(node, unfixable_reason="both the old and the new spelling are given (vLLM raises M52/M53)")
+            self.report(keyword, unfixable_reason="both the old and the new spelling are given (vLLM raises M52/M53)")
             return
         fix = PythonFix()
         if bias is not None:
@@ -57,10 +58,10 @@ class LogitBiasScale(PythonRule):
             if sigma is None:
                 sigma = _one_over(node.args[scale].value)
             elif sigma == "zero":
-                self.report(node, unfixable_reason="logit_scale=0 is rejected by vLLM (M54)")
+                self.report(keyword, unfixable_reason="logit_scale=0 is rejected by vLLM (M54)")
                 return
             fix.on(node, RenameKeyword(scale, "logit_sigma"), ReplaceValue(scale, sigma))
-        self.report(node, fix=fix)
+        self.report(keyword, fix=fix)
 
 
 def _reciprocal(value: cst.BaseExpression):

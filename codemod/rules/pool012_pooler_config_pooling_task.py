@@ -31,9 +31,9 @@ class PoolerConfigPoolingTask(PythonRule):
             if index is None:
                 return
             if keyword_index(node, "task") is not None:
-                self.report(node, unfixable_reason="both task= and pooling_task= are given")
+                self.report(node.args[index], unfixable_reason="both task= and pooling_task= are given")
                 return
-            self.report(node, fix=PythonFix().on(node, RenameKeyword(index, "task")))
+            self.report(node.args[index], fix=PythonFix().on(node, RenameKeyword(index, "task")))
         elif symbol == LLM:
             arg = keyword_arg(node, "pooler_config")
             if arg is not None and isinstance(arg.value, cst.Dict):

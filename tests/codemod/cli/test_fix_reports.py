@@ -41,7 +41,7 @@ def _run(capsys, *args: str) -> tuple[int, str, str]:
 def test_show_fixes_shows_the_changed_lines(project, capsys):
     _, out, _ = _run(capsys, "--check", "--show-fixes", ".")
     assert (
-        'app.py:5:9: POOL003 [*] `override_pooler_config=` was renamed `pooler_config=` (removed in vLLM 0.12)\n'
+        'app.py:5:19: POOL003 [*] `override_pooler_config=` was renamed `pooler_config=` (removed in vLLM 0.12)\n'
         "  help: safe fix\n"
         '    5 - other = LLM("m2", override_pooler_config={"pooling_type": "CLS"})\n'
         '    5 + other = LLM("m2", pooler_config=PoolerConfig(pooling_type="CLS"))\n'
@@ -65,7 +65,7 @@ def test_show_fixes_shows_an_added_import_where_it_goes(tmp_path, capsys, monkey
 
 def test_fix_mode_show_fixes_lists_what_was_fixed(project, capsys):
     _, _, err = _run(capsys, "--show-fixes", "app.py")
-    assert "Fixed 3 findings:\napp.py:3:30: POOL010 [*]" in err  # POOL010, POOL003 and POOL005's pin
+    assert "Fixed 3 findings:\napp.py:3:60: POOL010 [*]" in err  # POOL010, POOL003 and POOL005's pin
     assert '    5 + other = LLM("m2", pooler_config=PoolerConfig(pooling_type="CLS"))' in err
 
 
@@ -73,7 +73,7 @@ def test_diff_lists_the_findings_it_does_not_fix(project, capsys):
     code, out, err = _run(capsys, "--diff", ".")
     assert code == 1 and out.startswith("--- a/app.py\n")
     listed = err[err.index("Not fixed by this diff"):]
-    assert "app.py:3:30: POOL011" in listed and "serve.sh:2:15: POOL018" in listed
+    assert "app.py:3:43: POOL011" in listed and "serve.sh:2:15: POOL018" in listed
     assert "POOL003" not in listed and "POOL013" not in listed
 
 
