@@ -12,6 +12,8 @@ from collections.abc import Collection, Iterator, Mapping
 import libcst as cst
 from libcst.metadata import QualifiedName, QualifiedNameProvider, QualifiedNameSource, ScopeProvider
 
+from vllm_pooling_migrate.codemod.analysis.class_aliases import ClassAliases
+
 #: This project's shim: code written against it is vLLM's API too. A user's own ``shim`` module is not.
 SHIM_MODULE = "vllm_pooling_migrate.shim"
 #: Packages whose pooling API is vLLM's: vLLM itself and this project's shim.
@@ -89,19 +91,28 @@ class _LazyQualifiedNames(Mapping[cst.CSTNode, Collection[QualifiedName]]):
     """``QualifiedNameProvider``'s mapping, computed for a node when it is first asked for.
 
     libcst's provider walks the whole module once more and stores a closure for every node; the rules ask for
-    the names of a few calls and attributes. Same answers: the scope's ``get_qualified_names_for``.
+    the names of a few calls and attributes. Same answers: the scope's ``get_qualified_names_for``, plus, for a
+    name bound once to a vLLM class (``llm_cls = cast("type[LLM]", vllm.LLM)``), the class's own names
+    (``analysis.class_aliases``).
     """
 
-    def __init__(self, scopes: Mapping[cst.CSTNode, object]) -> None:
+    def __init__(self, scopes: Mapping[cst.CSTNode, object], module: cst.Module) -> None:
         self._scopes = scopes
         self._known: dict[cst.CSTNode, Collection[QualifiedName]] = {}
+        self._aliases = ClassAliases(module)
 
     def __getitem__(self, node: cst.CSTNode) -> Collection[QualifiedName]:
         known = self._known.get(node)
         if known is None:
             scope = self._scopes.get(node)
             known = scope.get_qualified_names_for(node) if scope is not None else set()  # type: ignore[attr-defined]
-            self._known[node] = known
+            self._known[node] = known  # before following an alias: `a = b; b = a` ends here
+            if isinstance(node, cst.Name) and scope is not None and not any(
+                    q.source is QualifiedNameSource.IMPORT for q in known):
+                value = self._aliases.value_of(scope, node)  # type: ignore[arg-type]
+                if value is not None:
+                    imported = {q for q in self[value] if q.source is QualifiedNameSource.IMPORT}
+                    known = self._known[node] = {*known, *imported}
         return known
 
     def __iter__(self) -> Iterator[cst.CSTNode]:
@@ -117,4 +128,4 @@ def install_lazy_qualified_names(wrapper: cst.MetadataWrapper) -> None:
     metadata = getattr(wrapper, "_metadata", None)
     if not isinstance(metadata, dict) or QualifiedNameProvider in metadata:
         return
-    metadata[QualifiedNameProvider] = _LazyQualifiedNames(wrapper.resolve(ScopeProvider))
+    metadata[QualifiedNameProvider] = _LazyQualifiedNames(wrapper.resolve(ScopeProvider), wrapper.module)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from libcst.metadata import QualifiedNameProvider
+from libcst.metadata import QualifiedNameProvider, QualifiedNameSource
 
 from vllm_pooling_migrate.codemod.analysis.symbols import install_lazy_qualified_names
 from vllm_pooling_migrate.codemod.engine import check_python_source
@@ -26,7 +26,36 @@ def test_lazy_qualified_names_equal_libcsts(path):
     install_lazy_qualified_names(lazy)
     lazy_names = lazy.resolve(QualifiedNameProvider)
     for node, value in names.items():
-        assert set(lazy_names[node]) == set(value() if callable(value) else value)
+        libcsts, ours = set(value() if callable(value) else value), set(lazy_names[node])
+        if isinstance(node, cst.Name) and ours != libcsts:  # a class alias: libcst's names, plus the class's
+            assert libcsts < ours and all(q.source is QualifiedNameSource.IMPORT for q in ours - libcsts)
+        else:
+            assert ours == libcsts
+
+
+ALIASES = '''import typing
+import vllm
+from typing import cast
+plain = vllm.LLM
+casted = cast("type[LLM]", vllm.PoolerConfig)
+long_cast = typing.cast("type[LLM]", vllm.LLM)
+twice = vllm.LLM
+twice = object
+def f():
+    inner: type = vllm.LLM
+    return plain, casted, long_cast, twice, inner
+'''
+
+
+def test_a_name_bound_once_to_a_class_has_the_class_names():
+    wrapper = cst.MetadataWrapper(cst.parse_module(ALIASES), unsafe_skip_copy=True)
+    install_lazy_qualified_names(wrapper)
+    names = wrapper.resolve(QualifiedNameProvider)
+    returned = wrapper.module.body[-1].body.body[-1].body[0].value  # the tuple `f` returns
+    found = {e.value.value: {q.name for q in names[e.value] if q.source is QualifiedNameSource.IMPORT}
+             for e in returned.elements}
+    assert found == {"plain": {"vllm.LLM"}, "casted": {"vllm.PoolerConfig"}, "long_cast": {"vllm.LLM"},
+                     "twice": set(), "inner": {"vllm.LLM"}}
 
 
 @pytest.mark.parametrize(
