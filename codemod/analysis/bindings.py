@@ -147,7 +147,16 @@ class SelfAttrRef:
     attr: str
 
 
-Reference = Binding | GlobalRef | SelfAttrRef | InlineRef | ClosureRef
+@dataclass(frozen=True, eq=False)
+class InheritedAttrRef:
+    """``self.<attr>`` read in a class that never sets it: a base class or a subclass in this file may. Settled at
+    the end of the file over the class's in-file ancestors and descendants (``analysis.class_family``)."""
+
+    frame: "Frame"
+    attr: str
+
+
+Reference = Binding | GlobalRef | SelfAttrRef | InlineRef | ClosureRef | InheritedAttrRef
 
 
 @dataclass(eq=False)
@@ -158,6 +167,7 @@ class Frame:
     self_name: str | None = None  # first parameter of a method
     class_frame: "Frame | None" = None  # for methods: the class they belong to
     attr_bindings: dict[str, list[Binding]] = field(default_factory=dict)  # class frames: self.<attr> = ...
+    bases: tuple[str, ...] = ()  # class frames: the bases written as plain names (`class Qwen(PrmServer)`)
     returns: list[Binding] = field(default_factory=list)  # function frames (fixtures: also what they yield)
     fixture: str | None = None  # pytest fixtures: the name tests request it by ("" when it is not a literal)
     parametrized: frozenset[str] | None = frozenset()  # names parametrize gives directly (None: not literal)

@@ -28,9 +28,9 @@ from vllm_pooling_migrate.codemod.analysis.annotations import annotates_llm
 from vllm_pooling_migrate.codemod.analysis.symbols import LLM, root_of_qualified_name, symbol_of_qualified_name
 from vllm_pooling_migrate.codemod.analysis.bindings import (POOLING_METHODS, UNKNOWN, Ambiguous, AnnotatedLLM,
                                                            Binding, Bound, ClosureRef, Construction, FactoryResult,
-                                                           FixtureRef, Frame, GlobalRef, InlineRef, Reference,
-                                                           SelfAttrRef, TrackedFacts, Use, binding_constructions,
-                                                           unknown)
+                                                           FixtureRef, Frame, GlobalRef, InheritedAttrRef,
+                                                           InlineRef, Reference, SelfAttrRef, TrackedFacts, Use,
+                                                           binding_constructions, unknown)
 from vllm_pooling_migrate.codemod.analysis.resolution import resolve_deferred
 from vllm_pooling_migrate.codemod.analysis.call_flow import CallFlow
 from vllm_pooling_migrate.codemod.analysis.fixtures import FixtureTracking
@@ -91,7 +91,8 @@ class InstanceTracker(FixtureTracking, CallFlow, FrameStack):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._declarations.add(id(node.name))
-        self._frames.append(Frame("class", name=node.name.value,
+        bases = tuple(base.value.value for base in node.bases if isinstance(base.value, cst.Name) and base.keyword is None)
+        self._frames.append(Frame("class", name=node.name.value, bases=bases,
                                   parametrized=fixtures.parametrized_names(self, node.decorators)))
         self.facts.class_frames.append(self._frame)
 
@@ -103,9 +104,11 @@ class InstanceTracker(FixtureTracking, CallFlow, FrameStack):
             use, ref = uses[index]
             assert isinstance(ref, SelfAttrRef)
             if ref.attr not in frame.attr_bindings:
-                # Set somewhere else (a base class, a mixin): uses of that attribute are not all here.
-                self.facts.foreign_attrs.setdefault(ref.attr, use.call)
-            uses[index] = (use, self._single_binding(frame.attr_bindings.get(ref.attr, [])))
+                # Set somewhere else (a base class, a subclass, a mixin): settled at the end of the file, from
+                # the classes of this file it inherits from or that inherit from it.
+                uses[index] = (use, InheritedAttrRef(frame, ref.attr))
+                continue
+            uses[index] = (use, self._single_binding(frame.attr_bindings[ref.attr]))
         escapes = self.facts.deferred_escapes
         for index in frame.self_escapes:
             node, ref = escapes[index]

@@ -11,9 +11,10 @@ from __future__ import annotations
 import libcst as cst
 
 from vllm_pooling_migrate.codemod.analysis.bindings import (UNKNOWN, AnnotatedLLM, Binding, Bound, ClosureRef,
-                                                           FactoryResult, FixtureRef, GlobalRef, InlineRef,
-                                                           ParamRef, Reference, ReturnRef, SelfAttrRef,
+                                                           FactoryResult, FixtureRef, GlobalRef, InheritedAttrRef,
+                                                           InlineRef, ParamRef, Reference, ReturnRef, SelfAttrRef,
                                                            TrackedFacts, binding_constructions)
+from vllm_pooling_migrate.codemod.analysis.class_family import class_family
 
 
 def resolve_deferred(facts: TrackedFacts, module_env: dict[str, Binding]) -> None:
@@ -25,6 +26,9 @@ def resolve_deferred(facts: TrackedFacts, module_env: dict[str, Binding]) -> Non
                     construction.escapes.append(node)
     for use, ref in facts.deferred_uses:
         binding = _resolve(facts, module_env, ref)
+        if isinstance(ref, InheritedAttrRef) and binding is UNKNOWN:
+            # Set outside this file's classes (an imported base, a mixin): uses of the attribute are not all here.
+            facts.foreign_attrs.setdefault(ref.attr, use.call)
         if isinstance(binding, Bound):
             use.construction = binding.construction
             binding.construction.uses.append(use)
@@ -76,7 +80,26 @@ def _resolve(facts: TrackedFacts, module_env: dict[str, Binding], ref: Reference
     if isinstance(ref, ReturnRef):
         shape = facts.return_shapes.get((ref.owner, ref.function))
         return AnnotatedLLM() if shape is not None and shape.says_llm(ref.index) else UNKNOWN
+    if isinstance(ref, InheritedAttrRef):
+        return _inherited(facts, module_env, ref, seen)
     return ref if not isinstance(ref, SelfAttrRef) else UNKNOWN
+
+
+def _inherited(facts: TrackedFacts, module_env: dict[str, Binding], ref: InheritedAttrRef,
+               seen: frozenset[int]) -> Binding:
+    """What ``self.<attr>`` holds when only related classes set it: their one construction; "an LLM" when each of
+    several sets an LLM; nothing followable when any of them sets something else."""
+    family = class_family(facts.class_frames, ref.frame)
+    bindings = [b for frame in family or [] for b in frame.attr_bindings.get(ref.attr, [])]
+    resolved = [_resolve(facts, module_env, b, seen) for b in bindings]
+    if not resolved or not all(isinstance(r, (Bound, AnnotatedLLM)) for r in resolved):
+        return UNKNOWN
+    constructions = {id(r.construction): r.construction for r in resolved if isinstance(r, Bound)}
+    if len(constructions) == 1 and len(resolved) == 1:
+        return resolved[0]
+    for construction in constructions.values():
+        construction.ambiguous = True  # the use may run on any of them
+    return AnnotatedLLM()
 
 
 def _ambiguous_global(module_env: dict[str, Binding], name: str) -> Binding:
