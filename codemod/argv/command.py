@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from vllm_pooling_migrate.codemod.argv.client_tasks import ClientTasks
 from vllm_pooling_migrate.codemod.argv.invocation import (
     pooling_args_start,
     script_argument,
@@ -59,6 +60,7 @@ class Command:
     rows: tuple[int, int] | None = None  # the enclosing statement's rows, when wider than the tokens
     script: ScriptFinder | None = None
     pin: Pin | None = None  # the vLLM release the file (or container) pins: fixes go only as far as it allows
+    clients: ClientTasks | None = None  # a Python file's one server: the tasks its own clients request of it
 
 
 def scan_commands(commands: Iterable[Command], *, path: str, options: Options) -> list[Finding]:
@@ -95,7 +97,7 @@ def _scan(command: Command, path: str, options: Options, rules: Sequence[Command
     if start is None and at is None:
         start = command.start
     if start is not None:
-        scan = ArgvScan(tokens, start, path, options, command.writer, rows, command.pin)
+        scan = ArgvScan(tokens, start, path, options, command.writer, rows, command.pin, command.clients)
         for rule in rules:
             findings.extend(rule.check(scan))
     return findings

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vllm_pooling_migrate.codemod.argv.client_tasks import ClientTasks
 from vllm_pooling_migrate.codemod.argv.flags import Flag, parse_flags
 from vllm_pooling_migrate.codemod.argv.invocation import is_vllm_image
 from vllm_pooling_migrate.codemod.argv.tokens import ArgToken
@@ -58,6 +59,7 @@ class ArgvScan:
     writer: Writer
     rows: tuple[int, int]  # the rows of the whole command (a ``# noqa`` on any of them applies)
     pin: Pin | None = None  # the release the file pins; an image named in the command itself wins
+    clients: ClientTasks | None = None  # the tasks the file's own clients request of this server (Python files)
     flags: list[Flag] = field(init=False)
 
     def __post_init__(self) -> None:

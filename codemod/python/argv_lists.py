@@ -32,11 +32,14 @@ from vllm_pooling_migrate.codemod.argv import (
     render_string_list,
     scan_commands,
 )
+from vllm_pooling_migrate.codemod.argv.client_tasks import ClientTasks
 from vllm_pooling_migrate.codemod.argv.command import ScriptFinder
 from vllm_pooling_migrate.codemod.argv.invocation import pooling_args_start
 from vllm_pooling_migrate.codemod.argv.tokens import ValueSource
 from vllm_pooling_migrate.codemod.edits import LineIndex
 from vllm_pooling_migrate.codemod.finding import Finding, Location
+from vllm_pooling_migrate.codemod.python.client_requests import client_tasks
+from vllm_pooling_migrate.codemod.python.http_requests import HttpRequests
 from vllm_pooling_migrate.codemod.python.rule import FileContext
 from vllm_pooling_migrate.codemod.visitors import CachedVisitors
 
@@ -69,31 +72,47 @@ class ArgvLists(CachedVisitors):
         self._local: set[tuple[Scope, str]] = set()  # names a function (or the module) assigns
         self._arguments_of: list[tuple[int, Scope]] = []  # recognised lists of vLLM's arguments alone
         self._candidates: list[_Candidate] = []
+        self._lists: list[tuple[cst.List | cst.Tuple, int | None]] = []  # vLLM's lists, with where its arguments start
+        self._requests = HttpRequests.of(context)  # what the file's clients ask the server it starts (POOL019)
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        """Lists of flags are judged once the whole file has been seen: which callables launch vLLM is known then."""
+        """Lists are judged once the whole file has been seen: which callables launch vLLM is known then, and what
+        the file's own clients request."""
         launchers = set(KNOWN_LAUNCHERS)
         for key, scope in self._arguments_of:
             launchers |= self._receivers(key, scope)
         for candidate in self._candidates:
             receivers = self._receivers(id(candidate.node), candidate.scope)
             if any(r in launchers or r.rsplit(".", 1)[-1] in KNOWN_LAUNCHERS for r in receivers):
-                self._emit(candidate.node, start=0)
+                self._lists.append((candidate.node, 0))
+        # Requests can be tied to a server only when the file starts one.
+        clients = client_tasks(self.context) if len(self._lists) == 1 else None
+        for node, start in self._lists:
+            self._emit(node, start, clients)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._requests.see_function(node)
         self._scopes.append(id(node))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._scopes.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        self._requests.see_assign(node)
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             name = node.targets[0].target.value
             self._local.add((self._scopes[-1], name))
             if isinstance(node.value, (cst.List, cst.Tuple)):
                 self._assigned_to[id(node.value)] = (self._scopes[-1], name)
 
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._requests.see_ann_assign(node)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._requests.see_del(node)
+
     def visit_Call(self, node: cst.Call) -> None:
+        self._requests.see_call(node)
         callee = _dotted(node.func)
         if callee is None:
             return
@@ -134,21 +153,21 @@ class ArgvLists(CachedVisitors):
             return
         named = any(isinstance(v, cst.SimpleString) and any(m in v.value for m in _MARKERS) for v in values)
         if named:
-            self._emit(node, start=None)
+            self._lists.append((node, None))
             return
         literal = [_string_value(v) for v in values]
         start = pooling_args_start(literal)
         if start is not None:
             if start == 0:
                 self._arguments_of.append((id(node), self._scopes[-1]))
-            self._emit(node, start=start)
+            self._lists.append((node, start))
         elif (literal[0] or "").startswith("--"):
             self._candidates.append(_Candidate(node, self._scopes[-1]))
 
-    def _emit(self, node: cst.List | cst.Tuple, start: int | None) -> None:
+    def _emit(self, node: cst.List | cst.Tuple, start: int | None, clients: ClientTasks | None) -> None:
         tokens = [self._token(element) for element in node.elements]
         command = Command(tokens, _WRITER, rows=self.context.statement_rows(node), script=self._find_script,
-                          start=start)
+                          start=start, clients=clients)
         self.findings.extend(scan_commands([command], path=self.context.path, options=self.context.options))
 
     def _location(self, node: cst.CSTNode) -> tuple[Location, Location]:

@@ -186,6 +186,10 @@ class HttpRequests:
                 found.extend(self._bodies("/v1/embeddings", extra.value, call))
         return found
 
+    def values_of(self, value: cst.BaseExpression) -> list[cst.BaseExpression]:
+        """What ``value`` can be, followed as bodies and URLs are (variables, helper returns, helper parameters)."""
+        return [resolved for resolved, _ in self._resolve(value, 0, False)]
+
     def _bodies(self, route: str, value: cst.BaseExpression, call: cst.Call) -> list[Request]:
         seen: dict[int, Request] = {}
         for resolved, changed in self._resolve(value, 0, False):

@@ -2,9 +2,11 @@
 
 The command line shows this for bge-m3 loaded as ``BgeM3EmbeddingModel`` (spec §11 P15): its
 default task is ``embed&token_classify``, so on vLLM 0.21 ``/v1/embeddings``, ``/score`` and
-``LLM.embed`` fail. Other multi-task servers depend on what the clients request (POOL020 looks at
-the clients), so a pooling server without a pinned task is not flagged on its own: most serve
-only their default task. Report only: one server per task is the fix, at a memory cost.
+``LLM.embed`` fail. Other multi-task servers depend on what the clients request, so a pooling server
+without a pinned task is flagged only when a Python file starts one server and its own clients ask
+it for two tasks or more (``/v1/embeddings`` and ``/pooling`` with ``"task": "token_embed"``, say;
+``argv.client_tasks``): whatever the model's default, all but one of them fail on 0.21. Report only:
+one server per task is the fix, at a memory cost.
 """
 
 from __future__ import annotations
@@ -47,6 +49,16 @@ class ServerWithoutTask(CommandLineRule):
         ),
     ]
 
+    VALID += [
+        Valid(  # the clients ask for one task; a refusal the test expects is not a need
+            'import requests\nfrom tests.utils import RemoteOpenAIServer\n\nargs = ["--runner", "pooling"]\n'
+            'server = RemoteOpenAIServer("intfloat/e5-small", args)\n'
+            'requests.post(server.url_for("v1/embeddings"), json={"input": "a"})\n\n'
+            'def test_refused():\n    r = requests.post(server.url_for("pooling"), json={"input": "a", "task": "token_embed"})\n'
+            '    assert r.status_code == 400\n',
+            path="test_e5.py",
+        ),
+    ]
     INVALID = [
         Invalid('vllm serve BAAI/bge-m3 --hf-overrides \'{"architectures": ["BgeM3EmbeddingModel"]}\''),
         Invalid(
@@ -63,6 +75,14 @@ class ServerWithoutTask(CommandLineRule):
             path="test_bge_m3.py",
         ),
         Invalid("model: BAAI/bge-m3\nhf-overrides:\n  architectures: [BgeM3EmbeddingModel]\n", line=2, path="config.yaml"),
+        Invalid(  # one server, and clients in the same file that need two tasks of it
+            'import requests\nfrom tests.utils import RemoteOpenAIServer\n\nargs = ["--runner", "pooling"]\n'
+            'server = RemoteOpenAIServer("intfloat/e5-small", args)\n'
+            'requests.post(server.url_for("v1/embeddings"), json={"input": "a"})\n'
+            'requests.post(server.url_for("pooling"), json={"input": "a", "task": "token_embed"})\n',
+            line=4,
+            path="test_e5.py",
+        ),
         Invalid(
             f'{VLLM_CONTAINER}    args: ["--model", "BAAI/bge-m3", "--hf-overrides", "{{\\"architectures\\": [\\"BgeM3EmbeddingModel\\"]}}"]\n',
             line=4,
@@ -71,8 +91,11 @@ class ServerWithoutTask(CommandLineRule):
     ]
 
     def check(self, scan: ArgvScan) -> Iterator[Finding]:
+        if any(_pins_task(f) for f in scan.flags):
+            return
         override = next((f for f in scan.flags if f.is_("hf-overrides") and multi_task(f.json_text)), None)
-        if override is None or any(_pins_task(f) for f in scan.flags):
+        if override is None:
+            yield from self._clients_need_several_tasks(scan)
             return
         message = (
             "bge-m3 as `BgeM3EmbeddingModel` defaults to the `embed&token_classify` task, which vLLM 0.21 serves "
@@ -81,6 +104,18 @@ class ServerWithoutTask(CommandLineRule):
         )
         reason = "which tasks the clients need is not visible here: pick them, one server each"
         yield scan.finding(self.CODE, message, override, reason=reason)
+
+    def _clients_need_several_tasks(self, scan: ArgvScan) -> Iterator[Finding]:
+        """The one server a Python file starts, asked by the file's own clients for more than one task."""
+        clients = scan.clients
+        if clients is None or len(clients.tasks) < 2 or not scan.flags or scan.has_flag("task"):
+            return
+        message = (
+            f"this server is started without a task and this file's clients request {clients.described()}: "
+            "from vLLM 0.21 a pooling server serves one task, so all but one of them fail; start one server per "
+            "task with " + scan.show("--pooler-config.task", "<task>")
+        )
+        yield scan.finding(self.CODE, message, scan.flags[0], reason="splitting the server is a change by hand")
 
 
 MULTI_TASK_ARCHITECTURES = frozenset({"BgeM3EmbeddingModel"})
