@@ -5,7 +5,8 @@ fields and drops them with a DEBUG line, so a client that sends ``"normalize": f
 ``"softmax": false`` still gets probabilities. Renaming the key to ``"use_activation"`` (same value) restores what
 the client asks for. Bodies are found wherever POOL020 finds them: inline, in a variable, from a helper, posted to
 a literal URL or to a route helper's (``server.url_for("score")``). A body changed in place after it is built
-(``body.pop("normalize")``, ``body[k] = v``) is reported without a fix.
+(``body.pop("normalize")``, ``body[k] = v``) is reported without a fix. Only the keys the route's own request
+model read count: ``"normalize"`` posted to ``/score`` was never vLLM's (``ROUTE_LEGACY_KEYS``).
 """
 
 import libcst as cst
@@ -15,6 +16,16 @@ from vllm_pooling_migrate.codemod.python.http_requests import HttpRequests, Http
 from vllm_pooling_migrate.codemod.python.rule import PythonRule
 
 LEGACY_KEYS = ("normalize", "softmax", "activation")
+_ACTIVATION_KEYS = frozenset({"softmax", "activation"})
+#: The legacy keys each route's request model read, vLLM 0.9.2-0.16.0 (``entrypoints/**/protocol.py``): embeddings
+#: took ``normalize``, classify/score/rerank ``softmax`` and ``activation``, ``/pooling`` all three. Any other key
+#: was never vLLM's (a project's own handler may read it): renaming it would change what the request asks for.
+ROUTE_LEGACY_KEYS = {
+    "/v1/embeddings": frozenset({"normalize"}), "/v2/embed": frozenset({"normalize"}),
+    "/pooling": frozenset(LEGACY_KEYS), "/invocations": frozenset(LEGACY_KEYS),
+    **{route: _ACTIVATION_KEYS for route in ("/classify", "/v1/classify", "/score", "/v1/score", "/rerank",
+                                             "/v1/rerank", "/v2/rerank")},
+}
 
 
 class RequestActivationKey(HttpRequestsFeed, PythonRule):
@@ -22,6 +33,10 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
     MESSAGE = '`"normalize"`/`"softmax"`/`"activation"` in a pooling request are ignored since vLLM 0.17: use `"use_activation"`'
 
     VALID = [
+        Valid(  # vLLM's score and rerank requests never had `normalize`: a project's own handler reads it
+            'import requests\nimport vllm\nrequests.post(server.url_for("score"), json={"text_1": a, "text_2": b, "normalize": True})\n'
+        ),
+        Valid('import requests\nrequests.post("http://localhost:8000/v1/embeddings", json={"input": x, "softmax": False})\n'),
         Valid('import requests\nrequests.post("http://localhost:8000/v1/embeddings", json={"input": x, "use_activation": False})\n'),
         Valid('import requests\nrequests.post("http://localhost:8080/api/settings", json={"normalize": False})\n'),  # not a pooling route
         Valid('import requests\nrequests.post("http://localhost:8000/pooling", json={"input": x, "normalize": False, "task": "embed"})\n',
@@ -80,7 +95,7 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
             if id(body) in reported:
                 continue
             keys = request.entries()
-            legacy = [(i, key) for i, key in keys if key in LEGACY_KEYS]
+            legacy = [(i, key) for i, key in keys if key in ROUTE_LEGACY_KEYS.get(request.route, LEGACY_KEYS)]
             if not legacy:
                 continue
             reported.add(id(body))
