@@ -101,14 +101,29 @@ def _check_whole(
     if not options.fix or result.error:
         return result
     current, text = result, source
+    waiting = [f for f in result.findings if f.fix is not None and f not in result.applied]  # deferred to a later pass
     for _ in range(MAX_FIX_PASSES):
         if current.fixed_source is None:
             break
         text = current.fixed_source
         current = _one_pass(text, path, options, rules, env)
+        result.applied.extend(_first_pass_findings(waiting, current.applied if current.fixed_source else []))
     result.fixed_source = text if text != source else None
     result.remaining = current.findings
+    result.applied.sort(key=Finding.sort_key)
     return result
+
+
+def _first_pass_findings(waiting: list[Finding], applied: list[Finding]) -> list[Finding]:
+    """The findings of the first pass that a later pass fixed (argv edits wait for a pass without CST fixes), as
+    the first pass located them: "Fixed N findings" counts and places every fix in the file as the user has it."""
+    found = []
+    for later in applied:
+        match = next((f for f in waiting if f.code == later.code and f.message == later.message), None)
+        if match is not None:
+            waiting.remove(match)
+            found.append(match)
+    return found
 
 
 def _on_deep_stack(work: Callable[[], FileResult]) -> FileResult:

@@ -41,6 +41,7 @@ from vllm_pooling_migrate.codemod.finding import Finding, Location
 from vllm_pooling_migrate.codemod.python.client_requests import client_tasks
 from vllm_pooling_migrate.codemod.python.http_requests import HttpRequests
 from vllm_pooling_migrate.codemod.python.rule import FileContext
+from vllm_pooling_migrate.codemod.python.string_commands import is_command_string, string_command_findings
 from vllm_pooling_migrate.codemod.visitors import CachedVisitors
 
 _MARKERS = ("vllm",)
@@ -74,6 +75,7 @@ class ArgvLists(CachedVisitors):
         self._candidates: list[_Candidate] = []
         self._lists: list[tuple[cst.List | cst.Tuple, int | None]] = []  # vLLM's lists, with where its arguments start
         self._requests = HttpRequests.of(context)  # what the file's clients ask the server it starts (POOL019)
+        self._strings: list[cst.SimpleString | cst.FormattedString] = []  # ``os.system("vllm serve ...")``
 
     def leave_Module(self, original_node: cst.Module) -> None:
         """Lists are judged once the whole file has been seen: which callables launch vLLM is known then, and what
@@ -89,6 +91,18 @@ class ArgvLists(CachedVisitors):
         clients = client_tasks(self.context) if len(self._lists) == 1 else None
         for node, start in self._lists:
             self._emit(node, start, clients)
+        in_lists = {id(e.value) for node, _ in self._lists for e in node.elements}  # read as argv tokens already
+        strings = [s for s in self._strings if id(s) not in in_lists]
+        if strings:
+            self.findings.extend(string_command_findings(self.context, strings, LineIndex(self.context.module.code)))
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if is_command_string(node):
+            self._strings.append(node)
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        if is_command_string(node):
+            self._strings.append(node)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._requests.see_function(node)

@@ -15,7 +15,8 @@ import re
 #: * a vLLM-only flag with a pooling value in a string or an argv list (``["--task", "embed"]``,
 #:   ``"--task=embed"``, ``--override-pooler-config``, ``--pooler-config``, ``--convert reward``): test fixtures
 #:   and launchers start servers without naming vLLM; vLLM's test server ``RemoteOpenAIServer`` and vLLM's own
-#:   ``BgeM3EmbeddingModel`` (an ``--hf-overrides`` architecture) likewise.
+#:   ``BgeM3EmbeddingModel`` (an ``--hf-overrides`` architecture) likewise;
+#: * a vLLM server command written as one string (``vllm serve``, ``vllm.entrypoints.openai.api_server``).
 #:
 #: A mention of vLLM in a comment or docstring alone is not enough.
 _LINE_START = rb"(?:^|\r|;)(?:\xef\xbb\xbf)?[ \t\f]*"
@@ -40,6 +41,8 @@ _OTHER_EVIDENCE = re.compile(
             rb"--convert" + _QUOTE_SEP + rb"reward\b",
             rb"--(?:override[-_])?pooler[-_]config\b",
             rb"RemoteOpenAIServer\b",
+            rb"vllm[ \t]+serve\b",  # a server command written as one string (``os.system("vllm serve ...")``)
+            rb"vllm\.entrypoints\.openai\.api_server\b",
             rb"BgeM3EmbeddingModel\b",
         ]
     )

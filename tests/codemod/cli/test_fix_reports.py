@@ -122,3 +122,17 @@ def test_json_report_is_written_a_finding_at_a_time_with_the_same_text():
     ]
     assert format_json(findings) == json.dumps([finding_to_dict(f) for f in findings], indent=2, ensure_ascii=False) + "\n"
     assert format_json([]) == "[]\n"
+
+
+def test_fixed_counts_the_command_lines_a_later_pass_rewrites(tmp_path, capsys, monkeypatch):
+    # Argv edits wait for a pass without CST fixes; they are still fixes of this run, reported where they were.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "launch.py").write_text(
+        "import os\nfrom vllm import LLM\n\n"
+        'def load():\n    return LLM("m", task="embed")\n\n'
+        'def serve():\n    os.system("vllm serve m --task embed")\n'
+    )
+    _, _, err = _run(capsys, "--show-fixes", "launch.py")
+    assert "Fixed 2 findings:\nlaunch.py:5:21: POOL001 [*]" in err
+    assert "launch.py:8:29: POOL013 [*]" in err
+    assert 'os.system("vllm serve m --runner pooling --convert embed")' in (tmp_path / "launch.py").read_text()
