@@ -120,16 +120,41 @@ def load_findings(raw: str, corpus: Path) -> tuple[list[Finding], list[str]]:
             rel = str(name)
         if not name.exists():
             problems.append(f"finding names a missing file: {name}")
+        line = int(item.get("location", {}).get("row") or 0)
+        if item.get("cell") and name.exists():
+            line = notebook_file_line(name, int(item["cell"]), line)
         findings.append(
             Finding(
                 path=rel,
-                line=int(item.get("location", {}).get("row") or 0),
+                line=line,
                 code=str(item.get("code")),
                 fixable=bool(item.get("fix")),
                 message=str(item.get("message", "")),
             )
         )
     return findings, problems
+
+
+def notebook_file_line(path: Path, cell: int, row: int) -> int:
+    """The line of the .ipynb file that holds row ``row`` of code cell ``cell`` (1-based, as the tool reports them):
+    verdicts give lines of the file as it is stored, like every other file. 0 when it cannot be found."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        source = json.loads(text)["cells"][cell - 1]["source"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return 0
+    lines = ("".join(source) if isinstance(source, list) else str(source)).splitlines()
+    if not 1 <= row <= len(lines):
+        return 0
+    wanted = json.dumps(lines[row - 1])[1:-1]
+    raw = text.splitlines()
+    starts = [i for i, line in enumerate(raw) if '"cell_type"' in line]
+    begin = starts[cell - 1] if cell - 1 < len(starts) else 0
+    # The cell's source is stored after its "cell_type" key, or before it when keys are sorted otherwise.
+    for i in [*range(begin, len(raw)), *range(begin - 1, -1, -1)]:
+        if wanted and wanted in raw[i]:
+            return i + 1
+    return 0
 
 
 def match(verdicts: list[Verdict], findings: list[Finding], window: int) -> None:
