@@ -1,4 +1,5 @@
-"""POOL002: ``EngineArgs``/``AsyncEngineArgs``/``ModelConfig(task=...)``, and reads of ``model_config.task``.
+"""POOL002: ``EngineArgs``/``AsyncEngineArgs``/``ModelConfig(task=...)``, and reads of ``model_config.task`` (also on a
+name bound once to ``[await] engine.get_model_config()`` or to ``<x>.model_config``).
 
 Also the argparse defaults and dicts that reach engine arguments (``EngineArgs.from_cli_args(args)`` after
 ``parser.set_defaults(task=...)``, which vLLM 0.13+ silently ignores; ``AsyncEngineArgs(**kwargs)``), and
@@ -42,7 +43,14 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
             "engine_args = AsyncEngineArgs.from_cli_args(args)\n"
         ),
     ]
+    VALID += [
+        Valid('import vllm\n\nasync def info(job):\n    config = await job.get_config()\n    return config.task\n'),  # not a model config
+    ]
     INVALID = [
+        Invalid(  # the engine's model config, fetched into a name first
+            "from vllm import AsyncLLMEngine\n\nasync def info(engine: AsyncLLMEngine):\n"
+            "    model_config = await engine.get_model_config()\n    return {\"task\": model_config.task}\n"
+        ),
         Invalid(
             'from vllm.engine.arg_utils import AsyncEngineArgs\nargs = AsyncEngineArgs(model="m", task="embed")\n',
             'from vllm.engine.arg_utils import AsyncEngineArgs\nargs = AsyncEngineArgs(model="m", runner="pooling", convert="embed")\n',
@@ -75,6 +83,8 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
         super().__init__(context)
         #: ``name.task = value`` statements: (the target, the name, the value), settled in finish().
         self._task_stores: list[tuple[cst.Attribute, cst.Name, cst.BaseExpression]] = []
+        #: ``name.task`` reads (and stores) on a plain name: a model config when the name is bound to one.
+        self._task_reads: list[tuple[cst.Attribute, cst.Name]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
@@ -98,24 +108,34 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         super().visit_Attribute(node)
         value = node.value
-        if node.attr.value == "task" and isinstance(value, cst.Attribute) and value.attr.value == "model_config":
-            self.report(
-                node,
-                "`model_config.task` no longer exists (removed in vLLM 0.13); `pooler_config.task` is a different "
-                "concept: read `model_config.runner_type` / `convert_type` instead",
-                applicability=FixClass.REPORT,
-            )
+        if node.attr.value != "task":
+            return
+        if isinstance(value, cst.Attribute) and value.attr.value == "model_config":
+            self._report_model_config_task(node)
+        elif isinstance(value, cst.Name):
+            self._task_reads.append((node, value))  # `model_config.task`, when the name holds a model config
+
+    def _report_model_config_task(self, node: cst.Attribute) -> None:
+        self.report(
+            node,
+            "`model_config.task` no longer exists (removed in vLLM 0.13); `pooler_config.task` is a different "
+            "concept: read `model_config.runner_type` / `convert_type` instead",
+            applicability=FixClass.REPORT,
+        )
+
+    def _holds_model_config(self, name: cst.Name) -> bool:
+        """``name`` is bound once, to ``[await] <engine>.get_model_config()`` or ``<something>.model_config``."""
+        value = self._single_value(name)
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            return value.func.attr.value == "get_model_config" and not value.args
+        return isinstance(value, cst.Attribute) and value.attr.value == "model_config"
 
     def _engine_args_symbol(self, name: cst.Name) -> str | None:
         """``EngineArgs``/``AsyncEngineArgs`` when ``name`` is bound exactly once, in its function or module, by
         ``name = EngineArgs(...)`` or ``name = AsyncEngineArgs.from_cli_args(...)``; None otherwise."""
-        scope = self.context.wrapper.resolve(ScopeProvider).get(name)
-        if scope is None or name.value not in scope:
-            return None
-        found = list(scope[name.value])
-        if len(found) != 1 or not isinstance(found[0], Assignment) or not isinstance(found[0].node, cst.Name):
-            return None
-        value = EngineArgSources.of(self.context).dict_values.get(id(found[0].node))
+        value = self._single_value(name)
         if not isinstance(value, cst.Call):
             return None
         func = value.func
@@ -124,7 +144,21 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
         symbol = self.symbol(func)
         return symbol if symbol in ENGINE_ARG_CLASSES else None
 
+    def _single_value(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The value of the one plain assignment of ``name`` its scope sees, if there is exactly one."""
+        scope = self.context.wrapper.resolve(ScopeProvider).get(name)
+        if scope is None or name.value not in scope:
+            return None
+        found = list(scope[name.value])
+        if len(found) != 1 or not isinstance(found[0], Assignment) or not isinstance(found[0].node, cst.Name):
+            return None
+        return EngineArgSources.of(self.context).dict_values.get(id(found[0].node))
+
     def finish(self) -> None:
+        stored = {id(attribute) for attribute, _, _ in self._task_stores}
+        for attribute, name in self._task_reads:
+            if id(attribute) not in stored and self._holds_model_config(name):
+                self._report_model_config_task(attribute)
         for attribute, name, assigned in self._task_stores:
             symbol = self._engine_args_symbol(name)
             if symbol is None:
