@@ -9,7 +9,8 @@ Only a receiver that is certainly an engine is followed: a name or ``self.<attr>
 ``AsyncLLMEngine``/``AsyncLLM``/``LLMEngine`` (their constructor, ``from_engine_args`` or ``from_vllm_config``) or
 ``None``, or a parameter annotated with one of them or ``EngineClient``. The ``PoolingParams`` must be visible: a
 ``PoolingParams(...)`` call without ``task`` (or ``task=None``), written inline or bound once to a name that is
-used for nothing else. Report only: which task the author meant, and which output shape the code after it
+used for nothing else, or a helper's parameter that every call of the helper in this file fills so (a helper read
+without being called, a callback, may be called from anywhere and is not followed). Report only: which task the author meant, and which output shape the code after it
 expects, is theirs to say.
 """
 
@@ -37,6 +38,8 @@ ENGINE_TYPES = ENGINES | {ENGINE_CLIENT}
 ENGINE_FACTORIES = frozenset({"from_engine_args", "from_vllm_config"})
 #: Engine method -> (index of the ``PoolingParams`` among the positional arguments, its keyword).
 POOLING_PARAMS_ARGUMENT = {"encode": (1, "pooling_params"), "add_request": (2, "params")}
+#: How many helpers deep a ``PoolingParams`` is followed back through parameters.
+MAX_HELPER_DEPTH = 3
 
 
 @dataclass
@@ -54,6 +57,13 @@ class _Seen:
     #: (class, attribute) -> every value ``self.<attribute>`` is assigned in the class's methods.
     attributes: dict[tuple[int, str], list[cst.BaseExpression]] = field(default_factory=dict)
     foreign_attributes: set[str] = field(default_factory=set)  # ``x.<attribute> = ...`` on anything but self
+    #: id(Param) -> (id of the method's class or None, the function's name, its position among the arguments a
+    #: caller passes, the parameter's name).
+    params: dict[int, tuple[int | None, str, int | None, str]] = field(default_factory=dict)
+    #: (id of the class or None, name) -> the calls ``name(...)`` (None) and ``self.name(...)`` in that class's methods.
+    calls_by_owner: dict[tuple[int | None, str], list[cst.Call]] = field(default_factory=dict)
+    call_counts: dict[str, int] = field(default_factory=dict)  # every ``name(...)`` or ``<anything>.name(...)``
+    read_names: dict[str, int] = field(default_factory=dict)  # how often a name is read, called or not
 
 
 class EngineEncodeWithoutTask(PythonRule):
@@ -72,6 +82,13 @@ class EngineEncodeWithoutTask(PythonRule):
               'params = PoolingParams()\nparams.task = "embed"\nengine.encode(prompt, params, request_id)\n'),
     ]
     INVALID = [
+        Invalid(  # handed to a helper that calls the engine
+            "from vllm import AsyncLLMEngine, PoolingParams\n\n\nclass Embedder:\n"
+            "    def __init__(self, args):\n        self.engine = AsyncLLMEngine.from_engine_args(args)\n\n"
+            "    async def _one(self, prompt, params):\n"
+            "        return [out async for out in self.engine.encode(prompt, params, \"0\")]\n\n"
+            "    async def embed(self, prompt):\n        params = PoolingParams()\n        return await self._one(prompt, params)\n"
+        ),
         Invalid('from vllm import AsyncLLMEngine, PoolingParams\nengine = AsyncLLMEngine.from_engine_args(args)\n'
                 'results = engine.encode(prompt, PoolingParams(), request_id)\n'),
         Invalid(
@@ -106,7 +123,15 @@ class EngineEncodeWithoutTask(PythonRule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         params = [*node.params.posonly_params, *node.params.params]
         cls = self._classes[-1]
-        if cls is not None and self._methods[-1] is None:  # a method: its first parameter is self
+        method = cls is not None and self._methods[-1] is None
+        reads = self._seen.read_names
+        reads[node.name.value] = reads.get(node.name.value, 0) - 1  # the name in `def name` is not a read
+        owner = id(cls) if method else None
+        for position, param in enumerate(params[1:] if method else params):
+            self._seen.params[id(param)] = (owner, node.name.value, position, param.name.value)
+        for param in node.params.kwonly_params:
+            self._seen.params[id(param)] = (owner, node.name.value, None, param.name.value)
+        if method:  # a method: its first parameter is self
             self._methods.append(_Method(cls, params[0].name.value) if params else None)
         else:  # a nested function sees the enclosing method's self, unless a parameter hides it
             method = self._methods[-1]
@@ -123,6 +148,19 @@ class EngineEncodeWithoutTask(PythonRule):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in POOLING_PARAMS_ARGUMENT:
             self._seen.calls.append((node, func.value, self._methods[-1]))
+        called = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+        if called is None:
+            return
+        self._seen.call_counts[called] = self._seen.call_counts.get(called, 0) + 1
+        method = self._methods[-1]
+        if isinstance(func, cst.Name):
+            self._seen.calls_by_owner.setdefault((None, called), []).append(node)
+        elif (method is not None and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+              and func.value.value == method.self_name):
+            self._seen.calls_by_owner.setdefault((id(method.cls), called), []).append(node)
+
+    def visit_Name(self, node: cst.Name) -> None:  # a bare name, and the `attr` of `x.attr`
+        self._seen.read_names[node.value] = self._seen.read_names.get(node.value, 0) + 1
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -197,8 +235,9 @@ class EngineEncodeWithoutTask(PythonRule):
             return self.symbol(func.value) in ENGINES
         return self.symbol(func) in ENGINES
 
-    def _without_task(self, value: cst.BaseExpression, scopes, argument_ids: set[int]) -> bool:
-        """``PoolingParams(...)`` without a task, inline or bound once to a name used only as such an argument."""
+    def _without_task(self, value: cst.BaseExpression, scopes, argument_ids: set[int], depth: int = 0) -> bool:
+        """``PoolingParams(...)`` without a task, inline or bound once to a name used only as such an argument; or a
+        parameter of a helper that every call of it in this file fills so (``_encode_one(prompt, params)``)."""
         if isinstance(value, cst.Name):
             assignments = _assignments(value, scopes)
             if assignments is None or len(assignments) != 1:
@@ -206,9 +245,27 @@ class EngineEncodeWithoutTask(PythonRule):
             (assignment,) = assignments
             if any(id(access.node) not in argument_ids for access in assignment.references):
                 return False  # read elsewhere: it may be changed (``params.task = ...``) or passed on
+            if isinstance(assignment.node, cst.Param):
+                return self._filled_without_task(assignment.node, scopes, argument_ids, depth)
             bound = self._seen.values.get(id(assignment.node)) if isinstance(assignment.node, cst.Name) else None
             return bound is not None and self._taskless_params(bound)
         return self._taskless_params(value)
+
+    def _filled_without_task(self, param: cst.Param, scopes, argument_ids: set[int], depth: int) -> bool:
+        """Every call of the parameter's function in this file passes a ``PoolingParams`` without a task, and the
+        function is only ever called (a function handed on may be called from anywhere)."""
+        found = self._seen.params.get(id(param))
+        if found is None or depth >= MAX_HELPER_DEPTH:
+            return False
+        owner, function, position, name = found
+        calls = self._seen.calls_by_owner.get((owner, function), [])
+        if not calls or self._seen.read_names.get(function, 0) != self._seen.call_counts.get(function, 0):
+            return False  # read without being called somewhere: handed on, so called from where we cannot see
+        arguments = [_argument(call, position, name) for call in calls]
+        if any(argument is None for argument in arguments):
+            return False  # a default, or a ``*args``: not visible
+        passed = argument_ids | {id(a) for a in arguments if a is not None}
+        return all(self._without_task(a, scopes, passed, depth + 1) for a in arguments if a is not None)
 
     def _taskless_params(self, value: cst.BaseExpression) -> bool:
         if not isinstance(value, cst.Call) or self.symbol(value.func) != POOLING_PARAMS:
@@ -217,6 +274,17 @@ class EngineEncodeWithoutTask(PythonRule):
             return False  # **kwargs or positional arguments: the task may be among them
         task = keyword_arg(value, "task")
         return task is None or (isinstance(task.value, cst.Name) and task.value.value == "None")
+
+
+def _argument(call: cst.Call, position: int | None, name: str) -> cst.BaseExpression | None:
+    """What ``call`` passes for a parameter (by keyword, or by position when it has one); None when not visible."""
+    found = keyword_arg(call, name)
+    if found is not None:
+        return found.value
+    if position is None or any(a.star for a in call.args):
+        return None
+    positional = [a for a in call.args if a.keyword is None]
+    return positional[position].value if position < len(positional) else None
 
 
 def _params_value(call: cst.Call) -> cst.BaseExpression | None:
