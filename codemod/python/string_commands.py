@@ -17,7 +17,7 @@ from dataclasses import replace
 import libcst as cst
 
 from vllm_pooling_migrate.codemod.argv import scan_commands
-from vllm_pooling_migrate.codemod.argv.command import Script, shell_commands
+from vllm_pooling_migrate.codemod.argv.command import Command, Script, shell_commands
 from vllm_pooling_migrate.codemod.argv.quoting import escape_for
 from vllm_pooling_migrate.codemod.edits import LineIndex
 from vllm_pooling_migrate.codemod.finding import Finding, Location
@@ -37,7 +37,7 @@ def is_command_string(node: cst.SimpleString | cst.FormattedString) -> bool:
 def string_command_findings(context: FileContext, nodes: list[cst.SimpleString | cst.FormattedString],
                             index: LineIndex) -> list[Finding]:
     code = context.module.code
-    commands = []
+    commands: list[Command] = []
     fields: list[tuple[int, int]] = []  # offsets of f-string fields
     for node in nodes:
         script = _script(context, code, index, node)

@@ -123,15 +123,15 @@ class EngineEncodeWithoutTask(PythonRule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         params = [*node.params.posonly_params, *node.params.params]
         cls = self._classes[-1]
-        method = cls is not None and self._methods[-1] is None
+        is_method = cls is not None and self._methods[-1] is None
         reads = self._seen.read_names
         reads[node.name.value] = reads.get(node.name.value, 0) - 1  # the name in `def name` is not a read
-        owner = id(cls) if method else None
-        for position, param in enumerate(params[1:] if method else params):
+        owner = id(cls) if is_method else None
+        for position, param in enumerate(params[1:] if is_method else params):
             self._seen.params[id(param)] = (owner, node.name.value, position, param.name.value)
         for param in node.params.kwonly_params:
             self._seen.params[id(param)] = (owner, node.name.value, None, param.name.value)
-        if method:  # a method: its first parameter is self
+        if cls is not None and is_method:  # a method: its first parameter is self
             self._methods.append(_Method(cls, params[0].name.value) if params else None)
         else:  # a nested function sees the enclosing method's self, unless a parameter hides it
             method = self._methods[-1]
