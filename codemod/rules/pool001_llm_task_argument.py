@@ -259,6 +259,13 @@ class EngineArgSources:
                 found.append((key, statement))
         return found
 
+    def bound_value(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The value of the one plain assignment of ``name`` that its scope sees, if there is exactly one."""
+        assignments = self._assignments(name)
+        if assignments is None or len(assignments) != 1:
+            return None
+        return self.dict_values.get(id(assignments[0].node))
+
     def _assignments(self, name: cst.Name) -> list[Assignment] | None:
         """The assignments of ``name`` in its scope, when every one is a plain name binding (None otherwise)."""
         if self._context is None:

@@ -9,7 +9,6 @@ the assignment only adds an attribute nothing reads (report-only).
 """
 
 import libcst as cst
-from libcst.metadata import Assignment, ScopeProvider
 
 from vllm_pooling_migrate.codemod.analysis.symbols import ASYNC_ENGINE_ARGS, ENGINE_ARGS, LLM, MODEL_CONFIG
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
@@ -125,7 +124,7 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
 
     def _holds_model_config(self, name: cst.Name) -> bool:
         """``name`` is bound once, to ``[await] <engine>.get_model_config()`` or ``<something>.model_config``."""
-        value = self._single_value(name)
+        value = EngineArgSources.of(self.context).bound_value(name)
         if isinstance(value, cst.Await):
             value = value.expression
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
@@ -135,7 +134,7 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
     def _engine_args_symbol(self, name: cst.Name) -> str | None:
         """``EngineArgs``/``AsyncEngineArgs`` when ``name`` is bound exactly once, in its function or module, by
         ``name = EngineArgs(...)`` or ``name = AsyncEngineArgs.from_cli_args(...)``; None otherwise."""
-        value = self._single_value(name)
+        value = EngineArgSources.of(self.context).bound_value(name)
         if not isinstance(value, cst.Call):
             return None
         func = value.func
@@ -143,16 +142,6 @@ class EngineArgsTaskArgument(EngineArgSourcesFeed, PythonRule):
             func = func.value
         symbol = self.symbol(func)
         return symbol if symbol in ENGINE_ARG_CLASSES else None
-
-    def _single_value(self, name: cst.Name) -> cst.BaseExpression | None:
-        """The value of the one plain assignment of ``name`` its scope sees, if there is exactly one."""
-        scope = self.context.wrapper.resolve(ScopeProvider).get(name)
-        if scope is None or name.value not in scope:
-            return None
-        found = list(scope[name.value])
-        if len(found) != 1 or not isinstance(found[0], Assignment) or not isinstance(found[0].node, cst.Name):
-            return None
-        return EngineArgSources.of(self.context).dict_values.get(id(found[0].node))
 
     def finish(self) -> None:
         stored = {id(attribute) for attribute, _, _ in self._task_stores}

@@ -8,7 +8,7 @@ without a fix: the mapping may feed other code too.
 """
 
 import libcst as cst
-from libcst.metadata import Assignment, ScopeProvider
+from libcst.metadata import ScopeProvider
 
 from vllm_pooling_migrate.codemod.analysis.symbols import POOLING_PARAMS
 from vllm_pooling_migrate.codemod.examples import Invalid, Valid
@@ -98,11 +98,5 @@ class ScoreTaskValue(EngineArgSourcesFeed, PythonRule):
                     unfixable_reason="the mapping may feed other code: change its value by hand")
 
     def _dict_literal(self, name: cst.Name) -> cst.Dict | None:
-        scope = self.context.wrapper.resolve(ScopeProvider).get(name)
-        if scope is None or name.value not in scope:
-            return None
-        found = list(scope[name.value])
-        if len(found) != 1 or not isinstance(found[0], Assignment) or not isinstance(found[0].node, cst.Name):
-            return None
-        value = EngineArgSources.of(self.context).dict_values.get(id(found[0].node))
+        value = EngineArgSources.of(self.context).bound_value(name)
         return value if isinstance(value, cst.Dict) else None
