@@ -3,7 +3,8 @@
 From vLLM 0.19 a non-default task warns, from 0.21 it raises (M06 -> M07). When every use of one construction
 requests the same task T, pinning ``pooler_config=PoolerConfig(task=T)`` keeps the code working on every release
 from 0.19. Only uses whose task can differ from the default are reported by default: token-level tasks,
-``hf_overrides`` that change the architecture, and models whose default is known to be another task (the
+``hf_overrides`` seen to name architectures (a dict literal, or a name bound once to one; overrides read from a
+config are not evidence), and models whose default is known to be another task (the
 registry's ``MODEL_FAMILIES`` table, or a local model folder's ``config.json``). Ordinary ``embed()``/``classify()``
 users behave the same on 0.21: pinning their task is POOL022's (opt-in), which shares this module's analysis.
 """
@@ -50,7 +51,7 @@ class ModelFacts:
     """What the construction says about its model, and the default task that follows when it is known."""
 
     model: str | None = None  # the model id or path, when it is a literal
-    overridden: bool = False  # hf_overrides name architectures (literal or not)
+    overridden: bool = False  # hf_overrides name architectures (a dict literal, or a name bound once to one)
     default: str | None = None  # the model's default pooling task, when known
     source: str = ""  # how the default is known, for messages
 
@@ -142,10 +143,13 @@ def model_facts(call: cst.Call, rule: PythonRule) -> ModelFacts:
     model = _literal(value_of("model", 0), sources)
     convert = _literal(value_of("convert"), sources)
     overrides = value_of("hf_overrides")
+    if isinstance(overrides, cst.Name):
+        overrides = sources.bound_value(overrides)  # ``HF_OVERRIDES = {...}`` bound once
     architectures: list[str] | None = None
     overridden = False
     if overrides is not None:
-        overridden = not isinstance(overrides, cst.Dict) or dict_entry(overrides, "architectures") is not None
+        # Only overrides seen to name architectures count: a value read from a config may well leave them alone.
+        overridden = isinstance(overrides, cst.Dict) and dict_entry(overrides, "architectures") is not None
         if isinstance(overrides, cst.Dict):
             index = dict_entry(overrides, "architectures")
             element = overrides.elements[index] if index is not None else None

@@ -33,7 +33,9 @@ def codes(source: str, path: str = "x.py", options: Options = DEFAULT) -> list[s
         ('llm = LLM("jinaai/jina-colbert-v2")\nllm.encode(x, pooling_task="token_embed")\n', []),
         ('llm = LLM("BAAI/bge-m3")\nllm.embed(x)\n', []),
         ('llm = LLM("BAAI/bge-m3", hf_overrides={"architectures": ["BgeM3EmbeddingModel"]})\nllm.embed(x)\n', ["POOL005"]),
-        ('llm = LLM("m", hf_overrides=overrides)\nllm.embed(x)\n', ["POOL005"]),  # not literal: can differ
+        ('llm = LLM("m", hf_overrides=overrides)\nllm.embed(x)\n', []),  # read from elsewhere: not seen to change it
+        ('OVERRIDES = {"architectures": ["BgeM3EmbeddingModel"]}\nllm = LLM("BAAI/bge-m3", hf_overrides=OVERRIDES)\n'
+         'llm.embed(x)\n', ["POOL005"]),
         ('llm = LLM("m", hf_overrides={"architectures": ["Qwen2ForSequenceClassification"]})\nllm.classify(x)\n', []),
         ('MODEL = "BAAI/bge-m3"\nllm = LLM(model=MODEL)\nllm.encode(x, pooling_task="token_embed")\n', ["POOL005"]),
         ('llm = LLM("m")\nllm.encode(x, pooling_task="plugin")\n', []),
