@@ -37,7 +37,8 @@ from vllm_pooling_migrate.codemod.python.fix_proof import forget_original, remem
 from vllm_pooling_migrate.codemod.python.fixing import fix_or_prove
 from vllm_pooling_migrate.codemod.python.prefilter import may_be_affected
 from vllm_pooling_migrate.codemod.python.rule import FileContext, PythonRule, RawFinding
-from vllm_pooling_migrate.codemod.python.sections.checking import Environment, NotSectionable, check_in_sections
+from vllm_pooling_migrate.codemod.python.sections.checking import (Environment, NotSectionable, check_in_sections,
+                                                                   mentions_vllm)
 from vllm_pooling_migrate.codemod.python.sections.text import MARKER
 from vllm_pooling_migrate.codemod.rules import rules_of_kind
 from vllm_pooling_migrate.registry import FixClass
@@ -172,7 +173,8 @@ def _one_pass(
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     install_lazy_qualified_names(wrapper)
     tracker = InstanceTracker(path)
-    context = FileContext(wrapper, path, options, tracker, module_names=env.module_names)
+    context = FileContext(wrapper, path, options, tracker, module_names=env.module_names,
+                          mentions_vllm=env.mentions_vllm if env.mentions_vllm is not None else mentions_vllm(source))
     candidates = rules or rules_of_kind(PythonRule)
     active = [rule(context) for rule in candidates if rule.active(options)]
     argv_lists = ArgvLists(context)

@@ -45,6 +45,7 @@ class FileContext:
         options: Options,
         tracker: InstanceTracker,
         module_names: frozenset[str] = frozenset(),
+        mentions_vllm: bool = True,
     ):
         self.wrapper = wrapper
         self.module = wrapper.module
@@ -57,6 +58,8 @@ class FileContext:
         self._planned: dict[tuple[str, str], ImportNeed] = {}
         #: Names bound at module level elsewhere in the file, when this module is a section of a larger file.
         self._other_module_names = module_names
+        #: The file names vLLM somewhere: a request to a generic route (``/v1/embeddings``) is then taken as vLLM's.
+        self.mentions_vllm = mentions_vllm
 
     # Positions cost a traversal and are needed only for findings: computed on demand.
     @cached_property

@@ -6,7 +6,9 @@ fields and drops them with a DEBUG line, so a client that sends ``"normalize": f
 the client asks for. Bodies are found wherever POOL020 finds them: inline, in a variable, from a helper, posted to
 a literal URL or to a route helper's (``server.url_for("score")``). A body changed in place after it is built
 (``body.pop("normalize")``, ``body[k] = v``) is reported without a fix. Only the keys the route's own request
-model read count: ``"normalize"`` posted to ``/score`` was never vLLM's (``ROUTE_LEGACY_KEYS``).
+model read count: ``"normalize"`` posted to ``/score`` was never vLLM's (``ROUTE_LEGACY_KEYS``). Routes other servers
+serve too (``/v1/embeddings``, ``/rerank``) count only in a file that names vLLM somewhere (an import, a comment, a
+URL, a model path): a client of another server may send its own ``"normalize"``.
 """
 
 import libcst as cst
@@ -33,6 +35,9 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
     MESSAGE = '`"normalize"`/`"softmax"`/`"activation"` in a pooling request are ignored since vLLM 0.17: use `"use_activation"`'
 
     VALID = [
+        Valid(  # another server's embeddings route: nothing in the file says it is vLLM
+            'import requests\nrequests.post("http://10.0.0.2:18000/v1/embeddings", json={"input": x, "normalize": True})\n'
+        ),
         Valid(  # vLLM's score and rerank requests never had `normalize`: a project's own handler reads it
             'import requests\nimport vllm\nrequests.post(server.url_for("score"), json={"text_1": a, "text_2": b, "normalize": True})\n'
         ),
@@ -53,14 +58,14 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
             'r = requests.post("http://localhost:8000/pooling", json=body)\n',
         ),
         Invalid(
-            'import requests\nr = requests.post("http://localhost:8000/v1/embeddings", json={"input": texts, "normalize": False})\n',
-            'import requests\nr = requests.post("http://localhost:8000/v1/embeddings", json={"input": texts, "use_activation": False})\n',
+            'import requests\nr = requests.post("http://vllm:8000/v1/embeddings", json={"input": texts, "normalize": False})\n',
+            'import requests\nr = requests.post("http://vllm:8000/v1/embeddings", json={"input": texts, "use_activation": False})\n',
         ),
         Invalid(
             "import httpx\n\ndef classify_body(texts):\n    return {'model': 'm', 'input': texts, 'softmax': False}\n\n"
-            "httpx.post(base + '/classify', json=classify_body(['a']))\n",
+            "httpx.post(vllm_url + '/classify', json=classify_body(['a']))\n",
             "import httpx\n\ndef classify_body(texts):\n    return {'model': 'm', 'input': texts, 'use_activation': False}\n\n"
-            "httpx.post(base + '/classify', json=classify_body(['a']))\n",
+            "httpx.post(vllm_url + '/classify', json=classify_body(['a']))\n",
         ),
         Invalid(
             'from openai import OpenAI\nimport vllm\nclient = OpenAI(base_url="http://localhost:8000/v1")\n'
@@ -74,14 +79,14 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
         ),
         Invalid(  # the body is changed after it is built (`pop` would fail on a renamed key): report only
             'import requests\nbody = {"input": texts, "normalize": False}\nbody.pop("normalize")\n'
-            'requests.post("http://localhost:8000/v1/embeddings", json=body)\n'
+            'requests.post("http://vllm:8000/v1/embeddings", json=body)\n'
         ),
         Invalid(  # a dict(...) body
-            'import httpx\nhttpx.post(base + "/rerank", json=dict(query=q, documents=docs, softmax=False))\n',
-            'import httpx\nhttpx.post(base + "/rerank", json=dict(query=q, documents=docs, use_activation=False))\n',
+            'import httpx\nhttpx.post(vllm_url + "/rerank", json=dict(query=q, documents=docs, softmax=False))\n',
+            'import httpx\nhttpx.post(vllm_url + "/rerank", json=dict(query=q, documents=docs, use_activation=False))\n',
         ),
         Invalid(  # `base` may hold "use_activation": dict() would get the keyword twice
-            'import httpx\nhttpx.post(base_url + "/classify", json=dict(**base, input=texts, softmax=False))\n'
+            'import httpx\nhttpx.post(vllm_url + "/classify", json=dict(**base, input=texts, softmax=False))\n'
         ),
         Invalid(  # two old keys, or the new one too: which value is meant is the author's to say
             'import requests\nrequests.post("http://h/pooling", json={"input": x, "task": "embed", "normalize": True, "use_activation": False})\n'
@@ -92,8 +97,8 @@ class RequestActivationKey(HttpRequestsFeed, PythonRule):
         reported: set[int] = set()
         for request in HttpRequests.of(self.context).requests():
             body = request.body
-            if id(body) in reported:
-                continue
+            if id(body) in reported or (request.route != "/pooling" and not self.context.mentions_vllm):
+                continue  # `/pooling` is vLLM's own; other routes are vLLM's only in a file that says so
             keys = request.entries()
             legacy = [(i, key) for i, key in keys if key in ROUTE_LEGACY_KEYS.get(request.route, LEGACY_KEYS)]
             if not legacy:

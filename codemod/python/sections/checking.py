@@ -4,6 +4,7 @@ findings and fixes moved back to the file's lines, the fixed statements put back
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,16 @@ class Environment:
     module_names: frozenset[str] = frozenset()  # names bound at module level anywhere in the file
     file_marker: tuple[bool, frozenset[str] | None] = (False, None)  # the file's ``# migrate-pooling: noqa``
     imports: list[ImportNeed] = field(default_factory=list)  # the imports of every fix applied
+    #: Whether the whole file names vLLM anywhere (a comment, a string, an import); None: read the text checked.
+    mentions_vllm: bool | None = None
+
+
+def mentions_vllm(text: str) -> bool:
+    """The text names vLLM somewhere: evidence that a request to a generic route (``/v1/embeddings``) is vLLM's."""
+    return _VLLM_WORD.search(text) is not None
+
+
+_VLLM_WORD = re.compile("vllm", re.IGNORECASE)
 
 
 class NotSectionable(Exception):
@@ -106,7 +117,7 @@ def _sections_result(
     left: list[tuple[list[Finding], str, frozenset[int]]] = []  # what fixing left, in which text, for which statements
     for statements in [*plan, []]:  # the imports last: they receive every import the others need
         text = section_text(layout, statements, newline)
-        env = Environment(env_names, marker)
+        env = Environment(env_names, marker, mentions_vllm=mentions_vllm(source))
         part = check_whole(text.text, path, options, rules, env)
         collect()
         if part.error:

@@ -49,13 +49,13 @@ def test_route_helper_for_another_route_is_not_a_pooling_request():
 def test_a_body_changed_in_place_keeps_its_finding_but_gets_no_fix(change):
     source = (
         'import requests\nbody = {"input": "a", "normalize": False}\n'
-        f'{change}\nrequests.post("http://h:8000/v1/embeddings", json=body)\n'
+        f'{change}\nrequests.post("http://vllm:8000/v1/embeddings", json=body)\n'
     )
     assert _findings(source, "POOL024") == [(2, "POOL024", False)]
 
 
 def test_a_body_unchanged_gets_the_fix():
-    source = 'import requests\nbody = {"input": "a", "normalize": False}\nrequests.post("http://h:8000/v1/embeddings", json=body)\n'
+    source = 'import requests\nbody = {"input": "a", "normalize": False}\nrequests.post("http://vllm:8000/v1/embeddings", json=body)\n'
     assert _findings(source, "POOL024") == [(2, "POOL024", True)]
 
 
@@ -79,8 +79,8 @@ def test_an_annotated_variable_holds_the_body():
 
 def test_a_client_class_keeps_url_and_body_on_self():
     source = (
-        "import requests\n\nclass Client:\n    def __init__(self, base):\n"
-        '        self.endpoint = f"{base}/v1/embeddings"\n'
+        "import requests\n\nclass Client:\n    def __init__(self, vllm_base):\n"
+        '        self.endpoint = f"{vllm_base}/v1/embeddings"\n'
         '        self.defaults = {"model": "m", "normalize": True}\n\n'
         "    def embed(self, texts):\n"
         '        return requests.post(self.endpoint, json=self.defaults)\n\n'
@@ -93,11 +93,20 @@ def test_a_client_class_keeps_url_and_body_on_self():
 
 def test_a_body_on_self_changed_in_place_gets_no_fix():
     source = (
-        "import requests\n\nclass Client:\n    def __init__(self, base):\n"
-        '        self.endpoint = base + "/v1/embeddings"\n'
+        "import requests\n\nclass Client:\n    def __init__(self, vllm_base):\n"
+        '        self.endpoint = vllm_base + "/v1/embeddings"\n'
         '        self.body = {"model": "m", "normalize": True}\n'
         '        self.body["input"] = []\n\n'
         "    def embed(self):\n"
         '        return requests.post(self.endpoint, json=self.body)\n'
     )
     assert _findings(source, "POOL024") == [(6, "POOL024", False)]
+
+
+def test_a_generic_route_is_vllms_only_in_a_file_that_names_vllm():
+    # Other servers answer /v1/embeddings too, and some read their own "normalize"; /pooling is vLLM's alone.
+    other = 'import requests\nrequests.post("http://10.0.0.2:18000/v1/embeddings", json={"input": "a", "normalize": True})\n'
+    assert _findings(other, "POOL024") == []
+    assert _findings(other.replace("10.0.0.2", "vllm-embed"), "POOL024") == [(2, "POOL024", True)]
+    pooling = 'import requests\nrequests.post("http://10.0.0.2:18000/pooling", json={"input": "a", "task": "embed", "normalize": True})\n'
+    assert _findings(pooling, "POOL024") == [(2, "POOL024", True)]
