@@ -16,7 +16,8 @@ import re
 #:   ``"--task=embed"``, ``--override-pooler-config``, ``--pooler-config``, ``--convert reward``): test fixtures
 #:   and launchers start servers without naming vLLM; vLLM's test server ``RemoteOpenAIServer`` and vLLM's own
 #:   ``BgeM3EmbeddingModel`` (an ``--hf-overrides`` architecture) likewise;
-#: * a vLLM server command written as one string (``vllm serve``, ``vllm.entrypoints.openai.api_server``).
+#: * a vLLM server command written as one string (``vllm serve``, ``vllm.entrypoints.openai.api_server``) or as an
+#:   argv list (``["vllm", "serve", ...]``).
 #:
 #: A mention of vLLM in a comment or docstring alone is not enough.
 _LINE_START = rb"(?:^|\r|;)(?:\xef\xbb\xbf)?[ \t\f]*"
@@ -42,6 +43,7 @@ _OTHER_EVIDENCE = re.compile(
             rb"--(?:override[-_])?pooler[-_]config\b",
             rb"RemoteOpenAIServer\b",
             rb"vllm[ \t]+serve\b",  # a server command written as one string (``os.system("vllm serve ...")``)
+            rb"""vllm["']\s*,\s*["']serve\b""",  # or as an argv list (``["vllm", "serve", model, "--task", t]``)
             rb"vllm\.entrypoints\.openai\.api_server\b",
             rb"BgeM3EmbeddingModel\b",
         ]

@@ -30,6 +30,9 @@ AFFECTED = {
     "ray data": b"from ray.data.llm import vLLMEngineProcessorConfig\n",
     "ray serve module": b"import ray.serve.llm as serve_llm\n",
     "ray serve name": b"from ray.serve import llm\n",
+    "server command string": b'os.system(f"vllm serve {model} --task {task}")\n',
+    "api server string": b'cmd = "python -m vllm.entrypoints.openai.api_server --model m"\n',
+    "server argv list": b'subprocess.run(["vllm", "serve", args.model, "--task", args.task])\n',
 }
 NOT_AFFECTED = {
     "comment": b"# from vllm import LLM\n",
