@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from vllm_pooling_migrate.codemod.argv.client_tasks import ClientTasks
+from vllm_pooling_migrate.codemod.argv.comma_args import CommaListWriter, comma_argv
 from vllm_pooling_migrate.codemod.argv.invocation import (
     pooling_args_start,
     script_argument,
@@ -63,6 +64,9 @@ class Command:
     clients: ClientTasks | None = None  # a Python file's one server: the tasks its own clients request of it
 
 
+COMMA_LIST_WRITER = CommaListWriter()
+
+
 def scan_commands(commands: Iterable[Command], *, path: str, options: Options) -> list[Finding]:
     """Findings of the active command-line rules in ``commands`` (and in their ``sh -c`` scripts).
 
@@ -93,6 +97,10 @@ def _scan(command: Command, path: str, options: Options, rules: Sequence[Command
         for inner in shell_commands(script.text, index=script.index, start=script.start, end=script.end,
                                     escape=script.escape, rows=rows):
             findings.extend(_scan(replace(inner, pin=command.pin), path, options, rules))
+    deployed = comma_argv(tokens)  # ``gcloud run deploy --args=-m,vllm...,--task=embed``
+    if deployed:
+        findings.extend(_scan(Command(deployed, COMMA_LIST_WRITER, rows=rows, pin=command.pin), path, options, rules))
+        return findings
     start = vllm_args_start(values)
     if start is None and at is None:
         start = command.start
