@@ -1,10 +1,14 @@
-"""Names bound once to a vLLM class: ``llm_cls = vllm.LLM`` or ``llm_cls = cast("type[LLM]", vllm.LLM)``.
+"""Names that stand for a vLLM class: ``llm_cls = vllm.LLM``, ``llm_cls = cast("type[LLM]", vllm.LLM)``,
+``Actor = ray.remote(LLM)``, and subclasses defined in the file (``class Worker(LLM)``, Ray's ``@ray.remote`` ones too).
 
 Code that imports vLLM lazily, or keeps type checkers quiet about a lazily imported module, calls the class
 through a local name; ``llm_cls(model=..., task="embed")`` is then an ``LLM(...)`` call like any other. A name
 counts as an alias only when the scope that reads it sees exactly one assignment of it, a plain ``=`` (or an
-annotated one) whose value is a name, an attribute, or ``typing.cast(<type>, <name or attribute>)``. A name
-assigned twice, in a branch and its ``else``, or through a conditional expression is not followed.
+annotated one) whose value is a name, an attribute, ``typing.cast(<type>, <name or attribute>)`` or
+``ray.remote(<name or attribute>)``. A name assigned twice, in a branch and its ``else``, or through a conditional
+expression is not followed. A subclass counts when its constructor takes what ``LLM`` takes: no ``__init__`` of its
+own, or one that only passes ``*args, **kwargs`` on (``symbols`` also reads an actor's ``X.remote(...)`` and
+``X.options(...).remote(...)`` as building ``X``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from libcst.metadata import Assignment, Scope
 
 #: ``typing.cast`` and its twin in typing_extensions: a no-op at run time that returns its second argument.
 CAST_FUNCTIONS = frozenset({"typing.cast", "typing_extensions.cast"})
+#: Ray's actor wrapper: ``ray.remote(LLM)`` is an actor class whose ``.remote(...)`` builds an ``LLM``.
+ACTOR_WRAPPERS = frozenset({"ray.remote"})
 
 
 class ClassAliases:
@@ -23,13 +29,20 @@ class ClassAliases:
         self._module = module  # the global scope's node: libcst's GlobalScope does not keep it
         self._values: dict[int, dict[int, cst.BaseExpression]] = {}  # id(scope node) -> id(target) -> value
 
-    def value_of(self, scope: Scope, name: cst.Name) -> cst.BaseExpression | None:
+    def values_of(self, scope: Scope, name: cst.Name) -> list[cst.BaseExpression]:
+        """What ``name`` stands for: the class an alias names, or the bases of a class that builds like them."""
         assignments = list(scope[name.value]) if name.value in scope else []
         if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
-            return None
+            return []
         assignment = assignments[0]
+        if isinstance(assignment.node, cst.ClassDef):
+            return _bases_if_built_alike(assignment.node)
         if not isinstance(assignment.node, cst.Name) or assignment.node is name:
-            return None
+            return []
+        value = self._value_of(assignment)
+        return [value] if value is not None else []
+
+    def _value_of(self, assignment: Assignment) -> cst.BaseExpression | None:
         owner = getattr(assignment.scope, "node", self._module)
         values = self._values.get(id(owner))
         if values is None:
@@ -43,14 +56,37 @@ class ClassAliases:
 
 
 def _uncast(value: cst.BaseExpression, scope: Scope) -> cst.BaseExpression | None:
+    """The class behind ``cast(T, X)``, ``ray.remote(X)`` or ``ray.remote(num_gpus=1)(X)``; ``X`` itself."""
     if isinstance(value, (cst.Name, cst.Attribute)):
         return value
-    if isinstance(value, cst.Call) and len(value.args) == 2 and all(a.keyword is None and not a.star for a in value.args):
-        names = {q.name for q in scope.get_qualified_names_for(value.func)}
-        inner = value.args[1].value
-        if names & CAST_FUNCTIONS and isinstance(inner, (cst.Name, cst.Attribute)):
-            return inner
-    return None
+    if not isinstance(value, cst.Call):
+        return None
+    positional = [a.value for a in value.args if a.keyword is None and not a.star]
+    if len(positional) != len(value.args):
+        return None
+    func = value.func.func if isinstance(value.func, cst.Call) else value.func  # ``ray.remote(**options)(X)``
+    names = {q.name for q in scope.get_qualified_names_for(func)}
+    if names & CAST_FUNCTIONS and len(positional) == 2:
+        inner = positional[1]
+    elif names & ACTOR_WRAPPERS and len(positional) == 1:
+        inner = positional[0]
+    else:
+        return None
+    return inner if isinstance(inner, (cst.Name, cst.Attribute)) else None
+
+
+def _bases_if_built_alike(node: cst.ClassDef) -> list[cst.BaseExpression]:
+    """A subclass whose constructor takes what its bases take: no ``__init__`` of its own, or one that only passes
+    ``*args, **kwargs`` on. Another ``__init__`` may give ``task=`` a meaning of its own."""
+    for statement in node.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+            params = statement.params
+            named = [*params.posonly_params, *params.params, *params.kwonly_params]
+            passes_on = (len(named) == 1 and isinstance(params.star_arg, cst.Param)
+                         and params.star_kwarg is not None)
+            if not passes_on:
+                return []
+    return [base.value for base in node.bases if base.keyword is None]
 
 
 class _SimpleAssignments(cst.CSTVisitor):

@@ -107,13 +107,26 @@ class _LazyQualifiedNames(Mapping[cst.CSTNode, Collection[QualifiedName]]):
             scope = self._scopes.get(node)
             known = scope.get_qualified_names_for(node) if scope is not None else set()  # type: ignore[attr-defined]
             self._known[node] = known  # before following an alias: `a = b; b = a` ends here
-            if isinstance(node, cst.Name) and scope is not None and not any(
-                    q.source is QualifiedNameSource.IMPORT for q in known):
-                value = self._aliases.value_of(scope, node)  # type: ignore[arg-type]
-                if value is not None:
-                    imported = {q for q in self[value] if q.source is QualifiedNameSource.IMPORT}
+            if scope is not None and not any(q.source is QualifiedNameSource.IMPORT for q in known):
+                # Only vLLM's own classes: a user's ``class Config(BaseModel)`` keeps libcst's answer.
+                imported = {q for value in self._stands_for(scope, node) for q in self[value]
+                            if q.source is QualifiedNameSource.IMPORT and symbol_of_qualified_name(q.name)}
+                if imported:
                     known = self._known[node] = {*known, *imported}
         return known
+
+    def _stands_for(self, scope: object, node: cst.CSTNode) -> list[cst.BaseExpression]:
+        """A name bound to a class (``analysis.class_aliases``); ``X.remote`` / ``X.options(...).remote`` of a Ray
+        actor class builds what ``X`` builds."""
+        if isinstance(node, cst.Name):
+            return self._aliases.values_of(scope, node)  # type: ignore[arg-type]
+        if isinstance(node, cst.Attribute) and node.attr.value == "remote":
+            actor = node.value
+            if (isinstance(actor, cst.Call) and isinstance(actor.func, cst.Attribute)
+                    and actor.func.attr.value == "options"):
+                actor = actor.func.value
+            return [actor] if isinstance(actor, (cst.Name, cst.Attribute)) else []
+        return []
 
     def __iter__(self) -> Iterator[cst.CSTNode]:
         return iter(self._scopes)
