@@ -52,10 +52,10 @@ class ClassAliases:
         value = values.get(id(assignment.node))
         if value is None:
             return None
-        return _uncast(value, assignment.scope)
+        return unwrapped_class(value, assignment.scope)
 
 
-def _uncast(value: cst.BaseExpression, scope: Scope) -> cst.BaseExpression | None:
+def unwrapped_class(value: cst.BaseExpression, scope: Scope) -> cst.BaseExpression | None:
     """The class behind ``cast(T, X)``, ``ray.remote(X)`` or ``ray.remote(num_gpus=1)(X)``; ``X`` itself."""
     if isinstance(value, (cst.Name, cst.Attribute)):
         return value

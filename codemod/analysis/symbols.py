@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator, Mapping
 import libcst as cst
 from libcst.metadata import QualifiedName, QualifiedNameProvider, QualifiedNameSource, ScopeProvider
 
-from vllm_pooling_migrate.codemod.analysis.class_aliases import ClassAliases
+from vllm_pooling_migrate.codemod.analysis.class_aliases import ClassAliases, unwrapped_class
 
 #: This project's shim: code written against it is vLLM's API too. A user's own ``shim`` module is not.
 SHIM_MODULE = "vllm_pooling_migrate.shim"
@@ -107,7 +107,8 @@ class _LazyQualifiedNames(Mapping[cst.CSTNode, Collection[QualifiedName]]):
             scope = self._scopes.get(node)
             known = scope.get_qualified_names_for(node) if scope is not None else set()  # type: ignore[attr-defined]
             self._known[node] = known  # before following an alias: `a = b; b = a` ends here
-            if scope is not None and not any(q.source is QualifiedNameSource.IMPORT for q in known):
+            if scope is not None and not any(q.source is QualifiedNameSource.IMPORT and symbol_of_qualified_name(q.name)
+                                             for q in known):
                 # Only vLLM's own classes: a user's ``class Config(BaseModel)`` keeps libcst's answer.
                 imported = {q for value in self._stands_for(scope, node) for q in self[value]
                             if q.source is QualifiedNameSource.IMPORT and symbol_of_qualified_name(q.name)}
@@ -125,6 +126,9 @@ class _LazyQualifiedNames(Mapping[cst.CSTNode, Collection[QualifiedName]]):
             if (isinstance(actor, cst.Call) and isinstance(actor.func, cst.Attribute)
                     and actor.func.attr.value == "options"):
                 actor = actor.func.value
+            if isinstance(actor, cst.Call):  # ``ray.remote(num_gpus=1)(LLM).remote(...)``
+                inner = unwrapped_class(actor, scope)  # type: ignore[arg-type]
+                return [inner] if inner is not None else []
             return [actor] if isinstance(actor, (cst.Name, cst.Attribute)) else []
         return []
 
