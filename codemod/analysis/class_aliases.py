@@ -7,7 +7,8 @@ counts as an alias only when the scope that reads it sees exactly one assignment
 annotated one) whose value is a name, an attribute, ``typing.cast(<type>, <name or attribute>)`` or
 ``ray.remote(<name or attribute>)``. A name assigned twice, in a branch and its ``else``, or through a conditional
 expression is not followed. A subclass counts when its constructor takes what ``LLM`` takes: no ``__init__`` of its
-own, or one that only passes ``*args, **kwargs`` on (``symbols`` also reads an actor's ``X.remote(...)`` and
+own, or one that only passes ``*args, **kwargs`` on; so does a wrapper whose ``__init__(self, *args, **kwargs)``
+builds ``LLM(*args, **kwargs)`` (a Ray actor around the engine). ``symbols`` also reads an actor's ``X.remote(...)`` and
 ``X.options(...).remote(...)`` as building ``X``).
 """
 
@@ -76,17 +77,37 @@ def unwrapped_class(value: cst.BaseExpression, scope: Scope) -> cst.BaseExpressi
 
 
 def _bases_if_built_alike(node: cst.ClassDef) -> list[cst.BaseExpression]:
-    """A subclass whose constructor takes what its bases take: no ``__init__`` of its own, or one that only passes
-    ``*args, **kwargs`` on. Another ``__init__`` may give ``task=`` a meaning of its own."""
+    """What a class's constructor hands its arguments to: its bases when it has no ``__init__`` of its own; when its
+    ``__init__`` only takes ``*args, **kwargs``, also what that ``__init__`` calls with exactly them (a wrapper's
+    ``self.llm = LLM(*args, **kwargs)``). Another ``__init__`` may give ``task=`` a meaning of its own."""
+    bases = [base.value for base in node.bases if base.keyword is None]
     for statement in node.body.body:
         if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
             params = statement.params
             named = [*params.posonly_params, *params.params, *params.kwonly_params]
-            passes_on = (len(named) == 1 and isinstance(params.star_arg, cst.Param)
-                         and params.star_kwarg is not None)
-            if not passes_on:
+            star, double = params.star_arg, params.star_kwarg
+            if len(named) != 1 or not isinstance(star, cst.Param) or double is None:
                 return []
-    return [base.value for base in node.bases if base.keyword is None]
+            finder = _PassingOn(star.name.value, double.name.value)
+            statement.body.visit(finder)
+            return bases + finder.callees
+    return bases
+
+
+class _PassingOn(cst.CSTVisitor):
+    """Calls ``f(*args, **kwargs)`` that hand on exactly the ``*args, **kwargs`` an ``__init__`` received."""
+
+    def __init__(self, star: str, double: str) -> None:
+        self._names = (("*", star), ("**", double))
+        self.callees: list[cst.BaseExpression] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        passed = tuple((a.star, a.value.value) for a in node.args if isinstance(a.value, cst.Name))
+        if len(node.args) == 2 and passed == self._names and isinstance(node.func, (cst.Name, cst.Attribute)):
+            self.callees.append(node.func)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a nested function's call runs later, if at all
 
 
 class _SimpleAssignments(cst.CSTVisitor):

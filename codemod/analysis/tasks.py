@@ -65,6 +65,8 @@ def requested(use: Use, symbol_of: SymbolOf) -> Request:
     if found is not None:
         value = found[1]
         return Request(task=current_task_value(value)) if value else Request(dynamic=True)
+    if any(arg.star for arg in use.call.args):
+        return Request(dynamic=True)  # ``encode(*args, **kwargs)`` hands on what its caller gave: the task may be there
     return Request(missing=True)
 
 

@@ -87,10 +87,13 @@ class PoolerConfigLegacyKey(CommandLineRule):
             if spans is None:
                 continue
             problems = legacy_key_problems([key for key, _, _ in spans], scan.options.target_version)
-            for problem in problems:
-                if not problem.fixable:
-                    message = f"`{problem.key}` is a legacy PoolerConfig key; use `{problem.replacement}`"
-                    yield scan.finding(self.CODE, message, flag, reason=problem.reason)
+            stuck = [p for p in problems if not p.fixable]
+            if stuck:  # one finding per flag value, as for the renames below: they all point at the same text
+                keys = ", ".join(f"`{p.key}`" for p in stuck)
+                uses = ", ".join(f"`{r}`" for r in dict.fromkeys(p.replacement for p in stuck))
+                verb = "is a legacy PoolerConfig key" if len(stuck) == 1 else "are legacy PoolerConfig keys"
+                reasons = "; ".join(dict.fromkeys(p.reason or "" for p in stuck))
+                yield scan.finding(self.CODE, f"{keys} {verb}; use {uses}", flag, reason=reasons)
             renames = {p.key: p.replacement for p in problems if p.fixable}
             if renames:
                 listing = ", ".join(f"`{old}` -> `{new}`" for old, new in renames.items())
