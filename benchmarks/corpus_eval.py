@@ -18,8 +18,9 @@ What it does:
 1. `migrate-pooling --check --output-format json --no-respect-gitignore CORPUS` (default target, default
    selection), then matches findings to verdicts per file and code: one finding per expected verdict,
    nearest line first, within `--line-window` lines (statements span lines; rules anchor at different
-   lines of them). An optional verdict absorbs every finding of its code in its file. What is left over is a
-   false positive; an expected verdict left unmatched is a miss.
+   lines of them). An optional verdict absorbs every finding of its code in its file, and a matched finding
+   absorbs the others of its code on its line (verdicts are lines). What is left over is a false positive; an
+   expected verdict left unmatched is a miss.
 2. Prints recall and precision per code and overall, the misses and false positives (`file:line code`),
    crashes (exit status 2, tool errors, files the JSON names that do not exist), fixes offered where the
    verdict says no safe fix exists, and expected safe fixes that were not offered.
@@ -185,6 +186,14 @@ def match(verdicts: list[Verdict], findings: list[Finding], window: int) -> None
                 best = min(optional, key=lambda v: abs(v.line - f.line))
                 f.verdict = best
                 best.matched.append(f)
+        # Verdicts are lines: a second finding of the same code on a line already matched (two legacy keywords side
+        # by side) is the same report at that grain, not a false alarm.
+        for f in fs:
+            if f.verdict is None:
+                twin = next((g for g in fs if g.verdict is not None and g.line == f.line), None)
+                if twin is not None and twin.verdict is not None:
+                    f.verdict = twin.verdict
+                    twin.verdict.matched.append(f)
 
 
 def ratio(a: int, b: int) -> str:

@@ -46,3 +46,12 @@ def test_findings_pair_with_the_nearest_verdict_within_the_window():
     far = corpus_eval.Finding(path="a.py", line=40, code="POOL001", fixable=True, message="")
     corpus_eval.match(verdicts, [far, near], window=12)
     assert verdicts[0].matched == [near] and far.verdict is None
+
+
+def test_a_second_finding_of_one_code_on_a_matched_line_is_no_false_positive():
+    verdicts = [corpus_eval.Verdict(path="a.py", line=5, code="POOL010", safe_fix=False, why="")]
+    first = corpus_eval.Finding(path="a.py", line=5, code="POOL010", fixable=False, message="normalize")
+    second = corpus_eval.Finding(path="a.py", line=5, code="POOL010", fixable=False, message="softmax")
+    elsewhere = corpus_eval.Finding(path="a.py", line=30, code="POOL010", fixable=False, message="normalize")
+    corpus_eval.match(verdicts, [first, second, elsewhere], window=12)
+    assert first.verdict is verdicts[0] and second.verdict is verdicts[0] and elsewhere.verdict is None
