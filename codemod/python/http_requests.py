@@ -239,6 +239,14 @@ class HttpRequests:
             defs = self.functions.get(value.func.value, [])
             if len(defs) == 1:
                 return [r for returned in _returns(defs[0]) for r in self._resolve(returned, depth + 1, changed)]
+        picked = _picked_from(value)  # ``ENDPOINTS[i]``, ``random.choice(ENDPOINTS)``: any element of the list
+        if picked is not None:
+            elements = [r for container, through in self._resolve(picked, depth + 1, changed)
+                        if isinstance(container, (cst.List, cst.Tuple))
+                        for e in container.elements if not isinstance(e, cst.StarredElement)
+                        for r in self._resolve(e.value, depth + 1, through)]
+            if elements:
+                return elements
         return [(value, changed)]
 
     def _binding_values(self, assignment: Assignment, depth: int, changed: bool) -> list[tuple[cst.BaseExpression, bool]]:
@@ -277,6 +285,15 @@ def pooling_route(url: str) -> str | None:
     for route in sorted(POOLING_ROUTES, key=len, reverse=True):
         if path.endswith(route) or path == route.lstrip("/"):
             return route
+    return None
+
+
+def _picked_from(value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The sequence ``value`` takes one element of: ``xs[i]`` or ``random.choice(xs)``."""
+    if isinstance(value, cst.Subscript):
+        return value.value
+    if isinstance(value, cst.Call) and _call_name(value) == "choice" and len(value.args) == 1 and not value.args[0].star:
+        return value.args[0].value
     return None
 
 

@@ -110,3 +110,14 @@ def test_a_generic_route_is_vllms_only_in_a_file_that_names_vllm():
     assert _findings(other.replace("10.0.0.2", "vllm-embed"), "POOL024") == [(2, "POOL024", True)]
     pooling = 'import requests\nrequests.post("http://10.0.0.2:18000/pooling", json={"input": "a", "task": "embed", "normalize": True})\n'
     assert _findings(pooling, "POOL024") == [(2, "POOL024", True)]
+
+
+def test_a_url_picked_from_a_list_of_endpoints():
+    source = (
+        "import random\nimport requests\n\nENDPOINTS = [\n    'http://10.0.0.1:5001/pooling',\n    'http://10.0.0.2:5001/pooling',\n]\n\n"
+        "def score(prompt):\n    url = random.choice(ENDPOINTS)\n    return requests.post(url, json={'model': 'm', 'input': prompt})\n\n"
+        "def first(prompt):\n    return requests.post(ENDPOINTS[0], json={'model': 'm', 'input': prompt})\n"
+    )
+    assert _findings(source, "POOL020") == [(11, "POOL020", False), (14, "POOL020", False)]
+    other = source.replace("/pooling", "/generate")
+    assert _findings(other, "POOL020") == []
