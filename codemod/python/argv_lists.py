@@ -39,7 +39,7 @@ from vllm_pooling_migrate.codemod.argv.tokens import ValueSource
 from vllm_pooling_migrate.codemod.edits import LineIndex
 from vllm_pooling_migrate.codemod.finding import Finding, Location
 from vllm_pooling_migrate.codemod.python.client_requests import client_tasks
-from vllm_pooling_migrate.codemod.python.http_requests import HttpRequests
+from vllm_pooling_migrate.codemod.python.http_requests import HttpRequestsFeed
 from vllm_pooling_migrate.codemod.python.rule import FileContext
 from vllm_pooling_migrate.codemod.python.string_commands import is_command_string, string_command_findings
 from vllm_pooling_migrate.codemod.visitors import CachedVisitors
@@ -60,7 +60,7 @@ class _Candidate:
     scope: Scope
 
 
-class ArgvLists(CachedVisitors):
+class ArgvLists(HttpRequestsFeed, CachedVisitors):
     def __init__(self, context: FileContext) -> None:
         super().__init__()
         self.context = context
@@ -74,7 +74,6 @@ class ArgvLists(CachedVisitors):
         self._arguments_of: list[tuple[int, Scope]] = []  # recognised lists of vLLM's arguments alone
         self._candidates: list[_Candidate] = []
         self._lists: list[tuple[cst.List | cst.Tuple, int | None]] = []  # vLLM's lists, with where its arguments start
-        self._requests = HttpRequests.of(context)  # what the file's clients ask the server it starts (POOL019)
         self._strings: list[cst.SimpleString | cst.FormattedString] = []  # ``os.system("vllm serve ...")``
 
     def leave_Module(self, original_node: cst.Module) -> None:
@@ -105,28 +104,22 @@ class ArgvLists(CachedVisitors):
             self._strings.append(node)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._requests.see_function(node)
+        super().visit_FunctionDef(node)  # the HTTP requests the file makes: what its clients ask its server (POOL019)
         self._scopes.append(id(node))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._scopes.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        self._requests.see_assign(node)
+        super().visit_Assign(node)
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             name = node.targets[0].target.value
             self._local.add((self._scopes[-1], name))
             if isinstance(node.value, (cst.List, cst.Tuple)):
                 self._assigned_to[id(node.value)] = (self._scopes[-1], name)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._requests.see_ann_assign(node)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._requests.see_del(node)
-
     def visit_Call(self, node: cst.Call) -> None:
-        self._requests.see_call(node)
+        super().visit_Call(node)
         callee = _dotted(node.func)
         if callee is None:
             return

@@ -1,4 +1,8 @@
-"""POOL006: ``LLM.encode(...)`` without ``pooling_task=`` raises since vLLM 0.11.2 (M02)."""
+"""POOL006: ``LLM.encode(...)`` without ``pooling_task=`` raises since vLLM 0.11.2 (M02).
+
+A call that hands on ``*args``/``**kwargs`` (a wrapper's ``encode(self, *args, **kwargs)``) is not reported: its
+caller's task may be among them.
+"""
 
 import libcst as cst
 
@@ -16,6 +20,7 @@ class EncodeWithoutTask(PythonRule):
     VALID = [
         Valid('from vllm import LLM\nllm = LLM("m")\nllm.encode(x, pooling_task="token_embed")\n'),
         Valid('import vllm\nfrom transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained("m")\ntok.encode("x")\n'),
+        Valid('from vllm import LLM\nllm = LLM("m")\n\ndef encode(*args, **kwargs):\n    return llm.encode(*args, **kwargs)\n'),
     ]
     INVALID = [
         Invalid('from vllm import LLM\nllm = LLM("m")\nout = llm.encode(texts)\n'),
@@ -33,9 +38,8 @@ class EncodeWithoutTask(PythonRule):
         for use in self.context.tracker.uses:
             if use.method != "encode" or not use.is_llm or not requested(use, self.symbol).missing:
                 continue
-            task = self._visible_task(use)
-            if task is None or any(arg.star for arg in use.call.args):
-                # With **kwargs the task may already be among them: adding one could repeat it.
+            task = self._visible_task(use)  # (a call with ``*args``/``**kwargs`` is not missing its task: it may hold it)
+            if task is None:
                 self.report(use.call, applicability=FixClass.REPORT)
                 continue
             fix = PythonFix().on(use.call, AddKeyword("pooling_task", quote_like(None, task)))

@@ -1,4 +1,8 @@
-"""POOL010: ``normalize``/``softmax``/``activation`` were replaced by ``use_activation`` (removed in 0.16)."""
+"""POOL010: ``normalize``/``softmax``/``activation`` were replaced by ``use_activation`` (removed in 0.16).
+
+Each legacy keyword is reported where it is written. Several in one call that all say the same literal
+(``normalize=False, softmax=False``) become one ``use_activation``; different values are left to the author.
+"""
 
 import libcst as cst
 
